@@ -1,0 +1,21 @@
+NATS_SERVER_BIN := $(CURDIR)/.tools/bin/nats-server
+CARGO ?= cargo
+
+.PHONY: all tools test lint demo
+
+all: lint test
+
+# Project-local tools (pinned nats-server in .tools/bin).
+tools:
+	scripts/install-nats.sh
+
+# The whole test suite against the pinned nats-server.
+test: tools
+	NATS_SERVER_BIN=$(NATS_SERVER_BIN) $(CARGO) test --all-targets
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+demo: tools
+	NATS_SERVER_BIN=$(NATS_SERVER_BIN) scripts/demo.sh

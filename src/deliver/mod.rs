@@ -1,0 +1,70 @@
+//! Delivery: notifiers for each channel behind one [`Notifier`] trait, and
+//! the single place where failed sends are retried ([`retry`]).
+//!
+//! Notifiers classify their errors where they happen: [`DeliveryError::Transient`]
+//! (retry later, maybe not before `retry_after`) or
+//! [`DeliveryError::Permanent`] (retrying cannot help).
+
+pub mod console;
+pub mod email;
+pub mod render;
+pub mod retry;
+pub mod telegram;
+
+use crate::alert::Alert;
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a send failed, classified for the retry policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("transient: {reason}")]
+    Transient {
+        reason: String,
+        /// The remote asked us to wait at least this long.
+        retry_after: Option<Duration>,
+    },
+    #[error("permanent: {reason}")]
+    Permanent { reason: String },
+}
+
+impl DeliveryError {
+    pub fn transient(reason: impl Into<String>) -> Self {
+        DeliveryError::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        DeliveryError::Permanent {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Sends one alert on one channel.
+pub trait Notifier: Send + Sync {
+    /// A short name for logs ("telegram", "email", "console").
+    fn name(&self) -> &'static str;
+
+    /// Send `alert` once; no retries here.
+    fn send<'a>(&'a self, alert: &'a Alert) -> BoxFuture<'a, Result<(), DeliveryError>>;
+}
+
+/// The notifier for each channel.
+#[derive(Clone)]
+pub struct Notifiers {
+    pub telegram: Arc<dyn Notifier>,
+    pub email: Arc<dyn Notifier>,
+}
+
+impl Notifiers {
+    pub fn for_channel(&self, channel: crate::subscriber::Channel) -> &Arc<dyn Notifier> {
+        match channel {
+            crate::subscriber::Channel::Telegram => &self.telegram,
+            crate::subscriber::Channel::Email => &self.email,
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Telegram notifier (teloxide): HTML messages through the `Throttle`
+//! adaptor set to Telegram's published flood limits, with errors classified
+//! for the retry policy. Remembers chats that migrated to supergroups and
+//! falls back to plain text if Telegram ever rejects our HTML.
+
+use super::{DeliveryError, Notifier, render};
+use crate::alert::{Alert, Target};
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use teloxide::adaptors::Throttle;
+use teloxide::adaptors::throttle::Limits;
+use teloxide::prelude::*;
+use teloxide::types::{LinkPreviewOptions, ParseMode};
+use teloxide::{ApiError, RequestError};
+
+/// Telegram's published limits: 1 message/s per chat, 20/min per group,
+/// 30/s overall. (teloxide's defaults are stricter for groups.)
+pub fn flood_limits() -> Limits {
+    Limits {
+        messages_per_sec_chat: 1,
+        messages_per_min_chat: 60,
+        messages_per_min_channel_or_supergroup: 20,
+        messages_per_sec_overall: 30,
+    }
+}
+
+/// Sends alerts to Telegram chats.
+pub struct TelegramNotifier {
+    bot: Throttle<Bot>,
+    /// Chat id → the supergroup id it migrated to.
+    migrated: Mutex<HashMap<i64, i64>>,
+}
+
+impl TelegramNotifier {
+    /// A notifier for bot `token` talking to `api_url`. Must be called inside
+    /// a tokio runtime (the throttle worker is spawned).
+    ///
+    /// # Errors
+    /// An invalid `api_url`.
+    pub fn new(token: &str, api_url: &str) -> Result<Self, String> {
+        let url = reqwest::Url::parse(api_url).map_err(|e| format!("telegram.api_url: {e}"))?;
+        let bot = Bot::new(token).set_api_url(url);
+        Ok(TelegramNotifier {
+            bot: Throttle::new_spawn(bot, flood_limits()),
+            migrated: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn chat_for(&self, chat: i64) -> i64 {
+        let map = self.migrated.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&chat).copied().unwrap_or(chat)
+    }
+
+    async fn send_text(&self, chat: i64, text: String, html: bool) -> Result<(), RequestError> {
+        let mut req = self
+            .bot
+            .send_message(ChatId(chat), text)
+            .link_preview_options(LinkPreviewOptions {
+                is_disabled: true,
+                url: None,
+                prefer_small_media: false,
+                prefer_large_media: false,
+                show_above_text: false,
+            });
+        if html {
+            req = req.parse_mode(ParseMode::Html);
+        }
+        req.await.map(|_| ())
+    }
+
+    async fn send_alert(&self, chat: i64, alert: &Alert) -> Result<(), DeliveryError> {
+        let mut chat = self.chat_for(chat);
+        let mut html = true;
+        // At most one migration and one plain-text fallback per send.
+        for _ in 0..3 {
+            let text = if html { render::telegram_html(alert) } else { render::telegram_plain(alert) };
+            match self.send_text(chat, text, html).await {
+                Ok(()) => return Ok(()),
+                Err(RequestError::MigrateToChatId(new)) => {
+                    tracing::warn!(subscriber = %alert.subscriber, "telegram chat migrated to a supergroup");
+                    self.migrated
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(chat, new.0);
+                    chat = new.0;
+                }
+                Err(RequestError::Api(ApiError::CantParseEntities(desc))) if html => {
+                    tracing::error!(alert = %alert.key(), %desc, "BUG: telegram rejected our HTML; resending as plain text");
+                    html = false;
+                }
+                Err(e) => return Err(classify(e)),
+            }
+        }
+        Err(DeliveryError::permanent("telegram: chat migrated repeatedly"))
+    }
+}
+
+/// Transient or permanent, from teloxide's error.
+pub fn classify(e: RequestError) -> DeliveryError {
+    match e {
+        RequestError::RetryAfter(s) => DeliveryError::Transient {
+            reason: "telegram: 429 too many requests".into(),
+            retry_after: Some(s.duration()),
+        },
+        RequestError::Network(e) => DeliveryError::transient(format!("telegram: network: {}", redact_token(&e.to_string()))),
+        RequestError::Io(e) => DeliveryError::transient(format!("telegram: io: {e}")),
+        RequestError::InvalidJson { .. } => DeliveryError::transient("telegram: invalid response"),
+        RequestError::Api(api) => match api {
+            ApiError::Unknown(desc) if !is_client_error(&desc) => {
+                DeliveryError::transient(format!("telegram: {desc}"))
+            }
+            other => DeliveryError::permanent(format!("telegram: {other}")),
+        },
+        other => DeliveryError::permanent(format!("telegram: {other}")),
+    }
+}
+
+/// Error texts may carry the request URL, which holds the bot token.
+fn redact_token(s: &str) -> String {
+    match s.find("/bot") {
+        Some(i) => {
+            let end = s[i..].find('/').and_then(|_| s[i + 4..].find('/')).map_or(s.len(), |j| i + 4 + j);
+            format!("{}/bot***{}", &s[..i], &s[end..])
+        }
+        None => s.to_string(),
+    }
+}
+
+fn is_client_error(desc: &str) -> bool {
+    ["Bad Request", "Forbidden", "Unauthorized", "Not Found"]
+        .iter()
+        .any(|p| desc.starts_with(p))
+}
+
+impl Notifier for TelegramNotifier {
+    fn name(&self) -> &'static str {
+        "telegram"
+    }
+
+    fn send<'a>(&'a self, alert: &'a Alert) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            match alert.target {
+                Target::TelegramChat(chat) => self.send_alert(chat, alert).await,
+                Target::Email(_) => Err(DeliveryError::permanent("telegram notifier got an email alert")),
+            }
+        })
+    }
+}

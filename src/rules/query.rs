@@ -1,0 +1,254 @@
+//! The query AST: what a parsed rule means, independent of how it was
+//! written. [`Query`] keeps its source text so positions (byte offset and
+//! column) can be reported for errors found after parsing.
+
+use std::fmt;
+
+use crate::text::FieldName;
+
+/// Where a text condition is looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Title, summary and body (the default).
+    All,
+    /// One field only (`title:x`).
+    Only(FieldName),
+}
+
+impl Scope {
+    /// Whether `field` is searched.
+    pub fn contains(self, field: FieldName) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Only(f) => f == field,
+        }
+    }
+
+    /// The narrower of two scopes, or `None` when they exclude each other.
+    pub fn intersect(self, other: Scope) -> Option<Scope> {
+        match (self, other) {
+            (Scope::All, s) | (s, Scope::All) => Some(s),
+            (Scope::Only(a), Scope::Only(b)) => (a == b).then_some(self),
+        }
+    }
+}
+
+/// A byte range of the query source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Consecutive words; a single word is a one-word phrase.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phrase {
+    /// Normalised words ([`crate::text::fold`] of each query word).
+    pub words: Vec<String>,
+    /// With `case:`, the words as written; the text must match them exactly.
+    pub exact: Option<Vec<String>>,
+    /// The last word is a prefix (`armen*`).
+    pub prefix_last: bool,
+}
+
+/// A parsed query expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// A word, phrase or prefix in some fields.
+    Text {
+        phrase: Phrase,
+        scope: Scope,
+        span: Span,
+    },
+    /// Two text terms at most `distance` word positions apart, in one field.
+    Near {
+        left: Phrase,
+        right: Phrase,
+        distance: u32,
+        scope: Scope,
+        span: Span,
+    },
+    /// `region:NAME`, resolved against the gazetteer when compiled.
+    Region {
+        name: String,
+        scope: Scope,
+        span: Span,
+    },
+    /// `lang:CODE`, lower-case with `-` between subtags.
+    Lang {
+        code: String,
+        span: Span,
+    },
+    /// `source:DOMAIN`, lower-case, without `www.`.
+    Source {
+        domain: String,
+        span: Span,
+    },
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>, Span),
+}
+
+impl Expr {
+    /// The part of the query source this expression was parsed from.
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Text { span, .. }
+            | Expr::Near { span, .. }
+            | Expr::Region { span, .. }
+            | Expr::Lang { span, .. }
+            | Expr::Source { span, .. }
+            | Expr::Not(_, span) => *span,
+            Expr::And(items) | Expr::Or(items) => match (items.first(), items.last()) {
+                (Some(a), Some(b)) => Span {
+                    start: a.span().start,
+                    end: b.span().end,
+                },
+                _ => Span { start: 0, end: 0 },
+            },
+        }
+    }
+}
+
+/// A parsed query together with its source text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub(super) source: String,
+    pub(super) root: Expr,
+}
+
+impl Query {
+    /// The root expression.
+    pub fn root(&self) -> &Expr {
+        &self.root
+    }
+
+    /// The text the query was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// 1-based column (in characters, counted from the last line break) of
+    /// byte `offset` of the source.
+    pub fn column(&self, offset: usize) -> usize {
+        column_of(&self.source, offset)
+    }
+}
+
+impl std::str::FromStr for Query {
+    type Err = QueryError;
+    fn from_str(s: &str) -> Result<Query, QueryError> {
+        super::parser::parse(s)
+    }
+}
+
+/// 1-based character column of byte `offset` in `source`.
+pub(super) fn column_of(source: &str, offset: usize) -> usize {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    source[line_start..offset].chars().count() + 1
+}
+
+/// Why a query could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("col {column}: {message}")]
+pub struct QueryError {
+    /// Byte offset into the query.
+    pub offset: usize,
+    /// 1-based column (characters) of `offset`.
+    pub column: usize,
+    pub message: String,
+}
+
+impl QueryError {
+    pub(super) fn at(source: &str, offset: usize, message: impl Into<String>) -> QueryError {
+        QueryError {
+            offset,
+            column: column_of(source, offset),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Phrase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = self.exact.as_ref().unwrap_or(&self.words);
+        if self.exact.is_some() {
+            f.write_str("case:")?;
+        }
+        let star = if self.prefix_last { "*" } else { "" };
+        match words.as_slice() {
+            [w] => write!(f, "{w}{star}"),
+            _ => write!(f, "\"{}{star}\"", words.join(" ")),
+        }
+    }
+}
+
+fn scope_prefix(scope: Scope) -> &'static str {
+    match scope {
+        Scope::All => "",
+        Scope::Only(FieldName::Title) => "title:",
+        Scope::Only(FieldName::Summary) => "summary:",
+        Scope::Only(FieldName::Body) => "body:",
+    }
+}
+
+/// Canonical form: parses back to an equivalent query.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Text { phrase, scope, .. } => write!(f, "{}{phrase}", scope_prefix(*scope)),
+            Expr::Near {
+                left,
+                right,
+                distance,
+                scope,
+                ..
+            } => {
+                let p = scope_prefix(*scope);
+                write!(f, "{p}{left} NEAR/{distance} {p}{right}")
+            }
+            Expr::Region { name, scope, .. } => {
+                write!(
+                    f,
+                    "{}region:\"{}\"",
+                    scope_prefix(*scope),
+                    name.replace('"', "")
+                )
+            }
+            Expr::Lang { code, .. } => write!(f, "lang:{code}"),
+            Expr::Source { domain, .. } => write!(f, "source:{domain}"),
+            Expr::And(items) | Expr::Or(items) => {
+                let op = if matches!(self, Expr::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(op)?;
+                    }
+                    if matches!(item, Expr::And(_) | Expr::Or(_)) {
+                        write!(f, "({item})")?;
+                    } else {
+                        write!(f, "{item}")?;
+                    }
+                }
+                Ok(())
+            }
+            Expr::Not(inner, _) => match **inner {
+                Expr::And(_) | Expr::Or(_) => write!(f, "NOT ({inner})"),
+                _ => write!(f, "NOT {inner}"),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.root.fmt(f)
+    }
+}

@@ -1,0 +1,418 @@
+//! Matcher tests: one table of (query, article, expected), run both one
+//! rule at a time and with every rule compiled into a single matcher.
+
+use super::{Document, Hit, Matcher, parse};
+use crate::regions::{Alias, Gazetteer, Region, Strength};
+use crate::text::{CleanOptions, FieldName, PreparedField};
+
+/// An owned article for tests.
+#[derive(Default)]
+pub(super) struct TestDoc {
+    pub title: &'static str,
+    pub summary: &'static str,
+    pub body: &'static str,
+    pub language: Option<&'static str>,
+    pub source: Option<&'static str>,
+    pub url: Option<&'static str>,
+    pub regions: &'static [&'static str],
+}
+
+pub(super) struct Prepared {
+    fields: [PreparedField; 3],
+    meta: (Option<String>, Option<String>, Option<String>),
+    regions: Vec<String>,
+}
+
+pub(super) fn prepare(title: &str, summary: &str, body: &str) -> Prepared {
+    let p = |s: &str| PreparedField::new(s, CleanOptions { enabled: false });
+    Prepared {
+        fields: [p(title), p(summary), p(body)],
+        meta: (None, None, None),
+        regions: Vec::new(),
+    }
+}
+
+impl TestDoc {
+    fn prepare(&self) -> Prepared {
+        let mut p = prepare(self.title, self.summary, self.body);
+        p.meta = (
+            self.language.map(Into::into),
+            self.source.map(Into::into),
+            self.url.map(Into::into),
+        );
+        p.regions = self.regions.iter().map(|s| s.to_string()).collect();
+        p
+    }
+}
+
+impl Prepared {
+    pub(super) fn set_meta(
+        &mut self,
+        language: Option<&str>,
+        source: Option<&str>,
+        regions: Vec<String>,
+    ) {
+        self.meta = (language.map(Into::into), source.map(Into::into), None);
+        self.regions = regions;
+    }
+
+    pub(super) fn doc(&self) -> Document<'_> {
+        Document {
+            title: &self.fields[0],
+            summary: &self.fields[1],
+            body: &self.fields[2],
+            language: self.meta.0.as_deref(),
+            source: self.meta.1.as_deref(),
+            url: self.meta.2.as_deref(),
+            regions: &self.regions,
+        }
+    }
+}
+
+fn alias(text: &str, strength: Strength, exact_case: bool) -> Alias {
+    Alias {
+        text: text.into(),
+        strength,
+        exact_case,
+    }
+}
+
+/// Test regions, independent of the built-in data: AZ, BY (with the
+/// Minsk Group exclusion), GE (weak `Georgia`), US (exact-case `US`) and a
+/// custom south-caucasus.
+pub(super) fn gazetteer() -> Gazetteer {
+    use Strength::{Strong, Weak};
+    let mut g = Gazetteer::default();
+    let mut add = |key: &str, tags: &[&str], aliases: Vec<Alias>, exclusions: &[&str]| {
+        g.insert(Region {
+            key: key.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            aliases,
+            exclusions: exclusions.iter().map(|t| t.to_string()).collect(),
+        });
+    };
+    let strong = |names: &[&str]| names.iter().map(|n| alias(n, Strong, false)).collect();
+    add(
+        "AZ",
+        &["AZ", "AZE"],
+        strong(&["Azerbaijan", "Azerbaijani", "Baku", "Азербайджан"]),
+        &[],
+    );
+    add(
+        "BY",
+        &["BY", "BLR"],
+        vec![
+            alias("Belarus", Strong, false),
+            alias("Minsk", Strong, false),
+        ],
+        &["Minsk Group"],
+    );
+    add(
+        "GE",
+        &["GE", "GEO"],
+        vec![
+            alias("Tbilisi", Strong, false),
+            alias("Georgia", Weak, false),
+        ],
+        &[],
+    );
+    add(
+        "US",
+        &["US", "USA"],
+        vec![
+            alias("US", Strong, true),
+            alias("United States", Strong, false),
+        ],
+        &[],
+    );
+    add(
+        "south-caucasus",
+        &["south-caucasus", "AZ", "AM", "GE"],
+        vec![alias("South Caucasus", Strong, false)],
+        &[],
+    );
+    g
+}
+
+fn t(title: &'static str, body: &'static str) -> TestDoc {
+    TestDoc {
+        title,
+        body,
+        ..TestDoc::default()
+    }
+}
+
+fn cases() -> Vec<(&'static str, TestDoc, bool)> {
+    let meta = |language, source, url, regions| TestDoc {
+        language,
+        source,
+        url,
+        regions,
+        ..t("", "")
+    };
+    vec![
+        ("Oman", t("", "A woman said"), false),
+        ("Oman", t("", "Oman's oil"), true),
+        ("Azerbaijan", t("", "Azerbaijan's army"), true),
+        ("Azerbaijan's", t("", "AZERBAIJAN"), true),
+        ("Turkiye", t("", "Türkiye said"), true),
+        ("Türkiye", t("", "Turkiye said"), true),
+        ("Азербайджан", t("", "АЗЕРБАЙДЖАН заявил"), true),
+        ("азербайджан*", t("", "в Азербайджане"), true),
+        (
+            "\"Nagorno Karabakh\"",
+            t("", "the Nagorno-Karabakh region"),
+            true,
+        ),
+        ("Nagorno-Karabakh", t("", "Nagorno\nKarabakh"), true),
+        ("\"south caucasus\"", t("", "south, Caucasus"), true),
+        ("\"peace talks\"", t("", "talks peace"), false),
+        ("\"peace tal*\"", t("", "peace talking"), true),
+        ("baku NEAR/3 talks", t("", "Baku a b talks"), true),
+        ("baku NEAR/3 talks", t("", "Baku a b c talks"), false),
+        ("baku NEAR/3 talks", t("", "talks a b Baku"), true),
+        ("baku NEAR/3 talks", t("Baku", "talks"), false),
+        (
+            "\"peace deal\" NEAR/2 armenia",
+            t("", "peace deal x armenia"),
+            true,
+        ),
+        (
+            "\"peace deal\" NEAR/2 armenia",
+            t("", "armenia x y peace deal"),
+            false,
+        ),
+        (
+            "\"peace deal\" NEAR/3 armenia",
+            t("", "armenia x y peace deal"),
+            true,
+        ),
+        ("armen* NEAR/1 armenia", t("", "Armenia"), false),
+        ("armen* NEAR/1 armenia", t("", "Armenia armenian"), true),
+        ("title:baku", t("x", "Baku"), false),
+        ("body:baku", t("x", "Baku"), true),
+        ("summary:baku", t("Baku", "Baku"), false),
+        ("title:(baku OR yerevan)", t("Yerevan", ""), true),
+        ("baku -sport", t("", "Baku sport"), false),
+        ("baku -sport", t("", "Baku news"), true),
+        ("NOT sport", t("", "news"), true),
+        ("NOT sport", t("Sport", ""), false),
+        ("armen*", t("", "Armenians"), true),
+        ("armen*", t("", "Armen"), true),
+        ("armen*", t("", "arm"), false),
+        ("case:US", t("", "US troops"), true),
+        ("case:US", t("", "us troops"), false),
+        ("case:\"US Army\"", t("", "US Army"), true),
+        ("case:\"US Army\"", t("", "US army"), false),
+        ("and", t("", "salt and pepper"), true),
+        ("region:AZ", t("", "Baku talks"), true),
+        ("region:Azerbaijan", t("", "talks in Азербайджан"), true),
+        ("region:AZ", t("", "Armenia"), false),
+        ("region:AZ", meta(None, None, None, &["aze"]), true),
+        ("region:BY", t("", "the OSCE Minsk Group met"), false),
+        ("region:BY", t("", "Minsk Group met in Minsk"), true),
+        ("region:BY", t("Belarus", "Minsk Group"), true),
+        ("region:GE", t("", "Georgia"), false),
+        ("region:GE", t("Georgia", "Tbilisi"), true),
+        ("region:GE", meta(None, None, None, &["GE"]), true),
+        ("region:US", t("", "us and them"), false),
+        ("region:US", t("", "the US said"), true),
+        (
+            "region:south-caucasus",
+            meta(None, None, None, &["AM"]),
+            true,
+        ),
+        (
+            "region:south-caucasus",
+            t("", "across the South Caucasus"),
+            true,
+        ),
+        ("title:region:AZ", t("", "Baku"), false),
+        ("lang:ru", meta(Some("ru-RU"), None, None, &[]), true),
+        ("lang:ru", meta(Some("RU"), None, None, &[]), true),
+        ("lang:ru", meta(Some("en"), None, None, &[]), false),
+        ("lang:ru", meta(None, None, None, &[]), false),
+        ("lang:pt-BR", meta(Some("pt"), None, None, &[]), false),
+        ("lang:pt-BR", meta(Some("pt_br"), None, None, &[]), true),
+        (
+            "source:example.com",
+            meta(None, Some("news.example.com"), None, &[]),
+            true,
+        ),
+        (
+            "source:example.com",
+            meta(None, None, Some("https://www.example.com/x"), &[]),
+            true,
+        ),
+        (
+            "source:example.com",
+            meta(None, Some("badexample.com"), None, &[]),
+            false,
+        ),
+        (
+            "source:news.example.com",
+            meta(None, Some("example.com"), None, &[]),
+            false,
+        ),
+        (
+            "source:bbc.co.uk",
+            meta(None, Some("BBC"), Some("http://www.bbc.co.uk/news"), &[]),
+            true,
+        ),
+        ("lang:en OR baku", meta(Some("en"), None, None, &[]), true),
+        ("lang:en baku", meta(Some("en"), None, None, &[]), false),
+    ]
+}
+
+#[test]
+fn each_rule_alone() {
+    let gaz = gazetteer();
+    for (query, doc, want) in cases() {
+        let q = parse(query).expect(query);
+        let m = Matcher::compile(&[("r".into(), q)], &gaz).expect(query);
+        let p = doc.prepare();
+        let got = !m.find(&p.doc()).is_empty();
+        assert_eq!(got, want, "query {query:?} on {:?}", (doc.title, doc.body));
+        let e = m.explain("r", &p.doc()).expect("rule exists");
+        assert_eq!(e.matched, want, "explain {query:?}\n{e}");
+        assert!(e.candidate || !want, "presearch missed {query:?}");
+    }
+}
+
+#[test]
+fn all_rules_in_one_matcher() {
+    let gaz = gazetteer();
+    let cases = cases();
+    let rules: Vec<_> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("r{i}"), parse(c.0).expect(c.0)))
+        .collect();
+    let m = Matcher::compile(&rules, &gaz).expect("compiles");
+    assert_eq!(m.rule_count(), cases.len());
+    for (i, (query, doc, want)) in cases.iter().enumerate() {
+        let p = doc.prepare();
+        let found = m.find(&p.doc());
+        assert!(found.windows(2).all(|w| w[0].rule < w[1].rule));
+        assert_eq!(found.iter().any(|r| r.rule == i), *want, "query {query:?}");
+    }
+}
+
+#[test]
+fn hits_cover_positive_terms_only() {
+    let m = Matcher::compile(
+        &[(
+            "r".into(),
+            parse("\"peace talks\" OR baku* -sport region:AZ").unwrap(),
+        )],
+        &gazetteer(),
+    )
+    .unwrap();
+    let p = prepare(
+        "",
+        "",
+        "Bakuvians host peace talks on Baku's future; sportsmen",
+    );
+    let found = m.find(&p.doc());
+    let spans: Vec<_> = found[0]
+        .hits
+        .iter()
+        .map(|h| (h.field, &p.fields[2].clean[h.start..h.end]))
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (FieldName::Body, "Bakuvians"),
+            (FieldName::Body, "peace talks"),
+            (FieldName::Body, "Baku")
+        ]
+    );
+    let near = Matcher::compile(
+        &[("n".into(), parse("baku NEAR/1 talks").unwrap())],
+        &gazetteer(),
+    )
+    .unwrap();
+    let p = prepare("talks Baku x talks", "", "");
+    let hits = &near.find(&p.doc())[0].hits;
+    let want = [
+        Hit {
+            field: FieldName::Title,
+            start: 0,
+            end: 5,
+        },
+        Hit {
+            field: FieldName::Title,
+            start: 6,
+            end: 10,
+        },
+    ];
+    assert_eq!(hits, &want);
+}
+
+#[test]
+fn presearch_skips_rules_without_their_terms() {
+    let rules: Vec<_> = [
+        "baku",
+        "\"peace talks\"",
+        "NOT sport",
+        "lang:ru",
+        "region:AZ",
+        "armen*",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, q)| (format!("r{i}"), parse(q).unwrap()))
+    .collect();
+    let m = Matcher::compile(&rules, &gazetteer()).unwrap();
+    let p = prepare("Armenia", "", "peace");
+    let doc = p.doc();
+    let cand: Vec<bool> = (0..6)
+        .map(|i| m.explain(&format!("r{i}"), &doc).unwrap().candidate)
+        .collect();
+    assert_eq!(cand, [false, false, true, false, false, true]);
+    let found: Vec<usize> = m.find(&doc).iter().map(|r| r.rule).collect();
+    assert_eq!(found, [2, 5]);
+}
+
+#[test]
+fn compile_errors_name_rule_and_position() {
+    let rules = vec![
+        ("ok".to_string(), parse("baku").unwrap()),
+        ("bad".to_string(), parse("baku OR region:Atlantis").unwrap()),
+        ("ok".to_string(), parse("x").unwrap()),
+    ];
+    let errs = Matcher::compile(&rules, &gazetteer()).unwrap_err();
+    assert_eq!(errs.len(), 2);
+    assert_eq!(
+        (
+            errs[0].rule,
+            errs[0].id.as_str(),
+            errs[0].offset,
+            errs[0].column
+        ),
+        (1, "bad", 8, 9)
+    );
+    assert!(errs[0].message.contains("unknown region 'Atlantis'"));
+    assert!(errs[1].message.contains("duplicate rule id"));
+    let defs = [super::RuleDef {
+        id: "p".into(),
+        query: "a AND".into(),
+    }];
+    let errs = Matcher::build(&defs, &gazetteer()).unwrap_err();
+    assert_eq!((errs[0].offset, errs[0].column), (2, 3));
+}
+
+#[test]
+fn explanation_renders_the_clause_tree() {
+    let m = Matcher::compile(
+        &[("az".into(), parse("title:baku -sport").unwrap())],
+        &gazetteer(),
+    )
+    .unwrap();
+    let p = prepare("Baku talks", "", "no sport");
+    let text = m.explain("az", &p.doc()).unwrap().to_string();
+    let want = "rule az: did not match (presearch: candidate)\n  AND: no\n    title:baku: yes [title 0..4 \"Baku\"]\n    \
+                NOT: no\n      sport: yes [body 3..8 \"sport\"]\n";
+    assert_eq!(text, want);
+    assert!(m.explain("missing", &p.doc()).is_none());
+}

@@ -1,0 +1,256 @@
+//! A real `nats-server` with JetStream on a random loopback port, in a temp
+//! directory of its own; killed on `Drop`.
+//!
+//! The binary is looked up as: `$NATS_SERVER_BIN`, then
+//! `<crate>/.tools/bin/nats-server` (installed by `make tools`), then
+//! `nats-server` on `PATH`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to accept connections before we give up.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+/// Attempts with a fresh port when the chosen one was taken meanwhile.
+const PORT_ATTEMPTS: usize = 5;
+
+pub struct NatsServer {
+    bin: PathBuf,
+    port: u16,
+    /// Holds the JetStream store (`jetstream/`) and `nats-server.log`;
+    /// both outlive `kill()` so that `restart()` finds them again.
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    /// Starts a server with JetStream and waits until it accepts clients.
+    ///
+    /// # Panics
+    /// If no binary is found or the server does not come up in time; the
+    /// message includes the server's log.
+    pub fn start() -> Self {
+        let bin = nats_server_bin();
+        let dir = tempfile::Builder::new()
+            .prefix("newsalert-nats-")
+            .tempdir()
+            .expect("create temp dir for nats-server");
+        let mut server = Self {
+            bin,
+            port: 0,
+            dir,
+            child: None,
+        };
+        for attempt in 1..=PORT_ATTEMPTS {
+            server.port = super::free_port();
+            match server.spawn_and_wait() {
+                Ok(()) => return server,
+                Err(err) if attempt < PORT_ATTEMPTS && err.port_taken => continue,
+                Err(err) => server.fail(&err.reason),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The JetStream store directory (kept across `restart()`).
+    pub fn store_dir(&self) -> PathBuf {
+        self.dir.path().join("jetstream")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("nats-server.log")
+    }
+
+    /// Everything the server has logged so far (all runs).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// SIGKILLs the server (no graceful shutdown) and reaps it. No-op if it
+    /// is not running.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills the server if it runs, then starts it again on the same port
+    /// with the same store directory, and waits until it accepts clients.
+    ///
+    /// # Panics
+    /// If the server does not come back in time.
+    pub fn restart(&mut self) {
+        self.kill();
+        // The old listener may linger briefly; nats-server binds with
+        // SO_REUSEADDR, but retry a few times in case the port is busy.
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            match self.spawn_and_wait() {
+                Ok(()) => return,
+                Err(err) if err.port_taken && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(err) => self.fail(&err.reason),
+            }
+        }
+    }
+
+    fn spawn_and_wait(&mut self) -> Result<(), StartError> {
+        let log = self.open_log();
+        let stderr = log.try_clone().expect("clone log file handle");
+        let child = Command::new(&self.bin)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store_dir())
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|err| panic!("spawn {}: {err}", self.bin.display()));
+        self.child = Some(child);
+        let result = self.wait_ready();
+        if result.is_err() {
+            self.kill();
+        }
+        result
+    }
+
+    fn open_log(&self) -> File {
+        let mut log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("open nats-server log file");
+        let _ = writeln!(
+            log,
+            "=== starting {} on port {}",
+            self.bin.display(),
+            self.port
+        );
+        log
+    }
+
+    /// Ready means: a TCP client gets the server's `INFO` line, and it says
+    /// JetStream is on (JetStream is enabled before clients are accepted).
+    fn wait_ready(&mut self) -> Result<(), StartError> {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                let log = self.log();
+                let port_taken = log.contains("address already in use");
+                return Err(StartError {
+                    port_taken,
+                    reason: format!("exited early with {status}"),
+                });
+            }
+            if let Some(info) = read_info_line(self.port) {
+                if info.contains("\"jetstream\":true") {
+                    return Ok(());
+                }
+                return Err(StartError {
+                    port_taken: false,
+                    reason: format!("JetStream is not enabled: {info}"),
+                });
+            }
+            if Instant::now() >= deadline {
+                return Err(StartError {
+                    port_taken: false,
+                    reason: format!("did not accept connections within {START_TIMEOUT:?}"),
+                });
+            }
+            std::thread::sleep(super::POLL_INTERVAL);
+        }
+    }
+
+    fn fail(&mut self, reason: &str) -> ! {
+        self.kill();
+        panic!(
+            "nats-server ({}) on 127.0.0.1:{} {reason}\n--- {} ---\n{}",
+            self.bin.display(),
+            self.port,
+            self.log_path().display(),
+            self.log()
+        );
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct StartError {
+    port_taken: bool,
+    reason: String,
+}
+
+fn read_info_line(port: u16) -> Option<String> {
+    let stream =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200))
+            .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).ok()?;
+    line.starts_with("INFO ").then_some(line)
+}
+
+/// Which `nats-server` binary to run; see the module docs for the order.
+///
+/// # Panics
+/// If none is found, with a hint to run `make tools`.
+pub fn nats_server_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("NATS_SERVER_BIN").filter(|v| !v.is_empty()) {
+        let bin = PathBuf::from(bin);
+        assert!(
+            bin.is_file(),
+            "NATS_SERVER_BIN={} does not exist",
+            bin.display()
+        );
+        return bin;
+    }
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/nats-server");
+    if local.is_file() {
+        return local;
+    }
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join("nats-server"))
+        .find(|candidate| candidate.is_file());
+    on_path.unwrap_or_else(|| {
+        panic!(
+            "nats-server not found: set NATS_SERVER_BIN, or run `make tools` \
+             (scripts/install-nats.sh) to install it into {}",
+            local.display()
+        )
+    })
+}

@@ -1,0 +1,411 @@
+//! An SMTP sink: a real (plain-text, no TLS) SMTP server on a random
+//! loopback port that records every mail it accepts, with scripted faults.
+//!
+//! Speaks EHLO/HELO, AUTH PLAIN/LOGIN (any credentials), MAIL, RCPT, DATA
+//! (dot-unstuffed), RSET, NOOP, VRFY, QUIT. Runs on its own runtime thread.
+
+mod mime;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::BackgroundRuntime;
+
+/// A mail the sink accepted.
+#[derive(Clone, Debug)]
+pub struct ReceivedMail {
+    /// Envelope sender (`MAIL FROM`), without angle brackets.
+    pub from: String,
+    /// Envelope recipients (`RCPT TO`), without angle brackets.
+    pub to: Vec<String>,
+    /// The message as sent after `DATA`: headers and body, CRLF line ends,
+    /// dot-unstuffed, without the final `.` line.
+    pub data: String,
+    /// User name given with AUTH on this connection, if any.
+    pub auth_user: Option<String>,
+    pub at: Instant,
+}
+
+impl ReceivedMail {
+    /// The first header of that name (case-insensitive), unfolded; encoded
+    /// words (`=?utf-8?b?...?=`) are decoded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        mime::header(&self.data, name).map(|value| mime::decode_words(&value))
+    }
+
+    pub fn subject(&self) -> Option<String> {
+        self.header("Subject")
+    }
+
+    /// The decoded text of every `text/*` part, in order: `(content type,
+    /// text)`, e.g. `("text/plain", ..)` and `("text/html", ..)`; LF line
+    /// ends, no trailing newline.
+    pub fn text_parts(&self) -> Vec<(String, String)> {
+        mime::text_parts(&self.data)
+    }
+
+    /// The decoded `text/plain` part, if any.
+    pub fn plain_text(&self) -> Option<String> {
+        self.part("text/plain")
+    }
+
+    /// The decoded `text/html` part, if any.
+    pub fn html(&self) -> Option<String> {
+        self.part("text/html")
+    }
+
+    fn part(&self, content_type: &str) -> Option<String> {
+        self.text_parts()
+            .into_iter()
+            .find(|(ct, _)| ct == content_type)
+            .map(|(_, text)| text)
+    }
+}
+
+/// A scripted failure for one coming mail transaction (one `MAIL FROM`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmtpFault {
+    /// Answer every `RCPT TO` with this code (e.g. 451 or 550).
+    RejectRcpt(u16),
+    /// Receive the data, then answer the final `.` with this code.
+    RejectData(u16),
+    /// Receive and record the mail, then close the connection without
+    /// answering the final `.` (the client cannot know it was delivered).
+    DropAfterData,
+}
+
+#[derive(Default)]
+struct State {
+    messages: Vec<ReceivedMail>,
+    faults: VecDeque<SmtpFault>,
+    transactions: usize,
+    connections: usize,
+}
+
+pub struct SmtpSink {
+    port: u16,
+    state: Arc<Mutex<State>>,
+    _runtime: BackgroundRuntime,
+}
+
+impl SmtpSink {
+    /// Starts the sink; it accepts connections when this returns.
+    pub fn start() -> Self {
+        let runtime = BackgroundRuntime::start("smtp-sink");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind smtp sink");
+        listener.set_nonblocking(true).expect("set_nonblocking");
+        let port = listener.local_addr().expect("local_addr").port();
+        let state = Arc::new(Mutex::new(State::default()));
+        let accept_state = state.clone();
+        runtime.handle().spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            while let Ok((stream, _)) = listener.accept().await {
+                lock(&accept_state).connections += 1;
+                tokio::spawn(Session::new(accept_state.clone()).run(stream));
+            }
+        });
+        Self {
+            port,
+            state,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn host(&self) -> &'static str {
+        "127.0.0.1"
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Mails accepted so far, in order.
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        lock(&self.state).messages.clone()
+    }
+
+    /// Number of `MAIL FROM` commands seen, rejected ones included.
+    pub fn transactions(&self) -> usize {
+        lock(&self.state).transactions
+    }
+
+    /// Number of TCP connections accepted.
+    pub fn connections(&self) -> usize {
+        lock(&self.state).connections
+    }
+
+    /// Waits until at least `n` mails were accepted; returns all of them.
+    ///
+    /// # Panics
+    /// On timeout, saying how many arrived.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<ReceivedMail> {
+        if !super::wait_until(timeout, || lock(&self.state).messages.len() >= n).await {
+            let state = lock(&self.state);
+            panic!(
+                "smtp sink: expected {n} mails within {timeout:?}, got {} ({} transactions, {} connections)",
+                state.messages.len(),
+                state.transactions,
+                state.connections
+            );
+        }
+        self.messages()
+    }
+
+    /// Applies `fault` to the next mail transaction (faults queue up).
+    pub fn push_fault(&self, fault: SmtpFault) {
+        lock(&self.state).faults.push_back(fault);
+    }
+
+    /// Applies `fault` to each of the next `n` transactions.
+    pub fn push_faults(&self, fault: SmtpFault, n: usize) {
+        lock(&self.state)
+            .faults
+            .extend(std::iter::repeat_n(fault, n));
+    }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One client connection and its current transaction.
+struct Session {
+    state: Arc<Mutex<State>>,
+    greeted: bool,
+    auth_user: Option<String>,
+    from: Option<String>,
+    to: Vec<String>,
+    fault: Option<SmtpFault>,
+}
+
+impl Session {
+    fn new(state: Arc<Mutex<State>>) -> Self {
+        Self {
+            state,
+            greeted: false,
+            auth_user: None,
+            from: None,
+            to: Vec::new(),
+            fault: None,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.from = None;
+        self.to.clear();
+        self.fault = None;
+    }
+
+    async fn run(mut self, stream: TcpStream) {
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read);
+        if write
+            .write_all(b"220 sink.test ESMTP ready\r\n")
+            .await
+            .is_err()
+        {
+            return;
+        }
+        while let Some(line) = read_line(&mut lines).await {
+            let (verb, arg) = match line.split_once(' ') {
+                Some((verb, arg)) => (verb.to_ascii_uppercase(), arg.trim().to_owned()),
+                None => (line.to_ascii_uppercase(), String::new()),
+            };
+            let reply = match verb.as_str() {
+                "EHLO" => {
+                    self.greeted = true;
+                    self.reset();
+                    format!(
+                        "250-sink.test greets {arg}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n\
+                         250-AUTH PLAIN LOGIN\r\n250 SIZE 52428800"
+                    )
+                }
+                "HELO" => {
+                    self.greeted = true;
+                    self.reset();
+                    "250 sink.test".to_owned()
+                }
+                "AUTH" => match self.auth(&arg, &mut lines, &mut write).await {
+                    Some(reply) => reply,
+                    None => return,
+                },
+                "MAIL" if !self.greeted => "503 5.5.1 EHLO/HELO first".to_owned(),
+                "MAIL" => match address(&arg, "FROM:") {
+                    Some(from) => {
+                        // A new MAIL implicitly ends an unfinished transaction.
+                        self.reset();
+                        let mut state = lock(&self.state);
+                        state.transactions += 1;
+                        self.fault = state.faults.pop_front();
+                        self.from = Some(from);
+                        "250 2.1.0 OK".to_owned()
+                    }
+                    None => "501 5.5.4 Syntax: MAIL FROM:<address>".to_owned(),
+                },
+                "RCPT" if self.from.is_none() => "503 5.5.1 MAIL first".to_owned(),
+                "RCPT" => match (address(&arg, "TO:"), &self.fault) {
+                    (None, _) => "501 5.5.4 Syntax: RCPT TO:<address>".to_owned(),
+                    (Some(_), Some(SmtpFault::RejectRcpt(code))) => rejection(*code),
+                    (Some(to), _) => {
+                        self.to.push(to);
+                        "250 2.1.5 OK".to_owned()
+                    }
+                },
+                "DATA" if self.to.is_empty() => "554 5.5.1 No valid recipients".to_owned(),
+                "DATA" => {
+                    if write
+                        .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    let Some(data) = read_data(&mut lines).await else {
+                        return;
+                    };
+                    match self.finish(data) {
+                        Some(reply) => reply,
+                        None => return, // DropAfterData: close without a reply.
+                    }
+                }
+                "RSET" => {
+                    self.reset();
+                    "250 2.0.0 OK".to_owned()
+                }
+                "NOOP" => "250 2.0.0 OK".to_owned(),
+                "VRFY" => "252 2.5.2 Cannot VRFY user".to_owned(),
+                "STARTTLS" => "454 4.7.0 TLS not available".to_owned(),
+                "QUIT" => {
+                    let _ = write.write_all(b"221 2.0.0 Bye\r\n").await;
+                    return;
+                }
+                _ => "500 5.5.2 Command not recognized".to_owned(),
+            };
+            if write
+                .write_all(format!("{reply}\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    /// Ends a transaction after DATA: records the mail unless a fault says
+    /// otherwise. `None` means: close the connection without replying.
+    fn finish(&mut self, data: String) -> Option<String> {
+        let fault = self.fault.take();
+        let mail = ReceivedMail {
+            from: self.from.take().unwrap_or_default(),
+            to: std::mem::take(&mut self.to),
+            data,
+            auth_user: self.auth_user.clone(),
+            at: Instant::now(),
+        };
+        match fault {
+            Some(SmtpFault::RejectData(code)) => Some(rejection(code)),
+            Some(SmtpFault::DropAfterData) => {
+                lock(&self.state).messages.push(mail);
+                None
+            }
+            _ => {
+                lock(&self.state).messages.push(mail);
+                Some("250 2.0.0 OK queued".to_owned())
+            }
+        }
+    }
+
+    /// AUTH PLAIN / LOGIN, accepting any credentials. `None`: client left.
+    async fn auth(
+        &mut self,
+        arg: &str,
+        lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
+        write: &mut tokio::net::tcp::OwnedWriteHalf,
+    ) -> Option<String> {
+        let (mechanism, initial) = match arg.split_once(' ') {
+            Some((m, rest)) => (m.to_ascii_uppercase(), Some(rest.trim().to_owned())),
+            None => (arg.to_ascii_uppercase(), None),
+        };
+        let mut prompt = async |challenge: &str| -> Option<String> {
+            write
+                .write_all(format!("334 {challenge}\r\n").as_bytes())
+                .await
+                .ok()?;
+            read_line(lines).await
+        };
+        let user = match mechanism.as_str() {
+            "PLAIN" => {
+                let response = match initial {
+                    Some(initial) => initial,
+                    None => prompt("").await?,
+                };
+                let decoded = mime::base64_decode(&response);
+                // authzid \0 authcid \0 password
+                let user = decoded.split(|b| *b == 0).nth(1).unwrap_or_default();
+                String::from_utf8_lossy(user).into_owned()
+            }
+            "LOGIN" => {
+                let user = match initial {
+                    Some(initial) => initial,
+                    None => prompt("VXNlcm5hbWU6").await?,
+                };
+                prompt("UGFzc3dvcmQ6").await?;
+                String::from_utf8_lossy(&mime::base64_decode(&user)).into_owned()
+            }
+            _ => return Some("504 5.5.4 Unrecognized authentication type".to_owned()),
+        };
+        self.auth_user = Some(user);
+        Some("235 2.7.0 Authentication successful".to_owned())
+    }
+}
+
+fn rejection(code: u16) -> String {
+    if code < 500 {
+        format!("{code} 4.3.0 Temporary failure, try again later")
+    } else {
+        format!("{code} 5.7.1 Rejected")
+    }
+}
+
+/// `FROM:<a@b> SIZE=1` → `a@b`.
+fn address(arg: &str, prefix: &str) -> Option<String> {
+    let head = arg.get(..prefix.len())?;
+    if !head.eq_ignore_ascii_case(prefix) {
+        return None;
+    }
+    let rest = arg[prefix.len()..].trim_start();
+    let inner = rest.strip_prefix('<')?;
+    let end = inner.find('>')?;
+    Some(inner[..end].to_owned())
+}
+
+/// One line without its CRLF/LF; `None` at EOF or error.
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<String> {
+    let mut buf = Vec::new();
+    match reader.read_until(b'\n', &mut buf).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            while matches!(buf.last(), Some(b'\n' | b'\r')) {
+                buf.pop();
+            }
+            Some(String::from_utf8_lossy(&buf).into_owned())
+        }
+    }
+}
+
+/// The DATA section up to the lone `.`, dot-unstuffed, CRLF line ends.
+async fn read_data<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> Option<String> {
+    let mut data = String::new();
+    loop {
+        let line = read_line(reader).await?;
+        if line == "." {
+            return Some(data);
+        }
+        data.push_str(line.strip_prefix('.').unwrap_or(&line));
+        data.push_str("\r\n");
+    }
+}
