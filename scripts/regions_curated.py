@@ -306,7 +306,7 @@ WEAK = {
     "Georgia", "Georgian", "Georgians", "Jordan", "Chad", "America", "Macedonia",
     "Victoria", "Kingston", "Georgetown", "Male", "Santiago", "Hamilton", "Nice",
     "Split", "Reading", "Bath", "Mobile", "Police", "Of", "Mary", "Bar", "Batman",
-    "Roseau", "Saba", "Island", "Mann", "Guiana", "Micronesia",
+    "Roseau", "Saba", "Island", "Mann", "Guiana", "Micronesia", "Birmingham", "Córdoba",
     # demonyms that are also world languages
     "English", "Spanish", "French", "Arabic", "Portuguese",
     # Russian: common words, first names, the other Georgia, Peter
@@ -319,7 +319,8 @@ EXACT_CASE = {"Turkey", "China", "Chad", "Jordan", "Guinea", "Jersey", "Chile",
 
 # Texts that are never Weak even if another data rule would make them so
 # (the namesake elsewhere is rarely in the news or is a much smaller place).
-STRONG = {"Barcelona", "Athens", "American", "Americans"}
+STRONG = {"Barcelona", "Athens", "American", "Americans", "Berlin", "Shanghai", "Geneva",
+          "Colombo"}
 
 # Curated exclusion phrases: alias occurrences inside them don't count.
 # (Phrases where one region's alias is part of another region's alias, such

@@ -87,7 +87,11 @@ impl App {
         for w in &book.warnings {
             tracing::warn!("{w}");
         }
-        tracing::info!(rules = book.rules.len(), subscribers = book.subscribers.len(), "rules loaded");
+        tracing::info!(
+            rules = book.rules.len(),
+            subscribers = book.subscribers.len(),
+            "rules loaded"
+        );
         let notifiers = notifiers(&settings).map_err(StartError::Notifier)?;
         let broker = Broker::connect(&settings.nats).await?;
         ensure_consumer(&broker.js, &settings.nats, settings.ack_wait()).await?;
@@ -111,7 +115,10 @@ impl App {
     ///
     /// # Errors
     /// Only if the consumer cannot be (re)created at all.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send) -> Result<(), StartError> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), StartError> {
         let this = Arc::new(self);
         let reloader = tokio::spawn(reload::watch(
             this.settings.rules_path(),
@@ -121,7 +128,12 @@ impl App {
         ));
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            let consumer = ensure_consumer(&this.broker.js, &this.settings.nats, this.settings.ack_wait()).await;
+            let consumer = ensure_consumer(
+                &this.broker.js,
+                &this.settings.nats,
+                this.settings.ack_wait(),
+            )
+            .await;
             let messages = match consumer {
                 Ok(c) => c.messages().await.map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
@@ -159,7 +171,9 @@ impl App {
                     async move { this.handle(msg).await }
                 });
             work.await;
-            if stopped.load(std::sync::atomic::Ordering::SeqCst) || !failed.load(std::sync::atomic::Ordering::SeqCst) {
+            if stopped.load(std::sync::atomic::Ordering::SeqCst)
+                || !failed.load(std::sync::atomic::Ordering::SeqCst)
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -230,7 +244,10 @@ impl App {
             result
         });
         let results = futures::future::join_all(sends).await;
-        if results.iter().any(|r| matches!(r, Err(DeliveryError::Transient { .. }))) {
+        if results
+            .iter()
+            .any(|r| matches!(r, Err(DeliveryError::Transient { .. })))
+        {
             Outcome::Retry(Duration::from_secs(10))
         } else {
             Outcome::Done

@@ -138,7 +138,8 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Article, DecodeError> {
             limit: max_bytes,
         });
     }
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
     let (value, envelope) = unwrap_cloudevent(value)?;
     let wire: WireArticle =
         serde_json::from_value(value).map_err(|e| DecodeError::Json(e.to_string()))?;
@@ -264,7 +265,8 @@ mod tests {
         assert_eq!(ce.id.as_str(), "ev-9");
         assert_eq!(ce.language.as_deref(), Some("ru"));
         assert!(ce.published_at.is_some());
-        let ce_str = dec(r#"{"specversion":"1.0","id":"e","data":"{\"id\":\"x\",\"title\":\"T\"}"}"#);
+        let ce_str =
+            dec(r#"{"specversion":"1.0","id":"e","data":"{\"id\":\"x\",\"title\":\"T\"}"}"#);
         assert_eq!(ce_str.unwrap().id.as_str(), "x");
     }
 

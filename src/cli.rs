@@ -21,7 +21,12 @@ use std::process::ExitCode;
 #[command(version, about, long_about = None)]
 pub struct Cli {
     /// Config directory (default.toml, local.toml, rules.toml).
-    #[arg(long, global = true, default_value = "config", env = "NEWSALERT_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "config",
+        env = "NEWSALERT_CONFIG"
+    )]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -65,8 +70,16 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run => cmd_run(&cli.config).await,
         Command::Check => cmd_check(&cli.config),
-        Command::Match { file, explain, rule } => cmd_match(&cli.config, file.as_deref(), explain, rule.as_deref()),
-        Command::Publish { files, subject, raw } => cmd_publish(&cli.config, &files, subject, raw).await,
+        Command::Match {
+            file,
+            explain,
+            rule,
+        } => cmd_match(&cli.config, file.as_deref(), explain, rule.as_deref()),
+        Command::Publish {
+            files,
+            subject,
+            raw,
+        } => cmd_publish(&cli.config, &files, subject, raw).await,
     };
     match result {
         Ok(code) => code,
@@ -83,7 +96,11 @@ fn load_settings(dir: &Path) -> Result<Settings, String> {
     if problems.is_empty() {
         Ok(settings)
     } else {
-        Err(problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+        Err(problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"))
     }
 }
 
@@ -94,7 +111,9 @@ pub fn init_logging(dir: &Path) {
         .unwrap_or_else(|_| ("info".into(), false));
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -105,7 +124,9 @@ pub fn init_logging(dir: &Path) {
 async fn cmd_run(dir: &Path) -> Result<ExitCode, String> {
     let settings = load_settings(dir)?;
     let app = App::build(settings).await.map_err(|e| e.to_string())?;
-    app.run_until_stopped(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    app.run_until_stopped(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -157,10 +178,19 @@ fn cmd_check(dir: &Path) -> Result<ExitCode, String> {
     }
 }
 
-fn cmd_match(dir: &Path, file: Option<&Path>, explain: bool, rule: Option<&str>) -> Result<ExitCode, String> {
+fn cmd_match(
+    dir: &Path,
+    file: Option<&Path>,
+    explain: bool,
+    rule: Option<&str>,
+) -> Result<ExitCode, String> {
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
-    let book = RuleBook::load(&settings.rules_path(), &Gazetteer::builtin())
-        .map_err(|d| d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))?;
+    let book = RuleBook::load(&settings.rules_path(), &Gazetteer::builtin()).map_err(|d| {
+        d.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
     let (name, text) = input::read(file)?;
     let clean = CleanOptions {
         enabled: settings.pipeline.clean_text,
@@ -186,23 +216,38 @@ fn cmd_match(dir: &Path, file: Option<&Path>, explain: bool, rule: Option<&str>)
                 Some(r) => vec![r],
                 None => {
                     let matches = pipeline::evaluate(&book, &prepared);
-                    matches.iter().map(|m| book.rules[m.rule].id.as_str()).collect()
+                    matches
+                        .iter()
+                        .map(|m| book.rules[m.rule].id.as_str())
+                        .collect()
                 }
             };
             for id in ids {
                 match book.matcher.explain(id, &doc) {
-                    Some(e) => writeln!(out, "  {}: rule {id}\n{}", article.id, indent(&e.to_string())),
+                    Some(e) => writeln!(
+                        out,
+                        "  {}: rule {id}\n{}",
+                        article.id,
+                        indent(&e.to_string())
+                    ),
                     None => writeln!(out, "  {}: no rule {id:?}", article.id),
                 }
                 .map_err(|e| e.to_string())?;
             }
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn decode_item(item: InputItem, max_bytes: usize) -> Result<Article, (usize, String)> {
@@ -221,21 +266,35 @@ pub fn match_line(book: &RuleBook, prepared: &PreparedArticle<'_>) -> serde_json
                 .iter()
                 .map(|h| {
                     let (start, end) = prepared.original_span(h);
-                    let text = prepared.original(h.field).get(start..end).unwrap_or_default();
+                    let text = prepared
+                        .original(h.field)
+                        .get(start..end)
+                        .unwrap_or_default();
                     json!({"field": h.field.as_str(), "start": start, "end": end, "text": text})
                 })
                 .collect();
-            let subscribers: Vec<&str> = rule.notify.iter().map(|&s| book.subscribers[s].id.as_str()).collect();
+            let subscribers: Vec<&str> = rule
+                .notify
+                .iter()
+                .map(|&s| book.subscribers[s].id.as_str())
+                .collect();
             json!({"rule": rule.id, "subscribers": subscribers, "hits": hits})
         })
         .collect();
     json!({"id": prepared.article.id, "matches": matches})
 }
 
-async fn cmd_publish(dir: &Path, files: &[PathBuf], subject: Option<String>, raw: bool) -> Result<ExitCode, String> {
+async fn cmd_publish(
+    dir: &Path,
+    files: &[PathBuf],
+    subject: Option<String>,
+    raw: bool,
+) -> Result<ExitCode, String> {
     let settings = load_settings(dir)?;
     let subject = subject.unwrap_or_else(|| default_subject(&settings.nats.subjects));
-    let broker = Broker::connect(&settings.nats).await.map_err(|e| e.to_string())?;
+    let broker = Broker::connect(&settings.nats)
+        .await
+        .map_err(|e| e.to_string())?;
     let (mut published, mut failed) = (0, 0);
     for file in files {
         let (name, text) = input::read(Some(file))?;
@@ -248,7 +307,8 @@ async fn cmd_publish(dir: &Path, files: &[PathBuf], subject: Option<String>, raw
                     continue;
                 }
             };
-            let id = match article::decode(item.bytes.as_bytes(), settings.pipeline.max_event_bytes) {
+            let id = match article::decode(item.bytes.as_bytes(), settings.pipeline.max_event_bytes)
+            {
                 Ok(a) => a.id.to_string(),
                 Err(e) if !raw => {
                     eprintln!("{name}:{}: {e}", item.line);
@@ -265,7 +325,11 @@ async fn cmd_publish(dir: &Path, files: &[PathBuf], subject: Option<String>, raw
         }
     }
     eprintln!("published {published} article(s) to {subject}; {failed} rejected");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// First configured subject with wildcards replaced by `cli`.

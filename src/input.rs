@@ -47,7 +47,12 @@ pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
         return match serde_json::from_str::<Vec<serde_json::Value>>(text) {
             Ok(values) => values
                 .into_iter()
-                .map(|v| Ok(InputItem { line: line_of(text, base), bytes: v.to_string() }))
+                .map(|v| {
+                    Ok(InputItem {
+                        line: line_of(text, base),
+                        bytes: v.to_string(),
+                    })
+                })
                 .collect(),
             Err(e) => vec![Err((e.line(), format!("invalid JSON array: {e}")))],
         };
@@ -55,12 +60,16 @@ pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < text.len() {
-        let mut stream = serde_json::Deserializer::from_str(&text[at..]).into_iter::<serde_json::Value>();
+        let mut stream =
+            serde_json::Deserializer::from_str(&text[at..]).into_iter::<serde_json::Value>();
         match stream.next() {
             None => break,
             Some(Ok(v)) => {
                 let start = at + text[at..].len() - text[at..].trim_start().len();
-                out.push(Ok(InputItem { line: line_of(text, start), bytes: v.to_string() }));
+                out.push(Ok(InputItem {
+                    line: line_of(text, start),
+                    bytes: v.to_string(),
+                }));
                 at += stream.byte_offset();
             }
             Some(Err(e)) => {
@@ -86,12 +95,21 @@ mod tests {
     #[test]
     fn jsonl_pretty_array_and_errors() {
         let lines = |t: &str| -> Vec<Result<usize, usize>> {
-            items(t).into_iter().map(|r| r.map(|i| i.line).map_err(|e| e.0)).collect()
+            items(t)
+                .into_iter()
+                .map(|r| r.map(|i| i.line).map_err(|e| e.0))
+                .collect()
         };
         assert_eq!(lines("{\"a\":1}\n{\"b\":2}\n"), vec![Ok(1), Ok(2)]);
-        assert_eq!(lines("{\n  \"a\": 1\n}\n{\n \"b\": 2\n}"), vec![Ok(1), Ok(4)]);
+        assert_eq!(
+            lines("{\n  \"a\": 1\n}\n{\n \"b\": 2\n}"),
+            vec![Ok(1), Ok(4)]
+        );
         assert_eq!(lines("[{\"a\":1},{\"b\":2}]"), vec![Ok(1), Ok(1)]);
-        assert_eq!(lines("{\"a\":1}\nnot json\n{\"c\":3}\n"), vec![Ok(1), Err(2), Ok(3)]);
+        assert_eq!(
+            lines("{\"a\":1}\nnot json\n{\"c\":3}\n"),
+            vec![Ok(1), Err(2), Ok(3)]
+        );
         assert_eq!(lines("\n\n"), vec![]);
     }
 }

@@ -72,7 +72,10 @@ async fn options(s: &NatsSettings) -> Result<async_nats::ConnectOptions, String>
         o = o.add_root_certificates(s.tls_ca_file.clone().into());
     }
     if !s.tls_cert_file.is_empty() {
-        o = o.add_client_certificate(s.tls_cert_file.clone().into(), s.tls_key_file.clone().into());
+        o = o.add_client_certificate(
+            s.tls_cert_file.clone().into(),
+            s.tls_key_file.clone().into(),
+        );
     }
     Ok(o)
 }
@@ -122,9 +125,15 @@ pub async fn ensure_stream(
 ) -> Result<stream::Stream, NatsError> {
     match js.get_stream(name).await {
         Ok(mut existing) => {
-            let info = existing.info().await.map_err(|e| js_err(format!("stream {name}"), e))?;
+            let info = existing
+                .info()
+                .await
+                .map_err(|e| js_err(format!("stream {name}"), e))?;
             let mut config = info.config.clone();
-            let missing: Vec<&String> = subjects.iter().filter(|s| !config.subjects.contains(s)).collect();
+            let missing: Vec<&String> = subjects
+                .iter()
+                .filter(|s| !config.subjects.contains(s))
+                .collect();
             if !missing.is_empty() {
                 config.subjects.extend(missing.into_iter().cloned());
                 js.update_stream(config)
@@ -198,7 +207,13 @@ impl Broker {
         let js = jetstream::new(client.clone());
         let window = Duration::from_secs(s.duplicate_window_secs.max(1));
         ensure_stream(&js, &s.stream, &s.subjects, window).await?;
-        ensure_stream(&js, &s.dead_letter_stream, &[format!("{}.>", s.dead_letter_subject)], window).await?;
+        ensure_stream(
+            &js,
+            &s.dead_letter_stream,
+            &[format!("{}.>", s.dead_letter_subject)],
+            window,
+        )
+        .await?;
         Ok(Broker {
             client,
             js,
@@ -210,7 +225,13 @@ impl Broker {
     ///
     /// # Errors
     /// No ack from JetStream.
-    pub async fn publish(&self, subject: String, msg_id: &str, headers: Option<HeaderMap>, payload: bytes::Bytes) -> Result<(), NatsError> {
+    pub async fn publish(
+        &self,
+        subject: String,
+        msg_id: &str,
+        headers: Option<HeaderMap>,
+        payload: bytes::Bytes,
+    ) -> Result<(), NatsError> {
         let mut headers = headers.unwrap_or_default();
         headers.insert(MSG_ID, msg_id);
         self.js
@@ -229,8 +250,16 @@ impl Broker {
     /// # Errors
     /// The dead-letter publish was not acknowledged (the caller must then
     /// not ack the original).
-    pub async fn dead_letter(&self, msg: &jetstream::Message, kind: &str, reason: &str) -> Result<(), NatsError> {
-        let (seq, delivered) = msg.info().map(|i| (i.stream_sequence, i.delivered)).unwrap_or((0, 0));
+    pub async fn dead_letter(
+        &self,
+        msg: &jetstream::Message,
+        kind: &str,
+        reason: &str,
+    ) -> Result<(), NatsError> {
+        let (seq, delivered) = msg
+            .info()
+            .map(|i| (i.stream_sequence, i.delivered))
+            .unwrap_or((0, 0));
         let mut headers = msg.headers.clone().unwrap_or_default();
         headers.insert(DLQ_REASON, reason.replace(['\r', '\n'], " ").as_str());
         headers.insert(DLQ_KIND, kind);
@@ -238,8 +267,13 @@ impl Broker {
         headers.insert(DLQ_STREAM_SEQ, seq.to_string().as_str());
         headers.insert(DLQ_DELIVERIES, delivered.to_string().as_str());
         let id = format!("dlq-{}-{seq}", msg.subject);
-        self.publish(format!("{}.articles", self.dead_letter_subject), &id, Some(headers), msg.payload.clone())
-            .await
+        self.publish(
+            format!("{}.articles", self.dead_letter_subject),
+            &id,
+            Some(headers),
+            msg.payload.clone(),
+        )
+        .await
     }
 }
 

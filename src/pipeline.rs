@@ -113,7 +113,10 @@ pub fn route(book: &RuleBook, article: &PreparedArticle<'_>, matches: &[RuleMatc
 
 /// A snippet from the first field (body, then summary, then title) with
 /// hits, highlighting every hit in it.
-fn best_snippet(article: &PreparedArticle<'_>, matches: &[RuleMatch]) -> Option<crate::alert::Snippet> {
+fn best_snippet(
+    article: &PreparedArticle<'_>,
+    matches: &[RuleMatch],
+) -> Option<crate::alert::Snippet> {
     for field in [FieldName::Body, FieldName::Summary, FieldName::Title] {
         let mut spans: Vec<(usize, usize)> = matches
             .iter()

@@ -22,7 +22,9 @@ pub fn shared(book: RuleBook) -> SharedRuleBook {
 const POLL: Duration = Duration::from_secs(2);
 
 fn modified(path: &Path) -> Option<(SystemTime, u64)> {
-    std::fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
+    std::fs::metadata(path)
+        .ok()
+        .and_then(|m| Some((m.modified().ok()?, m.len())))
 }
 
 /// Load and compile `path`, and swap it in if valid. Returns whether it
@@ -35,7 +37,11 @@ pub async fn reload(path: &Path, gazetteer: &Arc<Gazetteer>, shared: &SharedRule
             for w in &book.warnings {
                 tracing::warn!("{w}");
             }
-            tracing::info!(rules = book.rules.len(), subscribers = book.subscribers.len(), "rules reloaded");
+            tracing::info!(
+                rules = book.rules.len(),
+                subscribers = book.subscribers.len(),
+                "rules reloaded"
+            );
             shared.send_replace(Arc::new(book));
             true
         }
@@ -43,7 +49,10 @@ pub async fn reload(path: &Path, gazetteer: &Arc<Gazetteer>, shared: &SharedRule
             for d in &diagnostics {
                 tracing::error!("{d}");
             }
-            tracing::error!(errors = diagnostics.len(), "rules file rejected; keeping the previous rules");
+            tracing::error!(
+                errors = diagnostics.len(),
+                "rules file rejected; keeping the previous rules"
+            );
             false
         }
         Err(e) => {

@@ -157,8 +157,14 @@ impl Report<'_> {
 /// `span`: exact for literal and escape-free strings.
 fn offset_in_string(text: &str, span: std::ops::Range<usize>, value: &str, offset: usize) -> usize {
     let raw = text.get(span.clone()).unwrap_or_default();
-    let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") { 3 } else { 1 };
-    let inner = raw.get(quote..raw.len().saturating_sub(quote)).unwrap_or_default();
+    let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+        3
+    } else {
+        1
+    };
+    let inner = raw
+        .get(quote..raw.len().saturating_sub(quote))
+        .unwrap_or_default();
     if inner == value {
         span.start + quote + offset
     } else {
@@ -188,8 +194,16 @@ impl RuleBook {
     ///
     /// # Errors
     /// Every error found, with warnings too.
-    pub fn parse(file: &Path, text: &str, gazetteer: &Gazetteer) -> Result<RuleBook, Vec<Diagnostic>> {
-        let mut report = Report { file, text, out: Vec::new() };
+    pub fn parse(
+        file: &Path,
+        text: &str,
+        gazetteer: &Gazetteer,
+    ) -> Result<RuleBook, Vec<Diagnostic>> {
+        let mut report = Report {
+            file,
+            text,
+            out: Vec::new(),
+        };
         let raw: RawFile = match toml::from_str(text) {
             Ok(raw) => raw,
             Err(e) => {
@@ -218,15 +232,24 @@ impl RuleBook {
             match rules::parse(r.query.get_ref()) {
                 Ok(q) => {
                     for lint in rules::lint(&q) {
-                        let at = offset_in_string(text, r.query.span(), r.query.get_ref(), lint.offset);
-                        report.at(at, Severity::Warning, format!("rule {:?}: {}", r.id.get_ref(), lint.message));
+                        let at =
+                            offset_in_string(text, r.query.span(), r.query.get_ref(), lint.offset);
+                        report.at(
+                            at,
+                            Severity::Warning,
+                            format!("rule {:?}: {}", r.id.get_ref(), lint.message),
+                        );
                     }
                     queries.push((r.id.get_ref().clone(), q));
                     rules.push((rule, r.query.span(), r.query.get_ref()));
                 }
                 Err(e) => {
                     let at = offset_in_string(text, r.query.span(), r.query.get_ref(), e.offset);
-                    report.at(at, Severity::Error, format!("rule {:?}: {}", r.id.get_ref(), e.message));
+                    report.at(
+                        at,
+                        Severity::Error,
+                        format!("rule {:?}: {}", r.id.get_ref(), e.message),
+                    );
                 }
             }
         }
@@ -236,7 +259,11 @@ impl RuleBook {
                 for e in errors {
                     let (_, span, value) = &rules[e.rule];
                     let at = offset_in_string(text, span.clone(), value, e.offset);
-                    report.at(at, Severity::Error, format!("rule {:?}: {}", queries[e.rule].0, e.message));
+                    report.at(
+                        at,
+                        Severity::Error,
+                        format!("rule {:?}: {}", queries[e.rule].0, e.message),
+                    );
                 }
                 None
             }
@@ -270,7 +297,9 @@ fn custom_regions(raw: &RawFile, builtin: &Gazetteer, report: &mut Report<'_>) -
             for e in errors {
                 let (region, member) = match &e {
                     RegionError::UnknownMember { region, member } => (region, Some(member)),
-                    RegionError::NameTaken { region, .. } | RegionError::Empty { region } => (region, None),
+                    RegionError::NameTaken { region, .. } | RegionError::Empty { region } => {
+                        (region, None)
+                    }
                 };
                 let offset = raw
                     .region
@@ -299,13 +328,19 @@ fn subscribers(raw: &RawFile, report: &mut Report<'_>) -> Vec<Subscriber> {
         } else if out.iter().any(|o| o.id == id) {
             report.error(&s.id, format!("duplicate subscriber id {id:?}"));
         }
-        let email = s.email.as_ref().and_then(|e| match e.get_ref().parse::<lettre::Address>() {
-            Ok(a) => Some(a),
-            Err(err) => {
-                report.error(e, format!("subscriber {id:?}: invalid email {:?}: {err}", e.get_ref()));
-                None
-            }
-        });
+        let email = s
+            .email
+            .as_ref()
+            .and_then(|e| match e.get_ref().parse::<lettre::Address>() {
+                Ok(a) => Some(a),
+                Err(err) => {
+                    report.error(
+                        e,
+                        format!("subscriber {id:?}: invalid email {:?}: {err}", e.get_ref()),
+                    );
+                    None
+                }
+            });
         let digest = s.digest.as_ref().map_or(DigestSchedule::Off, |d| {
             DigestSchedule::parse(d.get_ref()).unwrap_or_else(|err| {
                 report.error(d, format!("subscriber {id:?}: {err}"));
@@ -319,12 +354,19 @@ fn subscribers(raw: &RawFile, report: &mut Report<'_>) -> Vec<Subscriber> {
             })
         });
         if s.telegram_chat_id.is_none() && s.email.is_none() {
-            report.at(s.id.span().start, Severity::Warning, format!("subscriber {id:?} has neither telegram_chat_id nor email"));
+            report.at(
+                s.id.span().start,
+                Severity::Warning,
+                format!("subscriber {id:?} has neither telegram_chat_id nor email"),
+            );
         }
         if let Some(chat) = &s.telegram_chat_id
             && *chat.get_ref() == 0
         {
-            report.error(chat, format!("subscriber {id:?}: telegram_chat_id must not be 0"));
+            report.error(
+                chat,
+                format!("subscriber {id:?}: telegram_chat_id must not be 0"),
+            );
         }
         out.push(Subscriber {
             id: id.to_string(),
@@ -345,14 +387,24 @@ fn compile_rule_targets(
 ) -> Rule {
     let id = r.id.get_ref();
     if r.notify.is_empty() {
-        report.at(r.id.span().start, Severity::Warning, format!("rule {id:?} notifies nobody"));
+        report.at(
+            r.id.span().start,
+            Severity::Warning,
+            format!("rule {id:?} notifies nobody"),
+        );
     }
     let mut notify = Vec::new();
     for n in &r.notify {
         match index.get(n.get_ref().as_str()) {
-            Some(&i) if notify.contains(&i) => report.error(n, format!("rule {id:?}: subscriber {:?} listed twice", n.get_ref())),
+            Some(&i) if notify.contains(&i) => report.error(
+                n,
+                format!("rule {id:?}: subscriber {:?} listed twice", n.get_ref()),
+            ),
             Some(&i) => notify.push(i),
-            None => report.error(n, format!("rule {id:?}: unknown subscriber {:?}", n.get_ref())),
+            None => report.error(
+                n,
+                format!("rule {id:?}: unknown subscriber {:?}", n.get_ref()),
+            ),
         }
     }
     let channels = r.channels.as_ref().map(|list| {
@@ -368,7 +420,14 @@ fn compile_rule_targets(
             for &i in &notify {
                 if !subscribers[i].channels().contains(&ch) {
                     let at = list.first().map_or(r.id.span().start, |c| c.span().start);
-                    report.at(at, Severity::Warning, format!("rule {id:?}: subscriber {:?} has no {ch} channel", subscribers[i].id));
+                    report.at(
+                        at,
+                        Severity::Warning,
+                        format!(
+                            "rule {id:?}: subscriber {:?} has no {ch} channel",
+                            subscribers[i].id
+                        ),
+                    );
                 }
             }
         }

@@ -142,8 +142,8 @@ impl Settings {
             .into_iter()
             .filter(|(k, _)| k.starts_with("NEWSALERT__"))
             .collect();
-        let mut builder = Config::builder()
-            .add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml));
+        let mut builder =
+            Config::builder().add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml));
         for name in ["default.toml", "local.toml"] {
             let path = dir.join(name);
             if path.exists() {
@@ -182,7 +182,10 @@ impl Settings {
         let n = &self.nats;
         for url in n.url.split(',') {
             if url::Url::parse(url.trim()).is_err() && !url.trim().contains(':') {
-                out.push(problem("nats.url", format!("{:?} is not a URL", url.trim())));
+                out.push(problem(
+                    "nats.url",
+                    format!("{:?} is not a URL", url.trim()),
+                ));
             }
         }
         let auth = [
@@ -215,17 +218,26 @@ impl Settings {
             ("nats.dead_letter_stream", &n.dead_letter_stream),
         ] {
             if name.is_empty() || name.contains(['.', ' ', '*', '>', '/', '\\']) {
-                out.push(problem(key, format!("{name:?} is not a valid JetStream name")));
+                out.push(problem(
+                    key,
+                    format!("{name:?} is not a valid JetStream name"),
+                ));
             }
         }
-        if n.subjects.iter().any(|s| subjects_overlap(s, &n.dead_letter_subject)) {
+        if n.subjects
+            .iter()
+            .any(|s| subjects_overlap(s, &n.dead_letter_subject))
+        {
             out.push(problem(
                 "nats.dead_letter_subject",
                 "must not overlap nats.subjects",
             ));
         }
         if self.pipeline.max_event_bytes == 0 || self.pipeline.concurrency == 0 {
-            out.push(problem("pipeline", "max_event_bytes and concurrency must be > 0"));
+            out.push(problem(
+                "pipeline",
+                "max_event_bytes and concurrency must be > 0",
+            ));
         }
         if url::Url::parse(&self.telegram.api_url).is_err() {
             out.push(problem(
@@ -233,7 +245,8 @@ impl Settings {
                 format!("{:?} is not a URL", self.telegram.api_url),
             ));
         }
-        if !self.smtp.host.is_empty() && self.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+        if !self.smtp.host.is_empty() && self.smtp.from.parse::<lettre::message::Mailbox>().is_err()
+        {
             out.push(problem(
                 "smtp.from",
                 format!("{:?} is not a mailbox", self.smtp.from),
@@ -292,13 +305,20 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("default.toml"), "[nats]\nstream = \"A\"\nconsumer = \"c1\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "[nats]\nstream = \"A\"\nconsumer = \"c1\"\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("local.toml"), "[nats]\nstream = \"B\"\n").unwrap();
         let s = Settings::load_with_env(
             dir.path(),
@@ -326,7 +346,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("local.toml"), "[smtp]\nport = \"x\n").unwrap();
         let err = Settings::load_with_env(dir.path(), env(&[])).unwrap_err();
-        assert!(err.place.ends_with("local.toml:2:8"), "{err}");
+        assert!(err.place.ends_with("local.toml:2:10"), "{err}");
 
         std::fs::write(dir.path().join("local.toml"), "[smtp]\nprot = 1\n").unwrap();
         let err = Settings::load_with_env(dir.path(), env(&[])).unwrap_err();
@@ -334,7 +354,10 @@ mod tests {
 
         let s = Settings::load_with_env(
             dir.path().join("missing").as_path(),
-            env(&[("NEWSALERT__SMTP__PASSWORD", "hunter2"), ("NEWSALERT__HTTP__LISTEN", "nope")]),
+            env(&[
+                ("NEWSALERT__SMTP__PASSWORD", "hunter2"),
+                ("NEWSALERT__HTTP__LISTEN", "nope"),
+            ]),
         )
         .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));

@@ -16,7 +16,11 @@ pub fn around(text: &str, hits: &[(usize, usize)]) -> Option<Snippet> {
     let start = back_chars(text, first, LEAD_CHARS);
     let start = word_start(text, start);
     let end = forward_chars(text, start, MAX_CHARS);
-    let end = if end < text.len() { word_end_before(text, start, end) } else { end };
+    let end = if end < text.len() {
+        word_end_before(text, start, end)
+    } else {
+        end
+    };
 
     let mut out = String::new();
     let mut highlights = Vec::new();
@@ -42,7 +46,9 @@ pub fn around(text: &str, hits: &[(usize, usize)]) -> Option<Snippet> {
         }
         let next = at + c.len_utf8();
         if let Some(o) = open
-            && hits.iter().any(|(s, e)| *e == next && *s >= start && o <= out.len())
+            && hits
+                .iter()
+                .any(|(s, e)| *e == next && *s >= start && o <= out.len())
         {
             highlights.push((o, out.len()));
             open = None;
@@ -54,20 +60,30 @@ pub fn around(text: &str, hits: &[(usize, usize)]) -> Option<Snippet> {
         out.push('…');
     }
     highlights.retain(|&(s, e)| s < e && e <= out.len());
-    Some(Snippet { text: out, highlights })
+    Some(Snippet {
+        text: out,
+        highlights,
+    })
 }
 
 fn back_chars(text: &str, from: usize, n: usize) -> usize {
-    text[..from].char_indices().rev().nth(n.saturating_sub(1)).map_or(0, |(i, _)| i)
+    text[..from]
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(0, |(i, _)| i)
 }
 
 fn forward_chars(text: &str, from: usize, n: usize) -> usize {
-    text[from..].char_indices().nth(n).map_or(text.len(), |(i, _)| from + i)
+    text[from..]
+        .char_indices()
+        .nth(n)
+        .map_or(text.len(), |(i, _)| from + i)
 }
 
 /// Move `at` forward to the start of a word unless already at one.
 fn word_start(text: &str, at: usize) -> usize {
-    if at == 0 {
+    if at == 0 || !text[..at].contains(char::is_whitespace) {
         return 0;
     }
     match text[at..].find(char::is_whitespace) {
@@ -81,7 +97,9 @@ fn word_start(text: &str, at: usize) -> usize {
 
 /// Move `end` back to the last whitespace after `start`, if any.
 fn word_end_before(text: &str, start: usize, end: usize) -> usize {
-    text[start..end].rfind(char::is_whitespace).map_or(end, |i| start + i)
+    text[start..end]
+        .rfind(char::is_whitespace)
+        .map_or(end, |i| start + i)
 }
 
 #[cfg(test)]
@@ -101,21 +119,37 @@ mod tests {
     fn windows_and_highlights() {
         let text = "Moscow doubts the sincerity of the US statements on the OSCE Minsk Group.";
         let s = around(text, &[(61, 72)]).unwrap();
-        assert_eq!(marked(&s), "Moscow doubts the sincerity of the US statements on the OSCE [Minsk Group].");
+        assert_eq!(
+            marked(&s),
+            "Moscow doubts the sincerity of the US statements on the OSCE [Minsk Group]."
+        );
 
-        let long = format!("{} Baku  and\nYerevan met. {}", "word ".repeat(40), "tail ".repeat(80));
+        let long = format!(
+            "{} Baku  and\nYerevan met. {}",
+            "word ".repeat(40),
+            "tail ".repeat(80)
+        );
         let b = long.find("Baku").unwrap();
         let y = long.find("Yerevan").unwrap();
         let s = around(&long, &[(b, b + 4), (y, y + 7)]).unwrap();
-        assert!(s.text.starts_with('…') && s.text.ends_with('…'), "{}", s.text);
-        assert!(marked(&s).contains("[Baku] and [Yerevan] met."), "{}", marked(&s));
+        assert!(
+            s.text.starts_with('…') && s.text.ends_with('…'),
+            "{}",
+            s.text
+        );
+        assert!(
+            marked(&s).contains("[Baku] and [Yerevan] met."),
+            "{}",
+            marked(&s)
+        );
         assert!(s.text.chars().count() <= MAX_CHARS + 2);
         assert_eq!(around(text, &[]), None);
     }
 
     #[test]
     fn multibyte_text_never_panics() {
-        let text = "Захарова: Россия заинтересована в нормализации отношений Азербайджана и Армении";
+        let text =
+            "Захарова: Россия заинтересована в нормализации отношений Азербайджана и Армении";
         let at = text.find("Азербайджана").unwrap();
         let s = around(text, &[(at, at + "Азербайджана".len())]).unwrap();
         assert!(marked(&s).contains("[Азербайджана]"));

@@ -141,12 +141,28 @@ mod tests {
             ("hourly", DigestSchedule::EveryHours(1)),
             ("every 4h", DigestSchedule::EveryHours(4)),
             ("daily 08:00", DigestSchedule::Daily { hour: 8, minute: 0 }),
-            ("weekly mon 23:59", DigestSchedule::Weekly { weekday: Weekday::Mon, hour: 23, minute: 59 }),
+            (
+                "weekly mon 23:59",
+                DigestSchedule::Weekly {
+                    weekday: Weekday::Mon,
+                    hour: 23,
+                    minute: 59,
+                },
+            ),
         ];
         for (s, want) in ok {
             assert_eq!(DigestSchedule::parse(s).as_ref(), Ok(want), "{s}");
         }
-        for bad in ["", "daily", "daily 24:00", "daily 8:00", "every 0h", "every 25h", "weekly xyz 08:00", "sometimes"] {
+        for bad in [
+            "",
+            "daily",
+            "daily 24:00",
+            "daily 8:00",
+            "every 0h",
+            "every 25h",
+            "weekly xyz 08:00",
+            "sometimes",
+        ] {
             assert!(DigestSchedule::parse(bad).is_err(), "{bad}");
         }
     }

@@ -27,7 +27,8 @@ impl EmailNotifier {
             SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
             SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
                 .map_err(|e| format!("smtp: {e}"))?,
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).map_err(|e| format!("smtp: {e}"))?,
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
+                .map_err(|e| format!("smtp: {e}"))?,
         };
         let mut builder = builder
             .port(s.port)
@@ -80,7 +81,9 @@ impl Notifier for EmailNotifier {
     fn send<'a>(&'a self, alert: &'a Alert) -> BoxFuture<'a, Result<(), DeliveryError>> {
         Box::pin(async move {
             let Target::Email(to) = &alert.target else {
-                return Err(DeliveryError::permanent("email notifier got a telegram alert"));
+                return Err(DeliveryError::permanent(
+                    "email notifier got a telegram alert",
+                ));
             };
             let message = self.message(to, alert)?;
             let domain = to.rsplit('@').next().unwrap_or_default();

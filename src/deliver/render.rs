@@ -63,7 +63,8 @@ fn snippet_html(s: &Snippet) -> String {
     let mut out = String::new();
     let mut at = 0;
     for &(a, b) in &s.highlights {
-        if a < at || b > s.text.len() || !s.text.is_char_boundary(a) || !s.text.is_char_boundary(b) {
+        if a < at || b > s.text.len() || !s.text.is_char_boundary(a) || !s.text.is_char_boundary(b)
+        {
             continue;
         }
         out.push_str(&escape_html(&s.text[at..a]));
@@ -101,7 +102,10 @@ pub fn telegram_plain(alert: &Alert) -> String {
 
 /// Email subject line.
 pub fn email_subject(alert: &Alert) -> String {
-    format!("[newsalert] {}", truncate_chars(&alert.title.replace(['\r', '\n'], " "), 150))
+    format!(
+        "[newsalert] {}",
+        truncate_chars(&alert.title.replace(['\r', '\n'], " "), 150)
+    )
 }
 
 /// Plain-text email body.
@@ -125,7 +129,10 @@ pub fn email_html(alert: &Alert) -> String {
     let title = escape_html(&truncate_chars(&alert.title, MAX_TITLE_CHARS));
     let mut out = String::from("<!DOCTYPE html><html><body>");
     match safe_url(alert) {
-        Some(url) => out.push_str(&format!("<h3><a href=\"{}\">{title}</a></h3>", escape_html(url))),
+        Some(url) => out.push_str(&format!(
+            "<h3><a href=\"{}\">{title}</a></h3>",
+            escape_html(url)
+        )),
         None => out.push_str(&format!("<h3>{title}</h3>")),
     }
     if let Some(meta) = meta_line(alert) {
@@ -134,7 +141,10 @@ pub fn email_html(alert: &Alert) -> String {
     if let Some(s) = &alert.snippet {
         out.push_str(&format!("<p>{}</p>", snippet_html(s)));
     }
-    out.push_str(&format!("<p>Rules: {}</p></body></html>\n", escape_html(&rules_line(alert))));
+    out.push_str(&format!(
+        "<p>Rules: {}</p></body></html>\n",
+        escape_html(&rules_line(alert))
+    ));
     out
 }
 
@@ -155,7 +165,10 @@ mod tests {
             source: Some("news.example.org".into()),
             published_at: Some("2025-10-25T08:00:00+04:00".parse().unwrap()),
             rules: vec!["minsk-group".into(), "azerbaijan".into()],
-            snippet: Some(Snippet { text: "the OSCE Minsk Group & <co-chairs>".into(), highlights: vec![(9, 20)] }),
+            snippet: Some(Snippet {
+                text: "the OSCE Minsk Group & <co-chairs>".into(),
+                highlights: vec![(9, 20)],
+            }),
         }
     }
 
@@ -179,15 +192,24 @@ mod tests {
         let html = telegram_html(&a);
         assert!(!html.contains("javascript"));
         assert!(html.contains("+480 more"));
-        let visible = html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").replace("&quot;", "\"");
+        let visible = html
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+            .replace("&quot;", "\"");
         assert!(visible.chars().count() < TELEGRAM_MAX_CHARS);
     }
 
     #[test]
     fn email_snapshot() {
         let a = alert();
-        assert_eq!(email_subject(&a), "[newsalert] Zakharova: <Russia> & \"Azerbaijan\"");
+        assert_eq!(
+            email_subject(&a),
+            "[newsalert] Zakharova: <Russia> & \"Azerbaijan\""
+        );
         assert!(email_text(&a).contains("https://example.org/a?x=1&y=\"2\""));
-        assert!(email_html(&a).contains("<p>the OSCE <b>Minsk Group</b> &amp; &lt;co-chairs&gt;</p>"));
+        assert!(
+            email_html(&a).contains("<p>the OSCE <b>Minsk Group</b> &amp; &lt;co-chairs&gt;</p>")
+        );
     }
 }

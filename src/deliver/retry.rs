@@ -58,8 +58,13 @@ pub async fn send_with_retry(
         match notifier.send(alert).await {
             Ok(()) => return Ok(()),
             Err(e @ DeliveryError::Permanent { .. }) => return Err(e),
-            Err(e @ DeliveryError::Transient { .. }) if attempt >= policy.max_attempts => return Err(e),
-            Err(DeliveryError::Transient { reason, retry_after }) => {
+            Err(e @ DeliveryError::Transient { .. }) if attempt >= policy.max_attempts => {
+                return Err(e);
+            }
+            Err(DeliveryError::Transient {
+                reason,
+                retry_after,
+            }) => {
                 let wait = policy.delay(attempt, retry_after);
                 tracing::warn!(
                     alert = %alert.key(),

@@ -74,7 +74,11 @@ impl TelegramNotifier {
         let mut html = true;
         // At most one migration and one plain-text fallback per send.
         for _ in 0..3 {
-            let text = if html { render::telegram_html(alert) } else { render::telegram_plain(alert) };
+            let text = if html {
+                render::telegram_html(alert)
+            } else {
+                render::telegram_plain(alert)
+            };
             match self.send_text(chat, text, html).await {
                 Ok(()) => return Ok(()),
                 Err(RequestError::MigrateToChatId(new)) => {
@@ -92,7 +96,9 @@ impl TelegramNotifier {
                 Err(e) => return Err(classify(e)),
             }
         }
-        Err(DeliveryError::permanent("telegram: chat migrated repeatedly"))
+        Err(DeliveryError::permanent(
+            "telegram: chat migrated repeatedly",
+        ))
     }
 }
 
@@ -103,7 +109,10 @@ pub fn classify(e: RequestError) -> DeliveryError {
             reason: "telegram: 429 too many requests".into(),
             retry_after: Some(s.duration()),
         },
-        RequestError::Network(e) => DeliveryError::transient(format!("telegram: network: {}", redact_token(&e.to_string()))),
+        RequestError::Network(e) => DeliveryError::transient(format!(
+            "telegram: network: {}",
+            redact_token(&e.to_string())
+        )),
         RequestError::Io(e) => DeliveryError::transient(format!("telegram: io: {e}")),
         RequestError::InvalidJson { .. } => DeliveryError::transient("telegram: invalid response"),
         RequestError::Api(api) => match api {
@@ -120,7 +129,10 @@ pub fn classify(e: RequestError) -> DeliveryError {
 fn redact_token(s: &str) -> String {
     match s.find("/bot") {
         Some(i) => {
-            let end = s[i..].find('/').and_then(|_| s[i + 4..].find('/')).map_or(s.len(), |j| i + 4 + j);
+            let end = s[i..]
+                .find('/')
+                .and_then(|_| s[i + 4..].find('/'))
+                .map_or(s.len(), |j| i + 4 + j);
             format!("{}/bot***{}", &s[..i], &s[end..])
         }
         None => s.to_string(),
@@ -142,7 +154,9 @@ impl Notifier for TelegramNotifier {
         Box::pin(async move {
             match alert.target {
                 Target::TelegramChat(chat) => self.send_alert(chat, alert).await,
-                Target::Email(_) => Err(DeliveryError::permanent("telegram notifier got an email alert")),
+                Target::Email(_) => Err(DeliveryError::permanent(
+                    "telegram notifier got an email alert",
+                )),
             }
         })
     }

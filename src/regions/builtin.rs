@@ -24,7 +24,8 @@ pub(super) static BUILTIN: LazyLock<Gazetteer> = LazyLock::new(|| {
 });
 
 fn records() -> impl Iterator<Item = &'static str> {
-    DATA.lines().filter(|l| !l.is_empty() && !l.starts_with('#'))
+    DATA.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// Parse one data line into its region and its capital (empty if none).
@@ -38,7 +39,12 @@ fn parse_line(line: &str) -> Option<(Region, &str)> {
     if fields.next().is_some() {
         return None;
     }
-    let region = Region { key: key.to_string(), tags, aliases, exclusions };
+    let region = Region {
+        key: key.to_string(),
+        tags,
+        aliases,
+        exclusions,
+    };
     Some((region, capital))
 }
 
@@ -59,7 +65,11 @@ fn parse_alias(mut s: &str) -> Alias {
             break;
         }
     }
-    Alias { text: s.to_string(), strength, exact_case }
+    Alias {
+        text: s.to_string(),
+        strength,
+        exact_case,
+    }
 }
 
 /// `(key, capital)` of every built-in country, capital empty where the data

@@ -54,17 +54,26 @@ impl Gazetteer {
                 Err(mut e) => errors.append(&mut e),
             }
         }
-        if errors.is_empty() { Ok(g) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(g)
+        } else {
+            Err(errors)
+        }
     }
 
     fn custom_region(&self, spec: &CustomRegionSpec) -> Result<Region, Vec<RegionError>> {
         let name = spec.name.trim();
         if name.is_empty() || (spec.include.is_empty() && spec.terms.is_empty()) {
-            return Err(vec![RegionError::Empty { region: spec.name.clone() }]);
+            return Err(vec![RegionError::Empty {
+                region: spec.name.clone(),
+            }]);
         }
         if let Some(existing) = self.resolve(name) {
             let existing = existing.key.clone();
-            return Err(vec![RegionError::NameTaken { region: name.into(), existing }]);
+            return Err(vec![RegionError::NameTaken {
+                region: name.into(),
+                existing,
+            }]);
         }
         let mut errors = Vec::new();
         let (mut tags, mut aliases, mut exclusions) = (Seen::new(), Seen::new(), Seen::new());
@@ -91,12 +100,22 @@ impl Gazetteer {
             .terms
             .iter()
             .filter(|t| !t.trim().is_empty())
-            .map(|t| Alias { text: t.trim().into(), strength: Strength::Strong, exact_case: false })
+            .map(|t| Alias {
+                text: t.trim().into(),
+                strength: Strength::Strong,
+                exact_case: false,
+            })
             .collect();
         aliases.extend(&mut region.aliases, &terms, |a| &a.text);
         let alias_words: HashSet<_> = region.aliases.iter().map(|a| words(&a.text)).collect();
-        region.exclusions.retain(|e| !alias_words.contains(&words(e)));
-        if errors.is_empty() { Ok(region) } else { Err(errors) }
+        region
+            .exclusions
+            .retain(|e| !alias_words.contains(&words(e)));
+        if errors.is_empty() {
+            Ok(region)
+        } else {
+            Err(errors)
+        }
     }
 }
 

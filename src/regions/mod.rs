@@ -105,20 +105,28 @@ impl Gazetteer {
         for tag in &region.tags {
             let name = crate::text::fold(tag);
             let owned = self.by_name.get(&name).is_some_and(|&j| {
-                j != idx && self.regions[j].tags.iter().any(|t| crate::text::fold(t) == name)
+                j != idx
+                    && self.regions[j]
+                        .tags
+                        .iter()
+                        .any(|t| crate::text::fold(t) == name)
             });
             if !owned {
                 self.by_name.insert(name, idx);
             }
         }
         for alias in &region.aliases {
-            self.by_name.entry(crate::text::fold(&alias.text)).or_insert(idx);
+            self.by_name
+                .entry(crate::text::fold(&alias.text))
+                .or_insert(idx);
         }
     }
 
     /// Find a region by key, code or name, case- and diacritic-insensitively.
     pub fn resolve(&self, name: &str) -> Option<&Region> {
-        self.by_name.get(&crate::text::fold(name)).map(|&i| &self.regions[i])
+        self.by_name
+            .get(&crate::text::fold(name))
+            .map(|&i| &self.regions[i])
     }
 
     /// All regions, in insertion order.

@@ -57,6 +57,8 @@ mod tests_match;
 mod tests_parse;
 #[cfg(test)]
 mod tests_prop;
+#[cfg(test)]
+mod tests_support;
 
 pub use compile::{CompileError, Matcher};
 pub use explain::{Clause, ExplainedHit, Explanation};

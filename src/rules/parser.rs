@@ -329,7 +329,8 @@ impl<'a> Parser<'a> {
             start: field.start,
             end: inner.span().end,
         };
-        let e = scoped(inner, Scope::Only(scope))
+        let e = inner
+            .scoped(Scope::Only(scope))
             .map_err(|at| self.err(at, format!("conflicting field scopes inside '{name}'")))?;
         Ok(match e {
             Expr::Text { phrase, scope, .. } => Expr::Text {
@@ -378,57 +379,4 @@ impl<'a> Parser<'a> {
             }),
         }
     }
-}
-
-/// Apply a field scope to every text condition in `e`; `Err(offset)` when
-/// an inner scope conflicts with it.
-fn scoped(e: Expr, outer: Scope) -> Result<Expr, usize> {
-    let narrow = |s: Scope, at: Span| s.intersect(outer).ok_or(at.start);
-    Ok(match e {
-        Expr::Text {
-            phrase,
-            scope,
-            span: s,
-        } => Expr::Text {
-            phrase,
-            scope: narrow(scope, s)?,
-            span: s,
-        },
-        Expr::Near {
-            left,
-            right,
-            distance,
-            scope,
-            span: s,
-        } => Expr::Near {
-            left,
-            right,
-            distance,
-            scope: narrow(scope, s)?,
-            span: s,
-        },
-        Expr::Region {
-            name,
-            scope,
-            span: s,
-        } => Expr::Region {
-            name,
-            scope: narrow(scope, s)?,
-            span: s,
-        },
-        Expr::And(items) => Expr::And(
-            items
-                .into_iter()
-                .map(|i| scoped(i, outer))
-                .collect::<Result<_, _>>()?,
-        ),
-        Expr::Or(items) => Expr::Or(
-            items
-                .into_iter()
-                .map(|i| scoped(i, outer))
-                .collect::<Result<_, _>>()?,
-        ),
-        Expr::Not(inner, s) => Expr::Not(Box::new(scoped(*inner, outer)?), s),
-        other @ (Expr::Lang { .. } | Expr::Source { .. }) => other,
-    })
 }

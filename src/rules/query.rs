@@ -90,6 +90,59 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Apply a field scope to every text condition; `Err(offset)` when
+    /// an inner scope conflicts with it.
+    pub(super) fn scoped(self, outer: Scope) -> Result<Expr, usize> {
+        let narrow = |s: Scope, at: Span| s.intersect(outer).ok_or(at.start);
+        Ok(match self {
+            Expr::Text {
+                phrase,
+                scope,
+                span: s,
+            } => Expr::Text {
+                phrase,
+                scope: narrow(scope, s)?,
+                span: s,
+            },
+            Expr::Near {
+                left,
+                right,
+                distance,
+                scope,
+                span: s,
+            } => Expr::Near {
+                left,
+                right,
+                distance,
+                scope: narrow(scope, s)?,
+                span: s,
+            },
+            Expr::Region {
+                name,
+                scope,
+                span: s,
+            } => Expr::Region {
+                name,
+                scope: narrow(scope, s)?,
+                span: s,
+            },
+            Expr::And(items) => Expr::And(
+                items
+                    .into_iter()
+                    .map(|i| i.scoped(outer))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Or(items) => Expr::Or(
+                items
+                    .into_iter()
+                    .map(|i| i.scoped(outer))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Not(inner, s) => Expr::Not(Box::new(inner.scoped(outer)?), s),
+            other @ (Expr::Lang { .. } | Expr::Source { .. }) => other,
+        })
+    }
+
     /// The part of the query source this expression was parsed from.
     pub fn span(&self) -> Span {
         match self {

@@ -1,138 +1,9 @@
 //! Matcher tests: one table of (query, article, expected), run both one
 //! rule at a time and with every rule compiled into a single matcher.
 
-use super::{Document, Hit, Matcher, parse};
-use crate::regions::{Alias, Gazetteer, Region, Strength};
-use crate::text::{CleanOptions, FieldName, PreparedField};
-
-/// An owned article for tests.
-#[derive(Default)]
-pub(super) struct TestDoc {
-    pub title: &'static str,
-    pub summary: &'static str,
-    pub body: &'static str,
-    pub language: Option<&'static str>,
-    pub source: Option<&'static str>,
-    pub url: Option<&'static str>,
-    pub regions: &'static [&'static str],
-}
-
-pub(super) struct Prepared {
-    fields: [PreparedField; 3],
-    meta: (Option<String>, Option<String>, Option<String>),
-    regions: Vec<String>,
-}
-
-pub(super) fn prepare(title: &str, summary: &str, body: &str) -> Prepared {
-    let p = |s: &str| PreparedField::new(s, CleanOptions { enabled: false });
-    Prepared {
-        fields: [p(title), p(summary), p(body)],
-        meta: (None, None, None),
-        regions: Vec::new(),
-    }
-}
-
-impl TestDoc {
-    fn prepare(&self) -> Prepared {
-        let mut p = prepare(self.title, self.summary, self.body);
-        p.meta = (
-            self.language.map(Into::into),
-            self.source.map(Into::into),
-            self.url.map(Into::into),
-        );
-        p.regions = self.regions.iter().map(|s| s.to_string()).collect();
-        p
-    }
-}
-
-impl Prepared {
-    pub(super) fn set_meta(
-        &mut self,
-        language: Option<&str>,
-        source: Option<&str>,
-        regions: Vec<String>,
-    ) {
-        self.meta = (language.map(Into::into), source.map(Into::into), None);
-        self.regions = regions;
-    }
-
-    pub(super) fn doc(&self) -> Document<'_> {
-        Document {
-            title: &self.fields[0],
-            summary: &self.fields[1],
-            body: &self.fields[2],
-            language: self.meta.0.as_deref(),
-            source: self.meta.1.as_deref(),
-            url: self.meta.2.as_deref(),
-            regions: &self.regions,
-        }
-    }
-}
-
-fn alias(text: &str, strength: Strength, exact_case: bool) -> Alias {
-    Alias {
-        text: text.into(),
-        strength,
-        exact_case,
-    }
-}
-
-/// Test regions, independent of the built-in data: AZ, BY (with the
-/// Minsk Group exclusion), GE (weak `Georgia`), US (exact-case `US`) and a
-/// custom south-caucasus.
-pub(super) fn gazetteer() -> Gazetteer {
-    use Strength::{Strong, Weak};
-    let mut g = Gazetteer::default();
-    let mut add = |key: &str, tags: &[&str], aliases: Vec<Alias>, exclusions: &[&str]| {
-        g.insert(Region {
-            key: key.into(),
-            tags: tags.iter().map(|t| t.to_string()).collect(),
-            aliases,
-            exclusions: exclusions.iter().map(|t| t.to_string()).collect(),
-        });
-    };
-    let strong = |names: &[&str]| names.iter().map(|n| alias(n, Strong, false)).collect();
-    add(
-        "AZ",
-        &["AZ", "AZE"],
-        strong(&["Azerbaijan", "Azerbaijani", "Baku", "Азербайджан"]),
-        &[],
-    );
-    add(
-        "BY",
-        &["BY", "BLR"],
-        vec![
-            alias("Belarus", Strong, false),
-            alias("Minsk", Strong, false),
-        ],
-        &["Minsk Group"],
-    );
-    add(
-        "GE",
-        &["GE", "GEO"],
-        vec![
-            alias("Tbilisi", Strong, false),
-            alias("Georgia", Weak, false),
-        ],
-        &[],
-    );
-    add(
-        "US",
-        &["US", "USA"],
-        vec![
-            alias("US", Strong, true),
-            alias("United States", Strong, false),
-        ],
-        &[],
-    );
-    add(
-        "south-caucasus",
-        &["south-caucasus", "AZ", "AM", "GE"],
-        vec![alias("South Caucasus", Strong, false)],
-        &[],
-    );
-    g
-}
+use super::tests_support::{TestDoc, gazetteer, prepare};
+use super::{Hit, Matcher, parse};
+use crate::text::FieldName;
 
 fn t(title: &'static str, body: &'static str) -> TestDoc {
     TestDoc {
@@ -411,8 +282,38 @@ fn explanation_renders_the_clause_tree() {
     .unwrap();
     let p = prepare("Baku talks", "", "no sport");
     let text = m.explain("az", &p.doc()).unwrap().to_string();
-    let want = "rule az: did not match (presearch: candidate)\n  AND: no\n    title:baku: yes [title 0..4 \"Baku\"]\n    \
-                NOT: no\n      sport: yes [body 3..8 \"sport\"]\n";
+    let want = "\
+rule az: did not match (presearch: candidate)
+  AND: no
+    title:baku: yes [title 0..4 \"Baku\"]
+    NOT: no
+      sport: yes [body 3..8 \"sport\"]
+";
     assert_eq!(text, want);
     assert!(m.explain("missing", &p.doc()).is_none());
+}
+
+#[test]
+fn candidates_do_not_grow_with_rule_count() {
+    let mut rules: Vec<_> = (0..5000)
+        .map(|i| {
+            (
+                format!("w{i}"),
+                parse(&format!("word{i} OR pre{i}x*")).unwrap(),
+            )
+        })
+        .collect();
+    rules.push(("not".into(), parse("NOT sport").unwrap()));
+    let m = Matcher::compile(&rules, &gazetteer()).unwrap();
+    let p = prepare("word7 and pre12xyz", "", "nothing else");
+    let mut ix = super::eval::DocIndex::new(&m, &p.doc());
+    assert_eq!(ix.candidates(), [7, 12, 5000]);
+    let found: Vec<usize> = m.find(&p.doc()).iter().map(|r| r.rule).collect();
+    assert_eq!(found, [7, 12, 5000]);
+}
+
+#[test]
+fn matcher_is_shareable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Matcher>();
 }

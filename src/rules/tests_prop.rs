@@ -4,7 +4,7 @@
 
 use proptest::prelude::*;
 
-use super::tests_match::{gazetteer, prepare};
+use super::tests_support::{gazetteer, prepare};
 use super::{Matcher, naive, parse};
 
 /// Words the texts are made of: case, diacritic, possessive and Cyrillic
@@ -117,7 +117,11 @@ fn meta() -> impl Strategy<Value = Meta> {
 
 proptest! {
     // No regression files: they would land outside src/rules.
-    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 400,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn matcher_agrees_with_naive_evaluator(
@@ -151,7 +155,8 @@ proptest! {
         let gaz = gazetteer();
         let plain = parse(&q).expect("parses");
         let narrowed = parse(&format!("({q}) AND NOT ({x})")).expect("parses");
-        let m = Matcher::compile(&[("q".into(), plain), ("n".into(), narrowed)], &gaz).expect("compiles");
+        let rules = [("q".to_string(), plain), ("n".to_string(), narrowed)];
+        let m = Matcher::compile(&rules, &gaz).expect("compiles");
         let mut p = prepare("", "", &body);
         p.set_meta(meta.language, meta.source, meta.regions);
         let rules: Vec<usize> = m.find(&p.doc()).iter().map(|r| r.rule).collect();
@@ -168,8 +173,8 @@ proptest! {
         let mut all = words.clone();
         all.insert(at, term.clone());
         let text = all.join(" ");
-        let m = Matcher::compile(&[("t".into(), parse(&format!("\"{term}\"")).expect("parses"))], &gazetteer())
-            .expect("compiles");
+        let rule = parse(&format!("\"{term}\"")).expect("parses");
+        let m = Matcher::compile(&[("t".into(), rule)], &gazetteer()).expect("compiles");
         let p = prepare("", "", &text);
         let found = m.find(&p.doc());
         prop_assert_eq!(found.len(), 1);

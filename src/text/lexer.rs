@@ -1,7 +1,7 @@
 //! The HTML tokenizer: splits source into text runs, start and end tags
 //! and things to skip (comments, doctype, CDATA, the raw text of
-//! `script`/`style`). Forgiving: a `<` that starts no markup is text, and
-//! every byte of the input ends up in exactly one event.
+//! `script`/`style`). Forgiving: it never fails, and a `<` that starts no
+//! markup is text.
 
 use super::tags;
 use std::ops::Range;
@@ -173,5 +173,51 @@ pub(crate) fn lexer(src: &str, html: bool) -> Box<dyn Iterator<Item = Event> + '
         })
     } else {
         Box::new(std::iter::once(Event::Text(0..src.len())).filter(|_| !src.is_empty()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events as short strings: `t:text`, `<name attrs>`, `</name>`, `skip`.
+    fn events(src: &str) -> Vec<String> {
+        lexer(src, true)
+            .map(|e| match e {
+                Event::Text(r) => format!("t:{}", &src[r]),
+                Event::Start {
+                    name,
+                    attrs,
+                    self_closing,
+                    ..
+                } => format!(
+                    "<{name}{}{}>",
+                    &src[attrs],
+                    if self_closing { "!" } else { "" }
+                ),
+                Event::End { name, .. } => format!("</{name}>"),
+                Event::Skip => "skip".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_markup() {
+        let cases: &[(&str, &[&str])] = &[
+            ("<P Class=x>a</p>", &["<p Class=x>", "t:a", "</p>"]),
+            ("a<br/>b", &["t:a", "<br/!>", "t:b"]),
+            ("<a title='x>y'>z", &["<a title='x>y'>", "t:z"]),
+            ("<!-- c -->x<!DOCTYPE html>", &["skip", "t:x", "skip"]),
+            (
+                "<script>if (a<b) '</p>'</script>c",
+                &["<script>", "skip", "</script>", "t:c"],
+            ),
+            ("a < b", &["t:a ", "t:< b"]),
+            ("<p", &["t:<p"]),
+            ("x</ b>", &["t:x", "t:</ b>"]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(events(src), *want, "{src:?}");
+        }
     }
 }

@@ -138,6 +138,7 @@ impl FakeTelegram {
 }
 
 async fn handle(state: &Mutex<State>, uri: &Uri, body: &[u8]) -> Response {
+    state.lock().unwrap_or_else(|e| e.into_inner()).requests += 1;
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
     let Some((token, method)) = (match segments.as_slice() {
         [.., bot, method] if bot.len() > 3 && bot.starts_with("bot") => Some((&bot[3..], *method)),
@@ -155,7 +156,6 @@ async fn handle(state: &Mutex<State>, uri: &Uri, body: &[u8]) -> Response {
     };
     let answer = {
         let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
-        state.requests += 1;
         if method.eq_ignore_ascii_case("getUpdates") {
             None
         } else {

@@ -1,0 +1,138 @@
+//! End-to-end tests: a real nats-server, a fake Telegram Bot API and a real
+//! SMTP server, all on loopback and started per test; the service under
+//! test is built with `App::build` exactly as `main` does.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod pipeline;
+
+use newsalert::app::App;
+use newsalert::deliver::retry::RetryPolicy;
+use newsalert::settings::Settings;
+use std::path::Path;
+use std::time::Duration;
+use support::nats::NatsServer;
+use support::smtp::SmtpSink;
+use support::telegram::FakeTelegram;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const TOKEN: &str = "123456:TEST-token";
+
+/// Rules used by most tests: one subscriber on both channels.
+pub const RULES: &str = r#"
+[[subscriber]]
+id = "desk"
+telegram_chat_id = -1001
+email = "desk@example.org"
+
+[[subscriber]]
+id = "analyst"
+telegram_chat_id = 42
+
+[[rule]]
+id = "minsk-group"
+query = '"Minsk Group" OR (Azerbaijan AND Armenia AND talks)'
+notify = ["desk", "analyst"]
+
+[[rule]]
+id = "azerbaijan"
+query = 'Azerbaijan OR Baku'
+notify = ["desk"]
+"#;
+
+/// A running service wired to the test's servers.
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Stop the service and wait for it to finish in-flight work.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            tokio::time::timeout(Duration::from_secs(10), h)
+                .await
+                .expect("service stops within 10 s")
+                .expect("service task");
+        }
+    }
+}
+
+/// Write a config dir pointing at the given servers.
+pub fn config_dir(
+    nats: &NatsServer,
+    telegram: Option<&FakeTelegram>,
+    smtp: Option<&SmtpSink>,
+    rules: &str,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut local = format!(
+        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n",
+        nats.url()
+    );
+    if let Some(t) = telegram {
+        local.push_str(&format!(
+            "\n[telegram]\nbot_token = \"{TOKEN}\"\napi_url = \"{}\"\n",
+            t.api_url()
+        ));
+    }
+    if let Some(s) = smtp {
+        local.push_str(&format!(
+            "\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"newsalert <alerts@example.net>\"\ntimeout_secs = 5\n",
+            s.port()
+        ));
+    }
+    std::fs::write(dir.path().join("local.toml"), local).unwrap();
+    std::fs::write(dir.path().join("rules.toml"), rules).unwrap();
+    dir
+}
+
+/// Build and start the service on `dir`.
+pub async fn spawn_app(dir: tempfile::TempDir) -> TestApp {
+    let settings = Settings::load_with_env(dir.path(), Vec::new()).expect("settings");
+    let app = App::build(settings)
+        .await
+        .expect("app builds")
+        .with_retry_policy(RetryPolicy {
+            max_attempts: 4,
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(500),
+        });
+    let (tx, rx) = oneshot::channel();
+    let handle = tokio::spawn(async move {
+        app.run_until_stopped(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("run");
+    });
+    TestApp {
+        dir,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+/// Publish one raw event with a dedup id and wait for the JetStream ack.
+pub async fn publish(nats: &NatsServer, subject: &str, msg_id: &str, payload: &str) {
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", msg_id);
+    js.publish_with_headers(subject.to_string(), headers, payload.to_string().into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+}
+
+pub fn repo_path(p: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
