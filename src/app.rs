@@ -46,6 +46,8 @@ pub struct App {
     notifiers: Notifiers,
     rules: SharedRuleBook,
     gazetteer: Arc<Gazetteer>,
+    /// The rules file as it was just before `rules` was loaded from it.
+    rules_stamp: reload::FileStamp,
     retry: RetryPolicy,
 }
 
@@ -83,6 +85,7 @@ impl App {
             return Err(StartError::Settings(problems));
         }
         let gazetteer = Arc::new(Gazetteer::builtin());
+        let rules_stamp = reload::FileStamp::of(&settings.rules_path());
         let book = RuleBook::load(&settings.rules_path(), &gazetteer).map_err(StartError::Rules)?;
         for w in &book.warnings {
             tracing::warn!("{w}");
@@ -101,6 +104,7 @@ impl App {
             broker,
             notifiers,
             gazetteer,
+            rules_stamp,
             retry: RetryPolicy::default(),
         })
     }
@@ -121,8 +125,15 @@ impl App {
     ) -> Result<(), StartError> {
         let this = Arc::new(self);
         let reloader = tokio::spawn(reload::watch(
-            this.settings.rules_path(),
-            this.settings.rules.watch,
+            reload::WatchOptions {
+                path: this.settings.rules_path(),
+                poll: this
+                    .settings
+                    .rules
+                    .watch
+                    .then(|| this.settings.rules_poll()),
+                loaded: this.rules_stamp,
+            },
             this.gazetteer.clone(),
             this.rules.clone(),
         ));

@@ -59,7 +59,8 @@ pub enum Command {
         /// wildcards replaced by `cli`).
         #[arg(long)]
         subject: Option<String>,
-        /// Publish events as they are, without validating them first.
+        /// Publish each non-empty line as it is, without parsing or validating
+        /// it (for testing producers and the dead-letter stream).
         #[arg(long)]
         raw: bool,
     },
@@ -298,7 +299,12 @@ async fn cmd_publish(
     let (mut published, mut failed) = (0, 0);
     for file in files {
         let (name, text) = input::read(Some(file))?;
-        for item in input::items(&text) {
+        let items = if raw {
+            input::raw_lines(&text)
+        } else {
+            input::items(&text)
+        };
+        for item in items {
             let item = match item {
                 Ok(i) => i,
                 Err((line, e)) => {

@@ -39,6 +39,16 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
+/// serde_json's message without its " at line L column C" (relative to a
+/// slice, so misleading here).
+fn without_position(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    }
+}
+
 /// Every JSON value in `text`, or `(line, message)` for each bad one.
 pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
     let trimmed = text.trim_start();
@@ -74,7 +84,10 @@ pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
             }
             Some(Err(e)) => {
                 let start = at + text[at..].len() - text[at..].trim_start().len();
-                out.push(Err((line_of(text, start), format!("invalid JSON: {e}"))));
+                out.push(Err((
+                    line_of(text, start),
+                    format!("invalid JSON: {}", without_position(&e)),
+                )));
                 // Skip to the line after the error and go on.
                 let err_line_end = text[at..]
                     .split_inclusive('\n')
@@ -86,6 +99,20 @@ pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
         }
     }
     out
+}
+
+/// Every non-empty line of `text`, unparsed (for `publish --raw`).
+pub fn raw_lines(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            Ok(InputItem {
+                line: i + 1,
+                bytes: l.to_string(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

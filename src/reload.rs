@@ -5,9 +5,11 @@
 
 use crate::regions::Gazetteer;
 use crate::rulebook::RuleBook;
+use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// The current rule book; readers clone the `Arc` and keep it for the
@@ -18,13 +20,21 @@ pub fn shared(book: RuleBook) -> SharedRuleBook {
     Arc::new(watch::Sender::new(Arc::new(book)))
 }
 
-/// How often the rules file's modification time is checked.
-const POLL: Duration = Duration::from_secs(2);
+/// What the rules file looked like: a hash of its content (`None` if it
+/// cannot be read). Content, not modification time, so that an edit
+/// within the file system's timestamp granularity is still seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp(Option<u64>);
 
-fn modified(path: &Path) -> Option<(SystemTime, u64)> {
-    std::fs::metadata(path)
-        .ok()
-        .and_then(|m| Some((m.modified().ok()?, m.len())))
+impl FileStamp {
+    /// Stamp the file at `path` now.
+    pub fn of(path: &Path) -> FileStamp {
+        FileStamp(std::fs::read(path).ok().map(|bytes| {
+            let mut h = DefaultHasher::new();
+            bytes.hash(&mut h);
+            h.finish()
+        }))
+    }
 }
 
 /// Load and compile `path`, and swap it in if valid. Returns whether it
@@ -62,9 +72,25 @@ pub async fn reload(path: &Path, gazetteer: &Arc<Gazetteer>, shared: &SharedRule
     }
 }
 
-/// Reload on SIGHUP, and on file changes when `poll` is true. Runs until
-/// aborted.
-pub async fn watch(path: PathBuf, poll: bool, gazetteer: Arc<Gazetteer>, shared: SharedRuleBook) {
+/// What [`watch`] reloads, and when.
+pub struct WatchOptions {
+    pub path: PathBuf,
+    /// Check the file for changes this often; `None`: only on SIGHUP.
+    pub poll: Option<Duration>,
+    /// The file as it was when the current rules were loaded; a change
+    /// made since is picked up at the first check.
+    pub loaded: FileStamp,
+}
+
+/// Reload on SIGHUP, and on file changes when polling. The SIGHUP handler
+/// is installed before this returns (so a SIGHUP sent once the caller
+/// has started never kills the process); the future runs until dropped
+/// or aborted. Must be called inside a tokio runtime.
+pub fn watch(
+    options: WatchOptions,
+    gazetteer: Arc<Gazetteer>,
+    shared: SharedRuleBook,
+) -> impl Future<Output = ()> + Send + 'static {
     let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
         Ok(s) => Some(s),
         Err(e) => {
@@ -72,17 +98,96 @@ pub async fn watch(path: PathBuf, poll: bool, gazetteer: Arc<Gazetteer>, shared:
             None
         }
     };
-    let mut last = modified(&path);
-    let mut tick = tokio::time::interval(POLL);
-    loop {
-        let by_signal = tokio::select! {
-            Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
-            _ = tick.tick() => false,
-        };
-        let now = modified(&path);
-        if by_signal || (poll && now != last) {
-            last = now;
-            reload(&path, &gazetteer, &shared).await;
+    let WatchOptions {
+        path,
+        poll,
+        loaded: mut last,
+    } = options;
+    async move {
+        let mut tick = poll.map(tokio::time::interval);
+        loop {
+            let by_signal = tokio::select! {
+                Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
+                _ = async { match tick.as_mut() { Some(t) => t.tick().await, None => std::future::pending().await } } => false,
+            };
+            let now = FileStamp::of(&path);
+            if by_signal || now != last {
+                if by_signal {
+                    tracing::info!(path = %path.display(), "SIGHUP: reloading the rules");
+                }
+                last = now;
+                reload(&path, &gazetteer, &shared).await;
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "[[subscriber]]\nid = \"s\"\ntelegram_chat_id = 1\n\n[[rule]]\nid = \"old\"\nquery = 'baku'\nnotify = [\"s\"]\n";
+
+    fn rule_ids(book: &RuleBook) -> Vec<&str> {
+        book.rules.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn valid_file_is_swapped_in_and_readers_keep_their_book() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        std::fs::write(&path, OLD).unwrap();
+        let gazetteer = Arc::new(Gazetteer::builtin());
+        let shared = shared(RuleBook::load(&path, &gazetteer).unwrap());
+        let in_flight = shared.borrow().clone();
+
+        std::fs::write(&path, OLD.replace("\"old\"", "\"new\"")).unwrap();
+        assert!(reload(&path, &gazetteer, &shared).await);
+        assert_eq!(rule_ids(&shared.borrow()), ["new"]);
+        // An event that started before the swap still sees the old rules.
+        assert_eq!(rule_ids(&in_flight), ["old"]);
+    }
+
+    #[tokio::test]
+    async fn broken_or_missing_file_keeps_the_old_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        std::fs::write(&path, OLD).unwrap();
+        let gazetteer = Arc::new(Gazetteer::builtin());
+        let shared = shared(RuleBook::load(&path, &gazetteer).unwrap());
+        let mut seen = shared.subscribe();
+        seen.mark_unchanged();
+
+        std::fs::write(&path, OLD.replace("'baku'", "'(baku'")).unwrap();
+        assert!(!reload(&path, &gazetteer, &shared).await);
+        std::fs::remove_file(&path).unwrap();
+        assert!(!reload(&path, &gazetteer, &shared).await);
+        assert!(!seen.has_changed().unwrap());
+        assert_eq!(rule_ids(&shared.borrow()), ["old"]);
+    }
+
+    #[tokio::test]
+    async fn a_change_made_before_the_watcher_starts_is_picked_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        std::fs::write(&path, OLD).unwrap();
+        let gazetteer = Arc::new(Gazetteer::builtin());
+        let loaded = FileStamp::of(&path);
+        let shared = shared(RuleBook::load(&path, &gazetteer).unwrap());
+        // Same length, same second: only the content tells them apart.
+        std::fs::write(&path, OLD.replace("\"old\"", "\"new\"")).unwrap();
+        let mut changed = shared.subscribe();
+        let options = WatchOptions {
+            path: path.clone(),
+            poll: Some(Duration::from_millis(10)),
+            loaded,
+        };
+        let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
+        tokio::time::timeout(Duration::from_secs(10), changed.changed())
+            .await
+            .expect("reloaded within 10 s")
+            .unwrap();
+        task.abort();
+        assert_eq!(rule_ids(&shared.borrow()), ["new"]);
     }
 }

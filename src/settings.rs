@@ -53,6 +53,8 @@ pub struct NatsSettings {
 pub struct RulesSettings {
     pub path: PathBuf,
     pub watch: bool,
+    /// How often a watched rules file is checked for changes (milliseconds).
+    pub poll_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -233,6 +235,9 @@ impl Settings {
                 "must not overlap nats.subjects",
             ));
         }
+        if self.rules.poll_ms == 0 {
+            out.push(problem("rules.poll_ms", "must be > 0"));
+        }
         if self.pipeline.max_event_bytes == 0 || self.pipeline.concurrency == 0 {
             out.push(problem(
                 "pipeline",
@@ -262,6 +267,11 @@ impl Settings {
             out.push(problem("log.format", "must be \"text\" or \"json\""));
         }
         out
+    }
+
+    /// How often a watched rules file is checked for changes.
+    pub fn rules_poll(&self) -> Duration {
+        Duration::from_millis(self.rules.poll_ms.max(1))
     }
 
     pub fn ack_wait(&self) -> Duration {

@@ -1,0 +1,205 @@
+//! Matcher benchmark: generated rule sets of 100 to 100k rules over a
+//! corpus of news-sized articles, against an aho-corasick baseline.
+//!
+//! Run with `cargo bench --bench matcher` (or `make bench`), then
+//! `python3 scripts/bench-summary.py` for the table quoted in
+//! `benches/README.md`. One iteration is one pass over the whole corpus.
+//!
+//! Groups:
+//! - `prepare/corpus`: cleaning + tokenizing every article (the matcher's
+//!   input; not included in `match`);
+//! - `match/{100,1k,10k,100k}`: `Matcher::find` over prepared articles;
+//! - `match_1k_plus_99k_nonmatching/100k`: the 1k set plus 99k rules that
+//!   match nothing (compare with `match/1k`);
+//! - `baseline_aho_corasick/{100,1k,10k,100k}`: the same rules on the
+//!   baseline in `common/baseline.rs`;
+//! - `compile/{10k,100k}`: `Matcher::compile` of parsed rules.
+//!
+//! `cargo test --all-targets` runs each benchmark once; in a debug build
+//! the 100k sizes are skipped to keep that fast.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use newsalert::article::Article;
+use newsalert::pipeline::PreparedArticle;
+use newsalert::regions::Gazetteer;
+use newsalert::rules::{Matcher, RuleDef, parse};
+use newsalert::text::CleanOptions;
+
+use common::baseline::{Baseline, BaselineDoc};
+use common::{Vocabulary, corpus, rules, size_label};
+
+/// Rule-set sizes; 100k only in optimised builds.
+fn sizes() -> Vec<usize> {
+    let mut s = vec![100, 1_000, 10_000];
+    if !cfg!(debug_assertions) {
+        s.push(100_000);
+    }
+    s
+}
+
+struct Workload {
+    gazetteer: Gazetteer,
+    vocab: Vocabulary,
+    articles: Vec<Article>,
+    throughput: Throughput,
+}
+
+impl Workload {
+    fn new() -> Workload {
+        let gazetteer = Gazetteer::builtin();
+        let vocab = Vocabulary::new(&gazetteer);
+        let articles = corpus::articles(&vocab);
+        let throughput = Throughput::ElementsAndBytes {
+            elements: articles.len() as u64,
+            bytes: corpus::text_bytes(&articles),
+        };
+        Workload {
+            gazetteer,
+            vocab,
+            articles,
+            throughput,
+        }
+    }
+
+    fn prepared(&self) -> Vec<PreparedArticle<'_>> {
+        self.articles
+            .iter()
+            .map(|a| PreparedArticle::new(a, CleanOptions::default()))
+            .collect()
+    }
+
+    fn matcher(&self, defs: &[RuleDef]) -> Matcher {
+        Matcher::build(defs, &self.gazetteer).expect("benchmark rules compile")
+    }
+}
+
+/// Rules matched over one pass of the corpus.
+fn match_corpus(m: &Matcher, corpus: &[PreparedArticle<'_>]) -> usize {
+    corpus.iter().map(|p| m.find(&p.document()).len()).sum()
+}
+
+fn report(name: &str, rules: usize, matches: usize, articles: usize) {
+    eprintln!(
+        "  [{name}] {rules} rules: {:.1} matches per article",
+        matches as f64 / articles as f64
+    );
+}
+
+fn bench_prepare(c: &mut Criterion) {
+    let w = Workload::new();
+    let mut g = c.benchmark_group("prepare");
+    g.throughput(w.throughput.clone());
+    g.bench_function("corpus", |b| {
+        b.iter(|| {
+            w.articles
+                .iter()
+                .map(|a| PreparedArticle::new(black_box(a), CleanOptions::default()))
+                .map(|p| p.document().body.tokens.len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
+fn bench_match(c: &mut Criterion) {
+    let w = Workload::new();
+    let corpus = w.prepared();
+    let mut g = c.benchmark_group("match");
+    g.throughput(w.throughput.clone())
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4));
+    for n in sizes() {
+        let m = w.matcher(&rules::mixed(&w.vocab, n));
+        report("match", n, match_corpus(&m, &corpus), corpus.len());
+        g.bench_function(BenchmarkId::from_parameter(size_label(n)), |b| {
+            b.iter(|| match_corpus(black_box(&m), &corpus))
+        });
+    }
+    g.finish();
+
+    // 99k never-matching rules must barely change the cost of the 1k set.
+    let extra = if cfg!(debug_assertions) {
+        9_000
+    } else {
+        99_000
+    };
+    let mut defs = rules::mixed(&w.vocab, 1_000);
+    defs.extend(rules::nonmatching(&w.vocab, extra));
+    let m = w.matcher(&defs);
+    let mut g = c.benchmark_group("match_1k_plus_99k_nonmatching");
+    g.throughput(w.throughput.clone())
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4));
+    report(
+        "1k+nonmatching",
+        defs.len(),
+        match_corpus(&m, &corpus),
+        corpus.len(),
+    );
+    g.bench_function(BenchmarkId::from_parameter(size_label(defs.len())), |b| {
+        b.iter(|| match_corpus(black_box(&m), &corpus))
+    });
+    g.finish();
+}
+
+fn bench_baseline(c: &mut Criterion) {
+    let w = Workload::new();
+    let docs: Vec<BaselineDoc> = w.articles.iter().map(BaselineDoc::new).collect();
+    let mut g = c.benchmark_group("baseline_aho_corasick");
+    g.throughput(w.throughput.clone())
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(4));
+    for n in sizes() {
+        let base = Baseline::build(&rules::mixed(&w.vocab, n), &w.gazetteer);
+        let matches: usize = docs.iter().map(|d| base.find(d).len()).sum();
+        report("baseline", n, matches, docs.len());
+        g.bench_function(BenchmarkId::from_parameter(size_label(n)), |b| {
+            b.iter(|| {
+                docs.iter()
+                    .map(|d| black_box(&base).find(d).len())
+                    .sum::<usize>()
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_compile(c: &mut Criterion) {
+    let w = Workload::new();
+    let mut g = c.benchmark_group("compile");
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .measurement_time(Duration::from_secs(8));
+    for n in sizes().into_iter().filter(|&n| n >= 10_000) {
+        let parsed: Vec<_> = rules::mixed(&w.vocab, n)
+            .into_iter()
+            .map(|d| {
+                let q = parse(&d.query).expect("benchmark rules parse");
+                (d.id, q)
+            })
+            .collect();
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(BenchmarkId::from_parameter(size_label(n)), |b| {
+            b.iter_with_large_drop(|| {
+                Matcher::compile(black_box(&parsed), &w.gazetteer).expect("compiles")
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_prepare,
+    bench_match,
+    bench_baseline,
+    bench_compile
+);
+criterion_main!(benches);
