@@ -1,26 +1,30 @@
-//! Wiring: [`App::build`] connects to NATS, loads the rules and picks a
-//! notifier per channel; [`App::run_until_stopped`] consumes article events
-//! until the shutdown future resolves. `main` and the tests both use it.
+//! Wiring: [`App::build`] validates settings and rules, connects to NATS
+//! (streams, buckets) and picks a notifier per channel;
+//! [`App::run_until_stopped`] runs the stages until the shutdown future
+//! resolves. `main` and the tests both use it.
 //!
-//! Per event: decode → clean → match → route → deliver → ack. Events that
-//! can never be processed are dead-lettered, then acked; an event whose
-//! alerts could not all be sent is nak'ed with a delay and comes back.
+//! Stages, each a durable JetStream consumer run by [`crate::consume`]:
+//! articles → [`ingest`](crate::ingest) → alerts stream →
+//! [`deliver::worker`](crate::deliver::worker) (one consumer per channel).
 
-use crate::article;
+use crate::consume::{self, ConsumerSpec};
 use crate::deliver::console::ConsoleNotifier;
 use crate::deliver::email::EmailNotifier;
-use crate::deliver::retry::{RetryPolicy, send_with_retry};
+use crate::deliver::ledger::Ledger;
+use crate::deliver::retry::RetryPolicy;
 use crate::deliver::telegram::TelegramNotifier;
-use crate::deliver::{DeliveryError, Notifiers};
-use crate::nats::{Broker, NatsError, ensure_consumer};
-use crate::pipeline::{self, PreparedArticle};
+use crate::deliver::worker::AlertHandler;
+use crate::deliver::{Notifier, Notifiers};
+use crate::ingest::ArticleHandler;
+use crate::nats::{Broker, NatsError};
 use crate::regions::Gazetteer;
 use crate::reload::{self, SharedRuleBook};
 use crate::rulebook::RuleBook;
 use crate::settings::Settings;
+use crate::subscriber::Channel;
 use crate::text::CleanOptions;
-use async_nats::jetstream::{self, AckKind};
-use futures::StreamExt;
+use async_nats::jetstream::kv;
+use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::sync::Arc;
@@ -44,10 +48,10 @@ pub struct App {
     settings: Settings,
     broker: Broker,
     notifiers: Notifiers,
+    ledger: Ledger,
     rules: SharedRuleBook,
-    gazetteer: Arc<Gazetteer>,
-    /// The rules file as it was just before `rules` was loaded from it.
     rules_stamp: reload::FileStamp,
+    gazetteer: Arc<Gazetteer>,
     retry: RetryPolicy,
 }
 
@@ -56,16 +60,20 @@ pub struct App {
 ///
 /// # Errors
 /// Invalid Telegram or SMTP settings.
-pub fn notifiers(settings: &Settings) -> Result<Notifiers, String> {
+pub fn notifiers(settings: &Settings, directory: Option<kv::Store>) -> Result<Notifiers, String> {
     let console = Arc::new(ConsoleNotifier);
     let token = settings.telegram.bot_token.expose_secret();
-    let telegram: Arc<dyn crate::deliver::Notifier> = if token.is_empty() {
+    let telegram: Arc<dyn Notifier> = if token.is_empty() {
         tracing::info!("telegram.bot_token not set: Telegram alerts go to the console");
         console.clone()
     } else {
-        Arc::new(TelegramNotifier::new(token, &settings.telegram.api_url)?)
+        Arc::new(TelegramNotifier::new(
+            token,
+            &settings.telegram.api_url,
+            directory,
+        )?)
     };
-    let email: Arc<dyn crate::deliver::Notifier> = if settings.smtp.host.is_empty() {
+    let email: Arc<dyn Notifier> = if settings.smtp.host.is_empty() {
         tracing::info!("smtp.host not set: email alerts go to the console");
         console
     } else {
@@ -75,7 +83,8 @@ pub fn notifiers(settings: &Settings) -> Result<Notifiers, String> {
 }
 
 impl App {
-    /// Validate settings and rules, connect, and prepare the consumer.
+    /// Validate settings and rules, connect (waiting for NATS), and create
+    /// or update the streams and buckets.
     ///
     /// # Errors
     /// See [`StartError`].
@@ -95,17 +104,26 @@ impl App {
             subscribers = book.subscribers.len(),
             "rules loaded"
         );
-        let notifiers = notifiers(&settings).map_err(StartError::Notifier)?;
         let broker = Broker::connect(&settings.nats).await?;
-        ensure_consumer(&broker.js, &settings.nats, settings.ack_wait()).await?;
+        let n = &settings.nats;
+        let sent = broker
+            .bucket(
+                &n.sent_bucket,
+                Duration::from_secs(n.sent_retention_days.max(1) * 86_400),
+            )
+            .await?;
+        let targets = broker.bucket(&n.targets_bucket, Duration::ZERO).await?;
+        let notifiers =
+            notifiers(&settings, Some(targets.clone())).map_err(StartError::Notifier)?;
         Ok(App {
             rules: reload::shared(book),
+            rules_stamp,
+            retry: settings.delivery.retry_policy(),
             settings,
             broker,
             notifiers,
+            ledger: Ledger::new(sent, targets),
             gazetteer,
-            rules_stamp,
-            retry: RetryPolicy::default(),
         })
     }
 
@@ -115,158 +133,111 @@ impl App {
         self
     }
 
-    /// Consume until `shutdown` resolves; in-flight events finish first.
+    /// The consumer of stage `name` (`articles`, `telegram`, `email`).
+    fn spec(&self, name: &str) -> ConsumerSpec {
+        let n = &self.settings.nats;
+        let d = &self.settings.delivery;
+        let (stream, filter, concurrency, durable) = match name {
+            "articles" => (
+                n.stream.clone(),
+                match n.subjects.as_slice() {
+                    [one] => one.clone(),
+                    _ => String::new(),
+                },
+                self.settings.pipeline.concurrency,
+                n.consumer.clone(),
+            ),
+            channel => (
+                n.alerts_stream.clone(),
+                format!("{}.{channel}", n.alerts_subject),
+                if channel == "telegram" {
+                    d.telegram_concurrency
+                } else {
+                    d.email_concurrency
+                },
+                format!("{}-{channel}", n.consumer),
+            ),
+        };
+        ConsumerSpec {
+            stream,
+            durable,
+            filter_subject: filter,
+            ack_wait: self.settings.ack_wait(),
+            concurrency,
+        }
+    }
+
+    /// Run every stage until `shutdown` resolves; in-flight work is
+    /// finished or released first.
     ///
     /// # Errors
-    /// Only if the consumer cannot be (re)created at all.
+    /// None at present; kept for stages that can fail to start.
     pub async fn run_until_stopped(
         self,
-        shutdown: impl Future<Output = ()> + Send,
+        shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
-        let this = Arc::new(self);
         let reloader = tokio::spawn(reload::watch(
             reload::WatchOptions {
-                path: this.settings.rules_path(),
-                poll: this
+                path: self.settings.rules_path(),
+                poll: self
                     .settings
                     .rules
                     .watch
-                    .then(|| this.settings.rules_poll()),
-                loaded: this.rules_stamp,
+                    .then(|| self.settings.rules_poll()),
+                loaded: self.rules_stamp,
             },
-            this.gazetteer.clone(),
-            this.rules.clone(),
+            self.gazetteer.clone(),
+            self.rules.clone(),
         ));
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let consumer = ensure_consumer(
-                &this.broker.js,
-                &this.settings.nats,
-                this.settings.ack_wait(),
-            )
-            .await;
-            let messages = match consumer {
-                Ok(c) => c.messages().await.map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
-            };
-            let messages = match messages {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot start consuming; retrying");
-                    tokio::select! {
-                        () = &mut shutdown => break,
-                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
-                }
-            };
-            tracing::info!(stream = %this.settings.nats.stream, consumer = %this.settings.nats.consumer, "consuming");
-            let stopped = std::sync::atomic::AtomicBool::new(false);
-            let failed = std::sync::atomic::AtomicBool::new(false);
-            let concurrency = this.settings.pipeline.concurrency;
-            let work = messages
-                .take_while(|m| {
-                    let ok = m.is_ok();
-                    if let Err(e) = m {
-                        tracing::warn!(error = %e, "consumer stream error; recreating the consumer");
-                        failed.store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                    std::future::ready(ok)
-                })
-                .filter_map(|m| std::future::ready(m.ok()))
-                .take_until(async {
-                    (&mut shutdown).await;
-                    stopped.store(true, std::sync::atomic::Ordering::SeqCst);
-                })
-                .for_each_concurrent(concurrency, |msg| {
-                    let this = this.clone();
-                    async move { this.handle(msg).await }
-                });
-            work.await;
-            if stopped.load(std::sync::atomic::Ordering::SeqCst)
-                || !failed.load(std::sync::atomic::Ordering::SeqCst)
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        let shutdown = shutdown.shared_signal();
+        let js = self.broker.js.clone();
+        let articles = Arc::new(ArticleHandler {
+            broker: self.broker.clone(),
+            rules: self.rules.clone(),
+            clean: CleanOptions {
+                enabled: self.settings.pipeline.clean_text,
+            },
+            max_event_bytes: self.settings.pipeline.max_event_bytes,
+            alerts_subject: self.settings.nats.alerts_subject.clone(),
+        });
+        let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
+        let worker = |channel: Channel| {
+            Arc::new(AlertHandler::new(
+                self.notifiers.for_channel(channel).clone(),
+                self.ledger.clone(),
+                self.broker.clone(),
+                self.retry,
+                max_age,
+            ))
+        };
+        tokio::join!(
+            consume::run(
+                js.clone(),
+                self.spec("articles"),
+                articles,
+                shutdown.clone()
+            ),
+            consume::run(
+                js.clone(),
+                self.spec("telegram"),
+                worker(Channel::Telegram),
+                shutdown.clone()
+            ),
+            consume::run(js, self.spec("email"), worker(Channel::Email), shutdown),
+        );
         reloader.abort();
         tracing::info!("stopped");
         Ok(())
     }
-
-    /// Process one event, keeping it alive with in-progress acks meanwhile.
-    async fn handle(&self, msg: jetstream::Message) {
-        let keepalive = self.settings.ack_wait() / 3;
-        let work = self.process(&msg);
-        let mut work = std::pin::pin!(work);
-        let outcome = loop {
-            tokio::select! {
-                outcome = &mut work => break outcome,
-                () = tokio::time::sleep(keepalive) => {
-                    if let Err(e) = msg.ack_with(AckKind::Progress).await {
-                        tracing::warn!(error = %e, "in-progress ack failed");
-                    }
-                }
-            }
-        };
-        let ack = match outcome {
-            Outcome::Done => msg.ack().await,
-            Outcome::Retry(delay) => msg.ack_with(AckKind::Nak(Some(delay))).await,
-        };
-        if let Err(e) = ack {
-            tracing::warn!(error = %e, "ack failed; the event will be redelivered");
-        }
-    }
-
-    async fn process(&self, msg: &jetstream::Message) -> Outcome {
-        let article = match article::decode(&msg.payload, self.settings.pipeline.max_event_bytes) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(subject = %msg.subject, error = %e, "invalid event; dead-lettering");
-                return match self.broker.dead_letter(msg, e.kind(), &e.to_string()).await {
-                    Ok(()) => Outcome::Done,
-                    Err(err) => {
-                        tracing::error!(error = %err, "dead-letter publish failed; will retry");
-                        Outcome::Retry(Duration::from_secs(5))
-                    }
-                };
-            }
-        };
-        for w in &article.warnings {
-            tracing::warn!(article_id = %article.id, "{w}");
-        }
-        let book = self.rules.borrow().clone();
-        let alerts = {
-            let clean = CleanOptions {
-                enabled: self.settings.pipeline.clean_text,
-            };
-            let prepared = PreparedArticle::new(&article, clean);
-            let matches = pipeline::evaluate(&book, &prepared);
-            pipeline::route(&book, &prepared, &matches)
-        };
-        tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
-        let sends = alerts.iter().map(|alert| async move {
-            let notifier = self.notifiers.for_channel(alert.channel);
-            let result = send_with_retry(notifier.as_ref(), alert, self.retry).await;
-            match &result {
-                Ok(()) => tracing::info!(article_id = %alert.article_id, subscriber = %alert.subscriber, channel = %alert.channel, "alert sent"),
-                Err(e) => tracing::error!(article_id = %alert.article_id, subscriber = %alert.subscriber, channel = %alert.channel, error = %e, "alert failed"),
-            }
-            result
-        });
-        let results = futures::future::join_all(sends).await;
-        if results
-            .iter()
-            .any(|r| matches!(r, Err(DeliveryError::Transient { .. })))
-        {
-            Outcome::Retry(Duration::from_secs(10))
-        } else {
-            Outcome::Done
-        }
-    }
 }
 
-enum Outcome {
-    Done,
-    Retry(Duration),
+/// A shutdown future that several stages can await.
+trait SharedSignal {
+    fn shared_signal(self) -> futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
+}
+
+impl<F: Future<Output = ()> + Send + 'static> SharedSignal for F {
+    fn shared_signal(self) -> futures::future::Shared<futures::future::BoxFuture<'static, ()>> {
+        self.boxed().shared()
+    }
 }

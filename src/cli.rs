@@ -8,6 +8,7 @@ use crate::nats::Broker;
 use crate::pipeline::{self, PreparedArticle};
 use crate::regions::Gazetteer;
 use crate::rulebook::{RuleBook, Severity};
+use crate::rules::{Clause, ExplainedHit, Explanation};
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use clap::{Parser, Subcommand};
@@ -114,6 +115,7 @@ pub fn init_logging(dir: &Path) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -192,6 +194,16 @@ fn cmd_match(
             .collect::<Vec<_>>()
             .join("\n")
     })?;
+    if let Some(id) = rule
+        && !book.rules.iter().any(|r| r.id == id)
+    {
+        let known: Vec<&str> = book.rules.iter().map(|r| r.id.as_str()).collect();
+        return Err(format!(
+            "--rule {id:?}: no such rule in {} (rules: {})",
+            settings.rules_path().display(),
+            known.join(", ")
+        ));
+    }
     let (name, text) = input::read(file)?;
     let clean = CleanOptions {
         enabled: settings.pipeline.clean_text,
@@ -224,16 +236,11 @@ fn cmd_match(
                 }
             };
             for id in ids {
-                match book.matcher.explain(id, &doc) {
-                    Some(e) => writeln!(
-                        out,
-                        "  {}: rule {id}\n{}",
-                        article.id,
-                        indent(&e.to_string())
-                    ),
-                    None => writeln!(out, "  {}: no rule {id:?}", article.id),
-                }
-                .map_err(|e| e.to_string())?;
+                let e = book
+                    .matcher
+                    .explain(id, &doc)
+                    .ok_or_else(|| format!("no rule {id:?}"))?;
+                write!(out, "{}", render_explanation(&e, &prepared)).map_err(|e| e.to_string())?;
             }
         }
     }
@@ -244,11 +251,98 @@ fn cmd_match(
     })
 }
 
-fn indent(s: &str) -> String {
-    s.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// Characters of context on each side of a hit in `--explain` snippets.
+const EXPLAIN_CONTEXT: usize = 30;
+
+/// `match --explain` text for one article and rule: the outcome, the
+/// clauses that failed if it did not match, then the clause tree with
+/// each hit's field, offsets into the original field and a snippet of
+/// the clean text with the hit in brackets.
+pub fn render_explanation(e: &Explanation, prepared: &PreparedArticle<'_>) -> String {
+    let outcome = if e.matched {
+        "matched"
+    } else {
+        "did not match"
+    };
+    let presearch = if e.candidate {
+        "candidate"
+    } else {
+        "not a candidate"
+    };
+    let mut out = format!(
+        "  {}: rule {}: {outcome} (presearch: {presearch})\n",
+        prepared.article.id, e.rule
+    );
+    if !e.matched {
+        let mut failed = Vec::new();
+        failed_clauses(&e.root, &mut failed);
+        out.push_str(&format!("    failed: {}\n", failed.join(", ")));
+    }
+    render_clause(&e.root, prepared, 2, &mut out);
+    out
+}
+
+/// The conditions that made `c` false: the failing parts of an AND, every
+/// part of an OR, the excluded term present under a NOT.
+fn failed_clauses(c: &Clause, out: &mut Vec<String>) {
+    if c.matched {
+        return;
+    }
+    match c.label.as_str() {
+        "AND" | "OR" => c.children.iter().for_each(|ch| failed_clauses(ch, out)),
+        "NOT" => out.extend(
+            c.children
+                .iter()
+                .map(|ch| format!("NOT {} (present)", ch.label)),
+        ),
+        _ => out.push(c.label.clone()),
+    }
+}
+
+fn render_clause(c: &Clause, prepared: &PreparedArticle<'_>, depth: usize, out: &mut String) {
+    let mark = if c.matched { "yes" } else { "no" };
+    out.push_str(&format!("{:w$}{}: {mark}\n", "", c.label, w = depth * 2));
+    let mut hits: Vec<&ExplainedHit> = c.hits.iter().collect();
+    hits.sort_by_key(|h| h.hit);
+    hits.dedup_by_key(|h| h.hit);
+    for h in hits {
+        let (start, end) = prepared.original_span(&h.hit);
+        let clean = &prepared.field(h.hit.field).clean;
+        out.push_str(&format!(
+            "{:w$}{} {start}..{end}: {}\n",
+            "",
+            h.hit.field.as_str(),
+            snippet(clean, h.hit.start, h.hit.end),
+            w = depth * 2 + 2
+        ));
+    }
+    for child in &c.children {
+        render_clause(child, prepared, depth + 1, out);
+    }
+}
+
+/// `…context [hit] context…` from `text`, whitespace collapsed.
+fn snippet(text: &str, start: usize, end: usize) -> String {
+    let (Some(before), Some(hit), Some(after)) =
+        (text.get(..start), text.get(start..end), text.get(end..))
+    else {
+        return String::new();
+    };
+    let lead: Vec<char> = before.chars().rev().take(EXPLAIN_CONTEXT).collect();
+    let tail: String = after.chars().take(EXPLAIN_CONTEXT).collect();
+    let mut s = String::new();
+    if lead.len() < before.chars().count() {
+        s.push('…');
+    }
+    s.extend(lead.iter().rev());
+    s.push('[');
+    s.push_str(hit);
+    s.push(']');
+    s.push_str(&tail);
+    if tail.len() < after.len() {
+        s.push('…');
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn decode_item(item: InputItem, max_bytes: usize) -> Result<Article, (usize, String)> {

@@ -5,7 +5,7 @@
 
 use crate::settings::NatsSettings;
 use async_nats::HeaderMap;
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, kv, stream};
 use secrecy::ExposeSecret;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ pub const MSG_ID: &str = "Nats-Msg-Id";
 pub const DLQ_REASON: &str = "Newsalert-Reason";
 pub const DLQ_KIND: &str = "Newsalert-Error-Kind";
 pub const DLQ_SUBJECT: &str = "Newsalert-Original-Subject";
+pub const DLQ_STREAM: &str = "Newsalert-Original-Stream";
 pub const DLQ_STREAM_SEQ: &str = "Newsalert-Stream-Sequence";
 pub const DLQ_DELIVERIES: &str = "Newsalert-Delivery-Count";
 
@@ -160,35 +161,6 @@ fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
     matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(err) if err.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND)
 }
 
-/// The durable pull consumer shared by every instance (created or updated).
-///
-/// # Errors
-/// JetStream refused.
-pub async fn ensure_consumer(
-    js: &jetstream::Context,
-    s: &NatsSettings,
-    ack_wait: Duration,
-) -> Result<consumer::PullConsumer, NatsError> {
-    let filter_subject = match s.subjects.as_slice() {
-        [one] => one.clone(),
-        _ => String::new(),
-    };
-    js.create_consumer_on_stream(
-        consumer::pull::Config {
-            durable_name: Some(s.consumer.clone()),
-            ack_policy: consumer::AckPolicy::Explicit,
-            ack_wait,
-            max_deliver: -1,
-            max_ack_pending: 1000,
-            filter_subject,
-            ..Default::default()
-        },
-        &s.stream,
-    )
-    .await
-    .map_err(|e| js_err(format!("consumer {} on {}", s.consumer, s.stream), e))
-}
-
 /// Everything a running instance needs from NATS.
 #[derive(Clone)]
 pub struct Broker {
@@ -211,6 +183,13 @@ impl Broker {
             &js,
             &s.dead_letter_stream,
             &[format!("{}.>", s.dead_letter_subject)],
+            window,
+        )
+        .await?;
+        ensure_stream(
+            &js,
+            &s.alerts_stream,
+            &[format!("{}.>", s.alerts_subject)],
             window,
         )
         .await?;
@@ -243,9 +222,9 @@ impl Broker {
         Ok(())
     }
 
-    /// Put an event that can never be processed into the dead-letter
-    /// stream, with the reason, original subject, sequence and delivery
-    /// count in headers.
+    /// Put a message that can never be processed into the dead-letter
+    /// stream (subject `<dead_letter_subject>.<category>`), with the reason,
+    /// original subject and headers, stream sequence and delivery count.
     ///
     /// # Errors
     /// The dead-letter publish was not acknowledged (the caller must then
@@ -253,28 +232,63 @@ impl Broker {
     pub async fn dead_letter(
         &self,
         msg: &jetstream::Message,
-        kind: &str,
-        reason: &str,
+        letter: DeadLetter<'_>,
     ) -> Result<(), NatsError> {
-        let (seq, delivered) = msg
+        let (stream, seq, delivered) = msg
             .info()
-            .map(|i| (i.stream_sequence, i.delivered))
-            .unwrap_or((0, 0));
+            .map(|i| (i.stream.to_string(), i.stream_sequence, i.delivered))
+            .unwrap_or_default();
         let mut headers = msg.headers.clone().unwrap_or_default();
-        headers.insert(DLQ_REASON, reason.replace(['\r', '\n'], " ").as_str());
-        headers.insert(DLQ_KIND, kind);
+        headers.insert(
+            DLQ_REASON,
+            letter.reason.replace(['\r', '\n'], " ").as_str(),
+        );
+        headers.insert(DLQ_KIND, letter.kind);
         headers.insert(DLQ_SUBJECT, msg.subject.as_str());
+        headers.insert(DLQ_STREAM, stream.as_str());
         headers.insert(DLQ_STREAM_SEQ, seq.to_string().as_str());
         headers.insert(DLQ_DELIVERIES, delivered.to_string().as_str());
-        let id = format!("dlq-{}-{seq}", msg.subject);
+        let id = format!("dlq-{stream}-{seq}");
         self.publish(
-            format!("{}.articles", self.dead_letter_subject),
+            format!("{}.{}", self.dead_letter_subject, letter.category),
             &id,
             Some(headers),
             msg.payload.clone(),
         )
         .await
     }
+
+    /// A key-value bucket, created if missing.
+    ///
+    /// # Errors
+    /// JetStream refused.
+    pub async fn bucket(&self, name: &str, max_age: Duration) -> Result<kv::Store, NatsError> {
+        match self.js.get_key_value(name).await {
+            Ok(store) => Ok(store),
+            Err(_) => self
+                .js
+                .create_key_value(kv::Config {
+                    bucket: name.to_string(),
+                    history: 1,
+                    max_age,
+                    storage: stream::StorageType::File,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| js_err(format!("key-value bucket {name}"), e)),
+        }
+    }
+}
+
+/// Why and where a message is dead-lettered.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadLetter<'a> {
+    /// Machine-readable reason (`bad_json`, `permanent`, ...).
+    pub kind: &'a str,
+    /// Human-readable reason.
+    pub reason: &'a str,
+    /// `articles` or `alerts`: the last subject token.
+    pub category: &'a str,
 }
 
 #[cfg(test)]

@@ -154,22 +154,77 @@ impl Report<'_> {
 }
 
 /// Byte offset in the file of byte `offset` inside the string value at
-/// `span`: exact for literal and escape-free strings.
+/// `span`, for every TOML string form: basic strings are decoded escape by
+/// escape, and a multi-line string's leading newline is skipped. Falls
+/// back to the start of the string if the text does not decode to `value`.
 fn offset_in_string(text: &str, span: std::ops::Range<usize>, value: &str, offset: usize) -> usize {
     let raw = text.get(span.clone()).unwrap_or_default();
-    let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
-        3
+    let (quote, literal) = if raw.starts_with("\"\"\"") {
+        (3, false)
+    } else if raw.starts_with("'''") {
+        (3, true)
     } else {
-        1
+        (1, raw.starts_with('\''))
     };
-    let inner = raw
-        .get(quote..raw.len().saturating_sub(quote))
-        .unwrap_or_default();
-    if inner == value {
-        span.start + quote + offset
-    } else {
-        span.start
+    let Some(mut inner) = raw.get(quote..raw.len().saturating_sub(quote)) else {
+        return span.start;
+    };
+    let mut skipped = 0;
+    if quote == 3 {
+        for newline in ["\r\n", "\n"] {
+            if let Some(rest) = inner.strip_prefix(newline) {
+                (inner, skipped) = (rest, newline.len());
+                break;
+            }
+        }
     }
+    match string_offsets(inner, literal, quote == 3) {
+        Some((decoded, map)) if decoded == value => {
+            span.start + quote + skipped + map[offset.min(map.len() - 1)]
+        }
+        _ => span.start,
+    }
+}
+
+/// Decode the inside of a TOML string: the value, and for each byte of it
+/// (plus its end) the offset in `inner` of the character or escape it
+/// came from. `None` for an invalid escape.
+fn string_offsets(inner: &str, literal: bool, multiline: bool) -> Option<(String, Vec<usize>)> {
+    let mut value = String::new();
+    let mut map = Vec::new();
+    let mut chars = inner.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let c = if c != '\\' || literal {
+            c
+        } else {
+            let (_, e) = chars.next()?;
+            match e {
+                'b' => '\u{8}',
+                't' => '\t',
+                'n' => '\n',
+                'f' => '\u{c}',
+                'r' => '\r',
+                'e' => '\u{1b}',
+                '"' => '"',
+                '\\' => '\\',
+                'u' | 'U' => {
+                    let n = if e == 'u' { 4 } else { 8 };
+                    let hex: String = (0..n).filter_map(|_| chars.next().map(|(_, h)| h)).collect();
+                    char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
+                }
+                w if multiline && w.is_whitespace() => {
+                    // Line-ending backslash: drop all whitespace that follows.
+                    while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+                    continue;
+                }
+                _ => return None,
+            }
+        };
+        value.push(c);
+        map.extend(std::iter::repeat_n(at, c.len_utf8()));
+    }
+    map.push(inner.len());
+    Some((value, map))
 }
 
 impl RuleBook {
@@ -223,10 +278,12 @@ impl RuleBook {
         let mut rules = Vec::new();
         let mut queries = Vec::new();
         for r in &raw.rule {
+            let mut duplicate = false;
             if r.id.get_ref().trim().is_empty() {
                 report.error(&r.id, "rule id must not be empty");
             } else if seen.insert(r.id.get_ref(), ()).is_some() {
                 report.error(&r.id, format!("duplicate rule id {:?}", r.id.get_ref()));
+                duplicate = true;
             }
             let rule = compile_rule_targets(r, &subscribers, &index, &mut report);
             match rules::parse(r.query.get_ref()) {
@@ -234,14 +291,21 @@ impl RuleBook {
                     for lint in rules::lint(&q) {
                         let at =
                             offset_in_string(text, r.query.span(), r.query.get_ref(), lint.offset);
+                        let severity = match lint.severity {
+                            rules::Severity::Error => Severity::Error,
+                            rules::Severity::Warning => Severity::Warning,
+                        };
                         report.at(
                             at,
-                            Severity::Warning,
+                            severity,
                             format!("rule {:?}: {}", r.id.get_ref(), lint.message),
                         );
                     }
-                    queries.push((r.id.get_ref().clone(), q));
-                    rules.push((rule, r.query.span(), r.query.get_ref()));
+                    // Reported above; the matcher would report it again.
+                    if !duplicate {
+                        queries.push((r.id.get_ref().clone(), q));
+                        rules.push((rule, r.query.span(), r.query.get_ref()));
+                    }
                 }
                 Err(e) => {
                     let at = offset_in_string(text, r.query.span(), r.query.get_ref(), e.offset);
@@ -440,3 +504,6 @@ fn compile_rule_targets(
         channels,
     }
 }
+
+#[cfg(test)]
+mod tests;

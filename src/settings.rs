@@ -17,6 +17,7 @@ pub struct Settings {
     pub nats: NatsSettings,
     pub rules: RulesSettings,
     pub pipeline: PipelineSettings,
+    pub delivery: DeliverySettings,
     pub telegram: TelegramSettings,
     pub smtp: SmtpSettings,
     pub http: HttpSettings,
@@ -44,6 +45,11 @@ pub struct NatsSettings {
     pub ack_wait_secs: u64,
     pub dead_letter_stream: String,
     pub dead_letter_subject: String,
+    pub alerts_stream: String,
+    pub alerts_subject: String,
+    pub sent_bucket: String,
+    pub sent_retention_days: u64,
+    pub targets_bucket: String,
     pub duplicate_window_secs: u64,
     pub connect_timeout_secs: u64,
 }
@@ -63,6 +69,27 @@ pub struct PipelineSettings {
     pub max_event_bytes: usize,
     pub clean_text: bool,
     pub concurrency: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub retry_attempts: u32,
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+    pub max_age_secs: u64,
+    pub telegram_concurrency: usize,
+    pub email_concurrency: usize,
+}
+
+impl DeliverySettings {
+    pub fn retry_policy(&self) -> crate::deliver::retry::RetryPolicy {
+        crate::deliver::retry::RetryPolicy {
+            max_attempts: self.retry_attempts.max(1),
+            initial: Duration::from_millis(self.retry_initial_ms.max(1)),
+            max: Duration::from_millis(self.retry_max_ms.max(self.retry_initial_ms).max(1)),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,6 +245,9 @@ impl Settings {
             ("nats.stream", &n.stream),
             ("nats.consumer", &n.consumer),
             ("nats.dead_letter_stream", &n.dead_letter_stream),
+            ("nats.alerts_stream", &n.alerts_stream),
+            ("nats.sent_bucket", &n.sent_bucket),
+            ("nats.targets_bucket", &n.targets_bucket),
         ] {
             if name.is_empty() || name.contains(['.', ' ', '*', '>', '/', '\\']) {
                 out.push(problem(

@@ -169,10 +169,11 @@ impl Baseline {
 
     fn eval(&self, i: usize, doc: &BaselineDoc, found: &[bool]) -> bool {
         let node = self.nodes[i];
-        let children = || {
-            let end = i + node.size as usize;
-            std::iter::successors(Some(i + 1), move |&j| Some(j + self.nodes[j].size as usize))
-                .take_while(move |&j| j < end)
+        let end = i + node.size as usize;
+        let mut children = Children {
+            nodes: &self.nodes,
+            next: i + 1,
+            end,
         };
         match node.kind {
             Kind::Term(t) => found[t as usize],
@@ -197,10 +198,30 @@ impl Baseline {
                             .is_some_and(|r| r.ends_with('.'))
                 })
             }
-            Kind::And => children().all(|j| self.eval(j, doc, found)),
-            Kind::Or => children().any(|j| self.eval(j, doc, found)),
+            Kind::And => children.all(|j| self.eval(j, doc, found)),
+            Kind::Or => children.any(|j| self.eval(j, doc, found)),
             Kind::Not => !self.eval(i + 1, doc, found),
         }
+    }
+}
+
+/// Indices of a node's children in `nodes`.
+struct Children<'a> {
+    nodes: &'a [Node],
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Children<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let j = self.next;
+        if j >= self.end {
+            return None;
+        }
+        self.next += self.nodes[j].size as usize;
+        Some(j)
     }
 }
 

@@ -107,8 +107,8 @@ impl<'v> Writer<'v> {
         while words.len() < n {
             let roll = self.rng.u8(..100);
             let word = match roll {
-                0..4 => self.v.collocations[self.rng.usize(..self.v.collocations.len())].clone(),
-                4..48 => self.v.function[self.function.sample(&mut self.rng)].clone(),
+                0 => self.v.collocations[self.rng.usize(..self.v.collocations.len())].clone(),
+                1..48 => self.v.function[self.function.sample(&mut self.rng)].clone(),
                 48..72 => self.v.news[self.news.sample(&mut self.rng)].clone(),
                 72..86 => self.v.topics[self.topics.sample(&mut self.rng)].clone(),
                 86..93 => {

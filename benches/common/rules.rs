@@ -85,10 +85,10 @@ impl Gen<'_> {
         let w = match self.pool {
             Pool::Rare(base) => rare_word(base + self.rng.usize(..10_000_000)),
             Pool::Mixed => match self.rng.u8(..100) {
-                0..12 => self.pick(&self.v.news).to_lowercase(),
-                12..27 => self.pick(&self.v.surnames).to_string(),
-                27..37 => self.pick(&self.v.places).to_string(),
-                37..72 => self.pick(&self.v.topics).to_string(),
+                0 => self.pick(&self.v.news).to_lowercase(),
+                1 => self.pick(&self.v.surnames).to_string(),
+                2 => self.pick(&self.v.places).to_string(),
+                3..65 => self.pick(&self.v.topics).to_string(),
                 _ => rare_word(self.rng.usize(..10_000_000)),
             },
         };
@@ -102,9 +102,9 @@ impl Gen<'_> {
     /// A quoted phrase: a known collocation or name, or 2–3 random words.
     fn phrase(&mut self) -> String {
         if matches!(self.pool, Pool::Mixed) {
-            match self.rng.u8(..10) {
-                0..2 => return format!("\"{}\"", self.pick(&self.v.collocations)),
-                2..4 => {
+            match self.rng.u8(..40) {
+                0 => return format!("\"{}\"", self.pick(&self.v.collocations)),
+                1 => {
                     let s = self.rng.usize(..self.v.surnames.len());
                     let first = &self.v.first_names[s % self.v.first_names.len()];
                     return format!("\"{first} {}\"", self.v.surnames[s]);
@@ -128,13 +128,13 @@ impl Gen<'_> {
         }
     }
 
-    /// `stem*`: the first 4 or more letters of a word.
+    /// `stem*`: the first 5 or more letters of a word.
     fn prefix(&mut self) -> String {
         loop {
             let w = self.word();
             let chars: Vec<char> = w.chars().collect();
-            if chars.len() >= 5 && chars.iter().all(|c| c.is_alphabetic()) {
-                let keep = self.rng.usize(4..chars.len());
+            if chars.len() >= 6 && chars.iter().all(|c| c.is_alphabetic()) {
+                let keep = self.rng.usize(5..chars.len());
                 return format!("{}*", chars[..keep].iter().collect::<String>());
             }
         }

@@ -7,9 +7,11 @@
 
 pub mod console;
 pub mod email;
+pub mod ledger;
 pub mod render;
 pub mod retry;
 pub mod telegram;
+pub mod worker;
 
 use crate::alert::Alert;
 use futures::future::BoxFuture;
@@ -27,6 +29,10 @@ pub enum DeliveryError {
     },
     #[error("permanent: {reason}")]
     Permanent { reason: String },
+    /// The target itself is gone (bot blocked, chat deleted, user
+    /// deactivated): the target is disabled, other targets are unaffected.
+    #[error("unreachable: {reason}")]
+    Unreachable { reason: String },
 }
 
 impl DeliveryError {

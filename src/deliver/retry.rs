@@ -1,15 +1,17 @@
 //! The one place where failed sends are retried: exponential backoff with
-//! full jitter, never earlier than a remote's `retry_after`, bounded in
-//! attempts; permanent errors are returned at once.
+//! jitter, never earlier than a remote's `retry_after`, bounded in
+//! attempts; permanent errors end at once, and shutdown interrupts waits.
 
 use super::{DeliveryError, Notifier};
 use crate::alert::Alert;
+use crate::consume::{Stopping, sleep_unless_stopping};
 use std::time::Duration;
 
-/// How hard to try before giving up on an alert for now.
+/// How hard to try in place before handing an alert back for later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Sends in all, the first included.
+    /// Sends in all (the first included) for network errors and 5xx.
+    /// Rate-limit answers (`retry_after`) do not count: they are waited out.
     pub max_attempts: u32,
     /// Upper bound of the first backoff.
     pub initial: Duration,
@@ -20,16 +22,15 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            max_attempts: 6,
             initial: Duration::from_millis(500),
-            max: Duration::from_secs(30),
+            max: Duration::from_secs(60),
         }
     }
 }
 
 impl RetryPolicy {
-    /// Wait before attempt `attempt + 1` after transient error `err`
-    /// (`attempt` counts from 1).
+    /// Wait before attempt `attempt + 1` (`attempt` counts from 1).
     pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         let exp = self
             .initial
@@ -44,39 +45,55 @@ impl RetryPolicy {
     }
 }
 
-/// Send `alert` with `notifier`, retrying transient failures per `policy`.
-///
-/// # Errors
-/// The permanent error, or the last transient one once attempts run out.
+/// How [`send_with_retry`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    Sent,
+    /// Permanent or unreachable: retrying cannot help.
+    Failed(DeliveryError),
+    /// Still failing transiently after `max_attempts`; try again later.
+    GaveUp(DeliveryError),
+    /// Shutdown interrupted a wait.
+    Stopped,
+}
+
+/// Send `alert`, retrying transient failures per `policy`.
 pub async fn send_with_retry(
     notifier: &dyn Notifier,
     alert: &Alert,
     policy: RetryPolicy,
-) -> Result<(), DeliveryError> {
+    stopping: &Stopping,
+) -> SendOutcome {
     let mut attempt = 1;
     loop {
-        match notifier.send(alert).await {
-            Ok(()) => return Ok(()),
-            Err(e @ DeliveryError::Permanent { .. }) => return Err(e),
-            Err(e @ DeliveryError::Transient { .. }) if attempt >= policy.max_attempts => {
-                return Err(e);
-            }
+        let (reason, retry_after) = match notifier.send(alert).await {
+            Ok(()) => return SendOutcome::Sent,
             Err(DeliveryError::Transient {
                 reason,
                 retry_after,
-            }) => {
-                let wait = policy.delay(attempt, retry_after);
-                tracing::warn!(
-                    alert = %alert.key(),
-                    notifier = notifier.name(),
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
-                    %reason,
-                    "send failed; retrying"
-                );
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
+            }) => (reason, retry_after),
+            Err(e) => return SendOutcome::Failed(e),
+        };
+        if retry_after.is_none() && attempt >= policy.max_attempts {
+            return SendOutcome::GaveUp(DeliveryError::Transient {
+                reason,
+                retry_after,
+            });
+        }
+        let wait = policy.delay(attempt, retry_after);
+        tracing::warn!(
+            alert = %alert.key(),
+            notifier = notifier.name(),
+            attempt,
+            wait_ms = wait.as_millis() as u64,
+            %reason,
+            "send failed; retrying"
+        );
+        if !sleep_unless_stopping(wait, stopping).await {
+            return SendOutcome::Stopped;
+        }
+        if retry_after.is_none() {
+            attempt += 1;
         }
     }
 }
@@ -94,7 +111,11 @@ mod tests {
             assert!(d <= cap && d >= cap / 2, "attempt {attempt}: {d:?}");
         }
         for _ in 0..100 {
-            assert!(p.delay(1, Some(Duration::from_secs(7))) >= Duration::from_secs(7));
+            let d = p.delay(1, Some(Duration::from_secs(7)));
+            assert!(
+                d >= Duration::from_secs(7) && d <= Duration::from_millis(7750),
+                "{d:?}"
+            );
         }
     }
 }

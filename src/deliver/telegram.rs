@@ -5,6 +5,7 @@
 
 use super::{DeliveryError, Notifier, render};
 use crate::alert::{Alert, Target};
+use async_nats::jetstream::kv;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -28,8 +29,14 @@ pub fn flood_limits() -> Limits {
 /// Sends alerts to Telegram chats.
 pub struct TelegramNotifier {
     bot: Throttle<Bot>,
-    /// Chat id → the supergroup id it migrated to.
+    /// Chat id → the supergroup id it migrated to (cache of `directory`).
     migrated: Mutex<HashMap<i64, i64>>,
+    /// Where migrations are remembered across restarts and instances.
+    directory: Option<kv::Store>,
+}
+
+fn migration_key(chat: i64) -> String {
+    format!("telegram-migrated.{chat}")
 }
 
 impl TelegramNotifier {
@@ -38,18 +45,50 @@ impl TelegramNotifier {
     ///
     /// # Errors
     /// An invalid `api_url`.
-    pub fn new(token: &str, api_url: &str) -> Result<Self, String> {
+    pub fn new(token: &str, api_url: &str, directory: Option<kv::Store>) -> Result<Self, String> {
         let url = reqwest::Url::parse(api_url).map_err(|e| format!("telegram.api_url: {e}"))?;
         let bot = Bot::new(token).set_api_url(url);
+        // Rate limits are applied here; 429s surface to the retry policy
+        // (deliver::retry), which waits them out.
+        let settings = teloxide::adaptors::throttle::Settings::default()
+            .limits(flood_limits())
+            .no_retry();
         Ok(TelegramNotifier {
-            bot: Throttle::new_spawn(bot, flood_limits()),
+            bot: Throttle::spawn_with_settings(bot, settings),
             migrated: Mutex::new(HashMap::new()),
+            directory,
         })
     }
 
-    fn chat_for(&self, chat: i64) -> i64 {
-        let map = self.migrated.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&chat).copied().unwrap_or(chat)
+    async fn chat_for(&self, chat: i64) -> i64 {
+        if let Some(&to) = self
+            .migrated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&chat)
+        {
+            return to;
+        }
+        let Some(dir) = &self.directory else {
+            return chat;
+        };
+        match dir.get(migration_key(chat)).await {
+            Ok(Some(v)) => match String::from_utf8_lossy(&v).parse::<i64>() {
+                Ok(to) => {
+                    self.remember(chat, to);
+                    to
+                }
+                Err(_) => chat,
+            },
+            _ => chat,
+        }
+    }
+
+    fn remember(&self, from: i64, to: i64) {
+        self.migrated
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(from, to);
     }
 
     async fn send_text(&self, chat: i64, text: String, html: bool) -> Result<(), RequestError> {
@@ -70,7 +109,8 @@ impl TelegramNotifier {
     }
 
     async fn send_alert(&self, chat: i64, alert: &Alert) -> Result<(), DeliveryError> {
-        let mut chat = self.chat_for(chat);
+        let original = chat;
+        let mut chat = self.chat_for(chat).await;
         let mut html = true;
         // At most one migration and one plain-text fallback per send.
         for _ in 0..3 {
@@ -83,10 +123,14 @@ impl TelegramNotifier {
                 Ok(()) => return Ok(()),
                 Err(RequestError::MigrateToChatId(new)) => {
                     tracing::warn!(subscriber = %alert.subscriber, "telegram chat migrated to a supergroup");
-                    self.migrated
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(chat, new.0);
+                    self.remember(original, new.0);
+                    if let Some(dir) = &self.directory
+                        && let Err(e) = dir
+                            .put(migration_key(original), new.0.to_string().into())
+                            .await
+                    {
+                        tracing::warn!(error = %e, "could not store a chat migration");
+                    }
                     chat = new.0;
                 }
                 Err(RequestError::Api(ApiError::CantParseEntities(desc))) if html => {
@@ -116,6 +160,22 @@ pub fn classify(e: RequestError) -> DeliveryError {
         RequestError::Io(e) => DeliveryError::transient(format!("telegram: io: {e}")),
         RequestError::InvalidJson { .. } => DeliveryError::transient("telegram: invalid response"),
         RequestError::Api(api) => match api {
+            ApiError::BotBlocked
+            | ApiError::ChatNotFound
+            | ApiError::UserDeactivated
+            | ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::CantInitiateConversation
+            | ApiError::CantTalkWithBots
+            | ApiError::GroupDeactivated => DeliveryError::Unreachable {
+                reason: format!("telegram: {api}"),
+            },
+            ApiError::Unknown(desc) if desc.starts_with("Forbidden") => {
+                DeliveryError::Unreachable {
+                    reason: format!("telegram: {desc}"),
+                }
+            }
             ApiError::Unknown(desc) if !is_client_error(&desc) => {
                 DeliveryError::transient(format!("telegram: {desc}"))
             }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::hasher::FastMap;
 use super::query::{Expr, Phrase, Query, Scope};
 use super::{RuleDef, parse};
 use crate::regions::{Gazetteer, Strength};
@@ -32,6 +33,28 @@ pub struct CompileError {
 pub(super) struct CompiledPhrase {
     pub terms: Vec<TermId>,
     pub exact: Option<Vec<String>>,
+    /// Index in `terms` of the anchor: the term whose occurrences the
+    /// article index records (the phrase's trigger key). The other words
+    /// are checked against the tokens next to it.
+    pub anchor: usize,
+}
+
+/// A term's normalised text; a prefix term matches words starting with it.
+#[derive(Debug)]
+pub(super) struct TermText {
+    pub text: Box<str>,
+    pub prefix: bool,
+}
+
+impl TermText {
+    /// Whether the normalised word `norm` is this term.
+    pub fn matches(&self, norm: &str) -> bool {
+        if self.prefix {
+            norm.starts_with(&*self.text)
+        } else {
+            norm == &*self.text
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -97,12 +120,17 @@ type Trigger = Option<Vec<Key>>;
 pub struct Matcher {
     pub(super) rules: Vec<CompiledRule>,
     pub(super) by_id: HashMap<String, usize>,
-    /// Whole-word terms, by normalised form.
-    pub(super) words: HashMap<String, TermId>,
-    /// Prefix terms, by normalised prefix.
-    pub(super) prefixes: HashMap<String, TermId>,
-    /// Longest prefix, in bytes.
-    pub(super) max_prefix: usize,
+    /// Whole-word terms, by normalised form. After compiling, anchor
+    /// terms only (see [`CompiledPhrase::anchor`]): the words worth
+    /// looking up for each token of an article.
+    pub(super) words: FastMap<String, TermId>,
+    /// Prefix terms, by normalised prefix; after compiling, anchors only.
+    pub(super) prefixes: FastMap<String, TermId>,
+    /// The distinct lengths of `prefixes` keys, in bytes, ascending: the
+    /// only token prefixes worth looking up.
+    pub(super) prefix_lens: Vec<usize>,
+    /// Every term's text, by id.
+    pub(super) terms: Vec<TermText>,
     /// Rules triggered by each term.
     pub(super) term_rules: Vec<Vec<usize>>,
     pub(super) lang_rules: HashMap<String, Vec<usize>>,
@@ -152,6 +180,7 @@ impl Matcher {
             }
         }
         if errors.is_empty() {
+            m.index_anchors();
             Ok(m)
         } else {
             Err(errors)
@@ -203,11 +232,53 @@ impl Matcher {
         let id = *map.entry(word.to_string()).or_insert(next);
         if id == next {
             self.term_rules.push(Vec::new());
-            if prefix {
-                self.max_prefix = self.max_prefix.max(word.len());
-            }
         }
         id
+    }
+
+    /// After the last rule: keep only anchor terms in the lookup maps,
+    /// move every term's text to `terms`, and drop the interning tables.
+    fn index_anchors(&mut self) {
+        let mut anchor = vec![false; self.term_rules.len()];
+        for p in &self.phrases {
+            if let Some(&t) = p.terms.get(p.anchor) {
+                anchor[t] = true;
+            }
+        }
+        let mut texts: Vec<Option<TermText>> = (0..anchor.len()).map(|_| None).collect();
+        for prefix in [false, true] {
+            let map = if prefix {
+                &mut self.prefixes
+            } else {
+                &mut self.words
+            };
+            let mut kept = FastMap::default();
+            for (text, id) in map.drain() {
+                if anchor[id] {
+                    kept.insert(text.clone(), id);
+                    if prefix && let Err(at) = self.prefix_lens.binary_search(&text.len()) {
+                        self.prefix_lens.insert(at, text.len());
+                    }
+                }
+                texts[id] = Some(TermText {
+                    text: text.into_boxed_str(),
+                    prefix,
+                });
+            }
+            kept.shrink_to_fit();
+            *map = kept;
+        }
+        self.terms = texts
+            .into_iter()
+            .map(|t| {
+                t.unwrap_or(TermText {
+                    text: "".into(),
+                    prefix: false,
+                })
+            })
+            .collect();
+        self.phrase_ids = HashMap::new();
+        self.region_ids = HashMap::new();
     }
 
     /// Intern `p`; returns its id and its trigger key (the longest whole
@@ -233,6 +304,7 @@ impl Matcher {
             self.phrases.push(CompiledPhrase {
                 terms,
                 exact: p.exact.clone(),
+                anchor: best,
             });
         }
         (id, key)

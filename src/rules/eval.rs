@@ -2,10 +2,9 @@
 //! the matcher's indexed terms occur and which rules they trigger; phrase,
 //! NEAR and region conditions are then checked from those positions only.
 
-use std::collections::HashMap;
-
 use super::compile::{Matcher, Node, PhraseId, TermId};
 use super::domain::{normalize_host, suffixes, within};
+use super::hasher::FastMap;
 use super::query::Scope;
 use super::{Document, Hit, RuleMatch};
 use crate::text::FieldName;
@@ -50,9 +49,9 @@ impl Matcher {
 pub(super) struct DocIndex<'m, 'd> {
     m: &'m Matcher,
     doc: Document<'d>,
-    /// (field index, token position) of each indexed term, sorted.
-    occ: HashMap<TermId, Vec<(usize, usize)>>,
-    phrase_occ: HashMap<PhraseId, Vec<Occ>>,
+    /// (field index, token position) of each anchor term, sorted.
+    occ: FastMap<TermId, Vec<(usize, usize)>>,
+    phrase_occ: FastMap<PhraseId, Vec<Occ>>,
     hosts: Vec<String>,
     candidates: Vec<usize>,
 }
@@ -62,8 +61,8 @@ impl<'m, 'd> DocIndex<'m, 'd> {
         let mut ix = DocIndex {
             m,
             doc: *doc,
-            occ: HashMap::new(),
-            phrase_occ: HashMap::new(),
+            occ: FastMap::default(),
+            phrase_occ: FastMap::default(),
             hosts: Vec::new(),
             candidates: m.always.clone(),
         };
@@ -72,12 +71,14 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                 if let Some(&t) = m.words.get(tok.norm.as_str()) {
                     ix.add(t, fi, pos);
                 }
-                for (i, c) in tok.norm.char_indices() {
-                    let end = i + c.len_utf8();
-                    if end > m.max_prefix {
-                        break;
-                    }
-                    if let Some(&t) = m.prefixes.get(&tok.norm[..end]) {
+                for &len in &m.prefix_lens {
+                    let Some(head) = tok.norm.get(..len) else {
+                        if len > tok.norm.len() {
+                            break;
+                        }
+                        continue; // not a char boundary
+                    };
+                    if let Some(&t) = m.prefixes.get(head) {
                         ix.add(t, fi, pos);
                     }
                 }
@@ -221,36 +222,37 @@ impl<'m, 'd> DocIndex<'m, 'd> {
         self.phrase_occ.get(&id).map_or(&[], Vec::as_slice)
     }
 
+    /// Occurrences of the phrase's anchor term whose neighbouring tokens
+    /// are the phrase's other words.
     fn find_phrase(&self, id: PhraseId) -> Vec<Occ> {
         let Some(p) = self.m.phrases.get(id) else {
             return Vec::new();
         };
-        let Some(starts) = p.terms.first().and_then(|t| self.occ.get(t)) else {
+        let Some(anchors) = p.terms.get(p.anchor).and_then(|t| self.occ.get(t)) else {
             return Vec::new();
         };
-        let at = |field: usize, pos: usize| -> Option<()> {
-            for (i, t) in p.terms.iter().enumerate().skip(1) {
-                self.occ.get(t)?.binary_search(&(field, pos + i)).ok()?;
+        let at = |field: usize, pos: usize| -> Option<Occ> {
+            let first = pos.checked_sub(p.anchor)?;
+            let f = self.doc.field(field_at(field));
+            for (i, &t) in p.terms.iter().enumerate() {
+                if i != p.anchor {
+                    let tok = f.tokens.get(first + i)?;
+                    self.m.terms.get(t)?.matches(&tok.norm).then_some(())?;
+                }
             }
             if let Some(exact) = &p.exact {
-                let f = self.doc.field(field_at(field));
                 for (i, w) in exact.iter().enumerate() {
-                    let tok = f.tokens.get(pos + i)?;
+                    let tok = f.tokens.get(first + i)?;
                     (f.clean.get(tok.start..tok.end)? == w).then_some(())?;
                 }
             }
-            Some(())
-        };
-        let last = p.terms.len().saturating_sub(1);
-        starts
-            .iter()
-            .filter(|&&(f, pos)| at(f, pos).is_some())
-            .map(|&(field, first)| Occ {
+            Some(Occ {
                 field,
                 first,
-                last: first + last,
+                last: first + p.terms.len() - 1,
             })
-            .collect()
+        };
+        anchors.iter().filter_map(|&(f, pos)| at(f, pos)).collect()
     }
 
     /// Occurrences of either side that have a non-overlapping partner at

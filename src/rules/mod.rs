@@ -44,6 +44,7 @@ mod compile;
 mod domain;
 mod eval;
 mod explain;
+mod hasher;
 mod lexer;
 mod lint;
 mod parser;

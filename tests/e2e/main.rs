@@ -5,8 +5,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod binary;
 mod cli;
+mod explain;
 mod pipeline;
+mod reload;
 
 use newsalert::app::App;
 use newsalert::deliver::retry::RetryPolicy;
@@ -96,6 +99,7 @@ pub fn config_dir(
 
 /// Build and start the service on `dir`.
 pub async fn spawn_app(dir: tempfile::TempDir) -> TestApp {
+    init_tracing();
     let settings = Settings::load_with_env(dir.path(), Vec::new()).expect("settings");
     let app = App::build(settings)
         .await
@@ -135,4 +139,11 @@ pub async fn publish(nats: &NatsServer, subject: &str, msg_id: &str, payload: &s
 
 pub fn repo_path(p: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+/// Logs from the service under test, when RUST_LOG is set.
+pub fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    }
 }

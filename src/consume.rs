@@ -1,0 +1,176 @@
+//! The one JetStream consume loop, shared by every stage: (re)create the
+//! durable pull consumer, fetch, run a [`Handler`] per message with bounded
+//! concurrency, keep slow messages alive with in-progress acks, and
+//! ack / nak / term by the handler's [`Outcome`].
+//!
+//! Resilience: if the consumer disappears or the message stream fails
+//! (async-nats may keep yielding heartbeat errors forever after a consumer
+//! is deleted), the consumer is recreated. On shutdown, fetching stops at
+//! once, handlers see [`Stopping`] and release what they are waiting on,
+//! and in-flight messages are acked or nak'ed before returning.
+
+use async_nats::jetstream::{self, AckKind, consumer};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Set when the service is shutting down: handlers stop waiting (backoff,
+/// rate limits) and return [`Outcome::Release`].
+pub type Stopping = CancellationToken;
+
+/// What to do with a message once handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (including: dead-lettered, or already done before).
+    Ack,
+    /// Try again after this delay (nak with delay).
+    Retry(Duration),
+    /// Shutting down: hand the message back for another instance now.
+    Release,
+}
+
+/// Handles one message of a stage.
+pub trait Handler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        msg: &'a jetstream::Message,
+        stopping: &'a Stopping,
+    ) -> BoxFuture<'a, Outcome>;
+}
+
+/// Which consumer a stage reads.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    pub stream: String,
+    pub durable: String,
+    /// Empty: every subject of the stream.
+    pub filter_subject: String,
+    pub ack_wait: Duration,
+    /// Messages in flight at once (also the consumer's max_ack_pending).
+    pub concurrency: usize,
+}
+
+impl ConsumerSpec {
+    /// Create or update the durable consumer.
+    ///
+    /// # Errors
+    /// JetStream refused.
+    pub async fn ensure(&self, js: &jetstream::Context) -> Result<consumer::PullConsumer, String> {
+        js.create_consumer_on_stream(
+            consumer::pull::Config {
+                durable_name: Some(self.durable.clone()),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: self.ack_wait,
+                max_deliver: -1,
+                max_ack_pending: i64::try_from(self.concurrency).unwrap_or(i64::MAX).max(1),
+                filter_subject: self.filter_subject.clone(),
+                ..Default::default()
+            },
+            &self.stream,
+        )
+        .await
+        .map_err(|e| format!("consumer {} on {}: {e}", self.durable, self.stream))
+    }
+}
+
+/// Consume `spec` with `handler` until `shutdown` resolves.
+pub async fn run<H: Handler>(
+    js: jetstream::Context,
+    spec: ConsumerSpec,
+    handler: Arc<H>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let stopping = Stopping::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let messages = match spec.ensure(&js).await {
+            Ok(c) => c
+                .stream()
+                .max_messages_per_batch(spec.concurrency.clamp(1, 500))
+                .heartbeat(Duration::from_secs(5))
+                .expires(Duration::from_secs(30))
+                .messages()
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let messages = match messages {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(consumer = %spec.durable, error = %e, "cannot consume yet; retrying");
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        tracing::info!(stream = %spec.stream, consumer = %spec.durable, "consuming");
+        let failed = AtomicBool::new(false);
+        let stopped = AtomicBool::new(false);
+        messages
+            .take_while(|m| {
+                if let Err(e) = m {
+                    tracing::warn!(consumer = %spec.durable, error = %e, "consumer stream failed; recreating the consumer");
+                    failed.store(true, Ordering::SeqCst);
+                }
+                std::future::ready(m.is_ok())
+            })
+            .filter_map(|m| std::future::ready(m.ok()))
+            .take_until(async {
+                (&mut shutdown).await;
+                stopped.store(true, Ordering::SeqCst);
+                stopping.cancel();
+            })
+            .for_each_concurrent(spec.concurrency, |msg| {
+                let (handler, stopping) = (handler.clone(), stopping.clone());
+                let keepalive = spec.ack_wait / 3;
+                async move { handle_one(handler.as_ref(), msg, &stopping, keepalive).await }
+            })
+            .await;
+        if stopped.load(Ordering::SeqCst) || !failed.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tracing::info!(consumer = %spec.durable, "stopped consuming");
+}
+
+async fn handle_one<H: Handler>(
+    handler: &H,
+    msg: jetstream::Message,
+    stopping: &Stopping,
+    keepalive: Duration,
+) {
+    let work = handler.handle(&msg, stopping);
+    let mut work = std::pin::pin!(work);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut work => break outcome,
+            () = tokio::time::sleep(keepalive) => {
+                if let Err(e) = msg.ack_with(AckKind::Progress).await {
+                    tracing::warn!(error = %e, "in-progress ack failed");
+                }
+            }
+        }
+    };
+    let ack = match outcome {
+        Outcome::Ack => msg.double_ack().await,
+        Outcome::Retry(delay) => msg.ack_with(AckKind::Nak(Some(delay))).await,
+        Outcome::Release => msg.ack_with(AckKind::Nak(None)).await,
+    };
+    if let Err(e) = ack {
+        tracing::warn!(error = %e, ?outcome, "ack failed; the message will be redelivered");
+    }
+}
+
+/// Sleep for `d`, or less if `stopping` fires. Returns false if stopped.
+pub async fn sleep_unless_stopping(d: Duration, stopping: &Stopping) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(d) => true,
+        () = stopping.cancelled() => false,
+    }
+}

@@ -1,0 +1,148 @@
+//! Stage 2, alerts → people: one durable consumer per channel on the alerts
+//! stream. Per alert: skip it if the sent log has it; dead-letter it if its
+//! target is disabled; otherwise send with the retry policy, record it as
+//! sent, then ack. Alerts to one target are sent one at a time in stream
+//! order (Telegram shows them in the order the articles arrived).
+//!
+//! Outcomes: sent → ack; permanent failure → dead letter + ack; target
+//! unreachable (bot blocked, chat gone) → target disabled + dead letter +
+//! ack; transient failure after the in-place attempts → nak with backoff,
+//! until `max_age`, then dead letter.
+
+use super::ledger::Ledger;
+use super::retry::{RetryPolicy, SendOutcome, send_with_retry};
+use super::{DeliveryError, Notifier};
+use crate::alert::Alert;
+use crate::consume::{Handler, Outcome, Stopping};
+use crate::nats::{Broker, DeadLetter};
+use async_nats::jetstream;
+use futures::future::BoxFuture;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Delivers the alerts of one channel.
+pub struct AlertHandler {
+    notifier: Arc<dyn Notifier>,
+    ledger: Ledger,
+    broker: Broker,
+    retry: RetryPolicy,
+    max_age: Duration,
+    /// One FIFO lock per target: keeps per-target order.
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl AlertHandler {
+    pub fn new(
+        notifier: Arc<dyn Notifier>,
+        ledger: Ledger,
+        broker: Broker,
+        retry: RetryPolicy,
+        max_age: Duration,
+    ) -> Self {
+        AlertHandler {
+            notifier,
+            ledger,
+            broker,
+            retry,
+            max_age,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock_for(&self, target: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget locks nobody holds or waits on, so the map stays small.
+        if locks.len() > 10_000 {
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        locks.entry(target.to_string()).or_default().clone()
+    }
+
+    async fn dead_letter(
+        &self,
+        msg: &jetstream::Message,
+        kind: &'static str,
+        reason: &str,
+    ) -> Outcome {
+        let letter = DeadLetter {
+            kind,
+            reason,
+            category: "alerts",
+        };
+        match self.broker.dead_letter(msg, letter).await {
+            Ok(()) => Outcome::Ack,
+            Err(e) => {
+                tracing::error!(error = %e, "dead-letter publish failed; will retry");
+                Outcome::Retry(Duration::from_secs(5))
+            }
+        }
+    }
+
+    async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
+        let alert: Alert = match serde_json::from_slice(&msg.payload) {
+            Ok(a) => a,
+            Err(e) => {
+                return self
+                    .dead_letter(msg, "bad_alert", &format!("undecodable alert: {e}"))
+                    .await;
+            }
+        };
+        let key = alert.key();
+        let lock = self.lock_for(&format!("{:?}", alert.target));
+        let _turn = tokio::select! {
+            guard = lock.lock_owned() => guard,
+            () = stopping.cancelled() => return Outcome::Release,
+        };
+        if self.ledger.was_sent(&key).await {
+            tracing::info!(alert = %key, "already sent; skipping the redelivery");
+            return Outcome::Ack;
+        }
+        if let Some(why) = self.ledger.disabled(&alert.target).await {
+            tracing::warn!(alert = %key, subscriber = %alert.subscriber, "target disabled; dead-lettering");
+            return self.dead_letter(msg, "target_disabled", &why).await;
+        }
+        match send_with_retry(self.notifier.as_ref(), &alert, self.retry, stopping).await {
+            SendOutcome::Sent => {
+                self.ledger.record_sent(&key).await;
+                tracing::info!(article_id = %alert.article_id, subscriber = %alert.subscriber, channel = %alert.channel, "alert sent");
+                Outcome::Ack
+            }
+            SendOutcome::Stopped => Outcome::Release,
+            SendOutcome::Failed(DeliveryError::Unreachable { reason }) => {
+                tracing::error!(subscriber = %alert.subscriber, channel = %alert.channel, %reason, "target unreachable; disabling it");
+                self.ledger.disable(&alert.target, &reason).await;
+                self.dead_letter(msg, "target_unreachable", &reason).await
+            }
+            SendOutcome::Failed(e) => {
+                tracing::error!(alert = %key, error = %e, "alert failed permanently; dead-lettering");
+                self.dead_letter(msg, "permanent", &e.to_string()).await
+            }
+            SendOutcome::GaveUp(e) => {
+                let age = msg
+                    .info()
+                    .ok()
+                    .map(|i| (time::OffsetDateTime::now_utc() - i.published).unsigned_abs())
+                    .unwrap_or_default();
+                if age >= self.max_age {
+                    tracing::error!(alert = %key, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
+                    return self.dead_letter(msg, "expired", &e.to_string()).await;
+                }
+                let delivered = msg.info().map(|i| i.delivered).unwrap_or(1).max(1) as u32;
+                let delay = self.retry.delay(delivered + self.retry.max_attempts, None);
+                tracing::warn!(alert = %key, error = %e, retry_in_secs = delay.as_secs(), "alert failing; handing it back for later");
+                Outcome::Retry(delay)
+            }
+        }
+    }
+}
+
+impl Handler for AlertHandler {
+    fn handle<'a>(
+        &'a self,
+        msg: &'a jetstream::Message,
+        stopping: &'a Stopping,
+    ) -> BoxFuture<'a, Outcome> {
+        Box::pin(self.process(msg, stopping))
+    }
+}

@@ -1,0 +1,98 @@
+//! Stage 1, articles → alerts: decode each article event, clean, match and
+//! route it on the current rules, and publish one alert message per
+//! (article, subscriber, channel) to the alerts stream with `Nats-Msg-Id`
+//! = the alert key. The article is acked only after every alert publish is
+//! acknowledged, so a crash in between loses nothing (JetStream drops the
+//! re-published duplicates). Events that can never be processed are
+//! dead-lettered with the reason, then acked.
+
+use crate::article;
+use crate::consume::{Handler, Outcome, Stopping};
+use crate::nats::{Broker, DeadLetter};
+use crate::pipeline::{self, PreparedArticle};
+use crate::reload::SharedRuleBook;
+use crate::text::CleanOptions;
+use async_nats::jetstream;
+use futures::future::BoxFuture;
+use std::time::Duration;
+
+/// Subject of alerts for `channel` under `prefix` (`newsalert.alerts`).
+pub fn alert_subject(prefix: &str, channel: crate::subscriber::Channel) -> String {
+    format!("{prefix}.{channel}")
+}
+
+/// Handles article events.
+pub struct ArticleHandler {
+    pub broker: Broker,
+    pub rules: SharedRuleBook,
+    pub clean: CleanOptions,
+    pub max_event_bytes: usize,
+    /// Subject prefix of the alerts stream.
+    pub alerts_subject: String,
+}
+
+impl ArticleHandler {
+    async fn process(&self, msg: &jetstream::Message) -> Outcome {
+        let article = match article::decode(&msg.payload, self.max_event_bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(subject = %msg.subject, error = %e, "invalid event; dead-lettering");
+                let letter = DeadLetter {
+                    kind: e.kind(),
+                    reason: &e.to_string(),
+                    category: "articles",
+                };
+                return match self.broker.dead_letter(msg, letter).await {
+                    Ok(()) => Outcome::Ack,
+                    Err(err) => {
+                        tracing::error!(error = %err, "dead-letter publish failed; will retry");
+                        Outcome::Retry(Duration::from_secs(5))
+                    }
+                };
+            }
+        };
+        for w in &article.warnings {
+            tracing::warn!(article_id = %article.id, "{w}");
+        }
+        // The rules this article started with, even if a reload lands now.
+        let book = self.rules.borrow().clone();
+        let alerts = {
+            let prepared = PreparedArticle::new(&article, self.clean);
+            let matches = pipeline::evaluate(&book, &prepared);
+            pipeline::route(&book, &prepared, &matches)
+        };
+        tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
+        let publishes = alerts.iter().map(|alert| async move {
+            let payload = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
+            self.broker
+                .publish(
+                    alert_subject(&self.alerts_subject, alert.channel),
+                    &alert.key(),
+                    None,
+                    payload.into(),
+                )
+                .await
+                .map_err(|e| e.to_string())
+        });
+        let failures: Vec<String> = futures::future::join_all(publishes)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        if let Some(e) = failures.first() {
+            tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, "alert publish failed; will retry the article");
+            return Outcome::Retry(Duration::from_secs(2));
+        }
+        Outcome::Ack
+    }
+}
+
+impl Handler for ArticleHandler {
+    fn handle<'a>(
+        &'a self,
+        msg: &'a jetstream::Message,
+        _stopping: &'a Stopping,
+    ) -> BoxFuture<'a, Outcome> {
+        Box::pin(self.process(msg))
+    }
+}
