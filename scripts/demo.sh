@@ -8,7 +8,7 @@
 # 3. publishes config/examples/articles.jsonl (ids made unique per run, so the
 #    demo can be repeated) and one invalid event, which is dead-lettered;
 # 4. shows the alerts, then stops everything it started.
-# Demo streams are NEWSALERT_DEMO / NEWSALERT_DEMO_DLQ, so an existing
+# Demo streams are NEWSALERT_DEMO, NEWSALERT_DEMO_ALERTS, NEWSALERT_DEMO_DLQ, so an existing
 # ARTICLES stream on your server is left alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,6 +45,8 @@ export NEWSALERT__NATS__SUBJECTS="demo.articles.>"
 export NEWSALERT__NATS__CONSUMER=newsalert-demo
 export NEWSALERT__NATS__DEAD_LETTER_STREAM=NEWSALERT_DEMO_DLQ
 export NEWSALERT__NATS__DEAD_LETTER_SUBJECT=demo.dlq
+export NEWSALERT__NATS__ALERTS_STREAM=NEWSALERT_DEMO_ALERTS
+export NEWSALERT__NATS__ALERTS_SUBJECT=demo.alerts
 export NEWSALERT__TELEGRAM__BOT_TOKEN=""
 export NEWSALERT__SMTP__HOST=""
 
@@ -83,8 +85,8 @@ for line in open(sys.argv[1], encoding="utf-8"):
     print(f'  {a["channel"]:8} → {a["subscriber"]:14} {a["title"][:60]:60}  rules: {", ".join(a["rules"])}')
 PY
 echo
-echo "== dead-lettered"
-grep -o 'invalid event; dead-lettering.*' "$work/newsalert.log" | sed 's/\x1b\[[0-9;]*m//g' | sed 's/^/  /' || true
+echo "== dead letters (newsalert dlq list)"
+"$bin" dlq list --config config 2>/dev/null | tail -n 3 | sed 's/^/  /' 
 echo
 echo "Not alerted: the football article matches no energy rule, and \"A woman from Oman\""
 echo "matches nothing (whole words only; \"Minsk\" alone is not the \"Minsk Group\")."

@@ -51,6 +51,11 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         rule: Option<String>,
     },
+    /// Inspect and replay the dead-letter stream.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
     /// Publish JSON / JSONL articles to the stream (Nats-Msg-Id = article id).
     Publish {
         /// Files with one or more articles.
@@ -67,11 +72,31 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List dead letters: id, time, kind, original subject, deliveries, reason.
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-publish dead letters to their original subject (and remove them).
+    Replay {
+        /// Ids from `dlq list`.
+        #[arg(required_unless_present = "all")]
+        ids: Vec<u64>,
+        /// Replay every entry.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
+}
+
 /// Run the parsed command.
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run => cmd_run(&cli.config).await,
         Command::Check => cmd_check(&cli.config),
+        Command::Dlq { command } => cmd_dlq(&cli.config, command).await,
         Command::Match {
             file,
             explain,
@@ -440,4 +465,69 @@ fn default_subject(subjects: &[String]) -> String {
         .map(|t| if t == "*" || t == ">" { "cli" } else { t })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+async fn cmd_dlq(dir: &Path, command: DlqCommand) -> Result<ExitCode, String> {
+    let settings = load_settings(dir)?;
+    let n = &settings.nats;
+    let broker = Broker::connect(n).await.map_err(|e| e.to_string())?;
+    let entries = crate::dlq::list(&broker, &n.dead_letter_stream).await?;
+    match command {
+        DlqCommand::List { json } => {
+            for e in &entries {
+                if json {
+                    println!("{}", serde_json::to_string(e).map_err(|e| e.to_string())?);
+                } else {
+                    println!(
+                        "{:>6}  {}  {:<18}  {:<28}  deliveries={}  {}",
+                        e.id, e.time, e.kind, e.original_subject, e.deliveries, e.reason
+                    );
+                }
+            }
+            if !json {
+                eprintln!(
+                    "{} dead letter(s) in {}",
+                    entries.len(),
+                    n.dead_letter_stream
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DlqCommand::Replay { ids, all } => {
+            let sent = broker.bucket(
+                &n.sent_bucket,
+                std::time::Duration::from_secs(n.sent_retention_days.max(1) * 86_400),
+            );
+            let targets = broker.bucket(&n.targets_bucket, std::time::Duration::ZERO);
+            let ledger = crate::deliver::ledger::Ledger::new(
+                sent.await.map_err(|e| e.to_string())?,
+                targets.await.map_err(|e| e.to_string())?,
+            );
+            let mut failed = false;
+            for id in ids
+                .iter()
+                .filter(|id| !entries.iter().any(|e| e.id == **id))
+            {
+                eprintln!("dead letter {id}: not found");
+                failed = true;
+            }
+            let chosen = entries.iter().filter(|e| all || ids.contains(&e.id));
+            let mut replayed = 0;
+            for e in chosen {
+                match crate::dlq::replay(&broker, &n.dead_letter_stream, e, &ledger).await {
+                    Ok(()) => replayed += 1,
+                    Err(err) => {
+                        eprintln!("{err}");
+                        failed = true;
+                    }
+                }
+            }
+            eprintln!("replayed {replayed} dead letter(s)");
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
 }

@@ -24,6 +24,7 @@ pub mod article;
 pub mod cli;
 pub mod consume;
 pub mod deliver;
+pub mod dlq;
 pub mod ingest;
 pub mod input;
 pub mod nats;

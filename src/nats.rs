@@ -258,25 +258,41 @@ impl Broker {
         .await
     }
 
-    /// A key-value bucket, created if missing.
+    /// A key-value bucket (history 1), created if missing. The backing
+    /// stream is created directly, as `create_key_value` would, because
+    /// async-nats's own path queries account info in a form nats-server 2.9
+    /// does not answer.
     ///
     /// # Errors
     /// JetStream refused.
     pub async fn bucket(&self, name: &str, max_age: Duration) -> Result<kv::Store, NatsError> {
-        match self.js.get_key_value(name).await {
-            Ok(store) => Ok(store),
-            Err(_) => self
-                .js
-                .create_key_value(kv::Config {
-                    bucket: name.to_string(),
-                    history: 1,
-                    max_age,
-                    storage: stream::StorageType::File,
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| js_err(format!("key-value bucket {name}"), e)),
+        if let Ok(store) = self.js.get_key_value(name).await {
+            return Ok(store);
         }
+        let created = self
+            .js
+            .create_stream(stream::Config {
+                name: format!("KV_{name}"),
+                subjects: vec![format!("$KV.{name}.>")],
+                max_messages_per_subject: 1,
+                max_age,
+                storage: stream::StorageType::File,
+                allow_rollup: true,
+                deny_delete: true,
+                allow_direct: true,
+                discard: stream::DiscardPolicy::New,
+                num_replicas: 1,
+                ..Default::default()
+            })
+            .await;
+        if let Err(e) = created {
+            // Another instance may have created it meanwhile.
+            tracing::debug!(bucket = name, error = %e, "bucket create failed; looking it up");
+        }
+        self.js
+            .get_key_value(name)
+            .await
+            .map_err(|e| js_err(format!("key-value bucket {name}"), e))
     }
 }
 

@@ -209,7 +209,9 @@ fn string_offsets(inner: &str, literal: bool, multiline: bool) -> Option<(String
                 '\\' => '\\',
                 'u' | 'U' => {
                     let n = if e == 'u' { 4 } else { 8 };
-                    let hex: String = (0..n).filter_map(|_| chars.next().map(|(_, h)| h)).collect();
+                    let hex: String = (0..n)
+                        .filter_map(|_| chars.next().map(|(_, h)| h))
+                        .collect();
                     char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?
                 }
                 w if multiline && w.is_whitespace() => {

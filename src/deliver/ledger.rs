@@ -84,6 +84,13 @@ impl Ledger {
         }
     }
 
+    /// Enable `target` again (after the cause was fixed).
+    pub async fn enable(&self, target: &Target) {
+        if let Err(e) = self.targets.delete(target_key(target)).await {
+            tracing::warn!(error = %e, "could not re-enable a target");
+        }
+    }
+
     /// The targets bucket (Telegram chat migrations are kept there too).
     pub fn targets(&self) -> &kv::Store {
         &self.targets
