@@ -184,8 +184,14 @@ fn cmd_check(dir: &Path) -> Result<ExitCode, String> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let env: Vec<(String, String)> = std::env::vars().collect();
     for p in settings.validate() {
-        println!("{}: {p}", dir.join("default.toml").display());
+        println!(
+            "{}: {}: {}",
+            crate::settings::locate(dir, &p.place, &env),
+            p.place,
+            p.message
+        );
         errors += 1;
     }
     let path = settings.rules_path();

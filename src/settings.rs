@@ -309,6 +309,49 @@ impl Settings {
     }
 }
 
+/// Where the value of `key` (`section.name` or `section`) was set, for
+/// messages: `file:line:col` of the last layer that sets it, the
+/// environment variable, or the built-in defaults.
+pub fn locate(dir: &Path, key: &str, env: &[(String, String)]) -> String {
+    let var = format!("NEWSALERT__{}", key.replace('.', "__").to_ascii_uppercase());
+    if env.iter().any(|(k, _)| *k == var) {
+        return format!("environment {var}");
+    }
+    let (section, name) = key.split_once('.').unwrap_or((key, ""));
+    for file in ["local.toml", "default.toml"] {
+        let path = dir.join(file);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut current = "";
+        for (i, line) in text.lines().enumerate() {
+            let trimmed = line.trim_start();
+            if let Some(rest) = trimmed.strip_prefix('[') {
+                current = rest.split(']').next().unwrap_or_default().trim();
+                if name.is_empty() && current == section {
+                    return format!(
+                        "{}:{}:{}",
+                        path.display(),
+                        i + 1,
+                        line.len() - trimmed.len() + 1
+                    );
+                }
+                continue;
+            }
+            let k = trimmed.split('=').next().unwrap_or_default().trim();
+            if current == section && !name.is_empty() && k == name && trimmed.contains('=') {
+                return format!(
+                    "{}:{}:{}",
+                    path.display(),
+                    i + 1,
+                    line.len() - trimmed.len() + 1
+                );
+            }
+        }
+    }
+    "built-in default".to_string()
+}
+
 /// Whether two subject patterns can match the same subject.
 fn subjects_overlap(a: &str, b: &str) -> bool {
     let (mut a, mut b) = (a.split('.'), b.split('.'));
@@ -404,6 +447,24 @@ mod tests {
         let problems = s.validate();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].place, "http.listen");
+    }
+
+    #[test]
+    fn problems_are_located_in_the_layer_that_set_them() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("local.toml"),
+            "# x\n[http]\n  listen = \"nope\"\n",
+        )
+        .unwrap();
+        let place = locate(dir.path(), "http.listen", &[]);
+        assert!(place.ends_with("local.toml:3:3"), "{place}");
+        let env = env(&[("NEWSALERT__SMTP__FROM", "x")]);
+        assert_eq!(
+            locate(dir.path(), "smtp.from", &env),
+            "environment NEWSALERT__SMTP__FROM"
+        );
+        assert_eq!(locate(dir.path(), "log.format", &[]), "built-in default");
     }
 
     #[test]
