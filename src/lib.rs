@@ -6,15 +6,16 @@
 //! the subscribers on Telegram and by email.
 //!
 //! ```text
-//!  NATS JetStream          pure, synchronous core                   edges
-//! ┌──────────────┐   ┌───────┐   ┌───────┐   ┌───────┐   ┌───────┐   ┌──────────┐
-//! │ ARTICLES     │──▶│decode │──▶│ clean │──▶│ match │──▶│ route │──▶│ deliver  │──▶ Telegram
-//! │ news.articles│   │article│   │ text  │   │ rules │   │pipeline│  │ retry    │──▶ SMTP
-//! └──────────────┘   └───┬───┘   └───────┘   └───────┘   └───────┘   └──────────┘──▶ console
-//!                        │ invalid
-//!                        ▼
-//!                  NEWSALERT_DLQ (reason in headers)
+//!  ARTICLES ──▶ decode ─▶ clean ─▶ match ─▶ route ──▶ NEWSALERT_ALERTS ──▶ deliver ──▶ Telegram / SMTP / console
+//!  (JetStream)   │        text/    rules/   pipeline  (one msg per article,   worker: sent log, retry,
+//!                │ invalid                            subscriber, channel)    per-target order
+//!                ▼                                                             │ permanent failure
+//!          NEWSALERT_DLQ ◀─────────────────────────────────────────────────────┘
 //! ```
+//!
+//! The core (`text`, `rules`, `regions`, `pipeline`, `snippet`) is pure and
+//! synchronous; NATS, Telegram and SMTP live at the edges (`nats`,
+//! `consume`, `ingest`, `deliver`).
 //!
 //! [`app::App`] wires the stages; [`cli`] is the command line.
 
