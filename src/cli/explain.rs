@@ -98,3 +98,20 @@ fn snippet(text: &str, start: usize, end: usize) -> String {
     }
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::snippet;
+
+    #[test]
+    fn snippets_bracket_the_hit_with_context_and_ellipses() {
+        assert_eq!(snippet("Baku news", 0, 4), "[Baku] news");
+        let long = format!("{} Baku\n\n talks {}", "x".repeat(40), "y".repeat(40));
+        assert_eq!(
+            snippet(&long, 41, 45),
+            format!("…{} [Baku] talks {}…", "x".repeat(29), "y".repeat(21))
+        );
+        assert_eq!(snippet("Café Баку", 6, 14), "Café [Баку]");
+        assert_eq!(snippet("abc", 2, 9), "");
+    }
+}

@@ -56,11 +56,16 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             end = i + c.len_utf8();
             chars.next();
         }
-        tokens.push(Token {
-            start,
-            end,
-            norm: fold(&text[start..end]),
-        });
+        // Compatibility forms can fold to separators (`¼` → `1⁄4`): keep
+        // word characters only. A run of combining marks alone folds to
+        // nothing: not a word.
+        let norm: String = fold(&text[start..end])
+            .chars()
+            .filter(|c| is_word_char(*c))
+            .collect();
+        if !norm.is_empty() {
+            tokens.push(Token { start, end, norm });
+        }
         skip_possessive(text, end, &mut chars);
     }
     tokens
@@ -132,6 +137,21 @@ mod tests {
     fn fold_is_idempotent_on_examples() {
         for s in ["Türkiye", "ǅemal", "ΣΊΣΥΦΟΣ", "ﬁne", "İstanbul"] {
             assert_eq!(fold(&fold(s)), fold(s), "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Normalising twice changes nothing, for words and whole texts, and
+        /// tokenizing a token's normal form gives that form back.
+        #[test]
+        fn normalisation_is_idempotent(s in "\\PC{0,40}") {
+            let once = fold(&s);
+            proptest::prop_assert_eq!(fold(&once), once.clone());
+            for t in tokenize(&s) {
+                proptest::prop_assert_eq!(fold(&t.norm), t.norm.clone());
+                let again: Vec<String> = tokenize(&t.norm).into_iter().map(|t| t.norm).collect();
+                proptest::prop_assert_eq!(again, vec![t.norm.clone()]);
+            }
         }
     }
 }

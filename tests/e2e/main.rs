@@ -6,7 +6,9 @@
 mod support;
 
 mod binary;
+mod chaos;
 mod cli;
+mod delivery;
 mod explain;
 mod pipeline;
 mod reload;
