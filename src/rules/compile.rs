@@ -8,7 +8,6 @@ use super::hasher::FastMap;
 use super::query::{Expr, Phrase, Query, Scope};
 use super::{RuleDef, parse};
 use crate::regions::{Gazetteer, Strength};
-use crate::text::tokenize;
 
 pub(super) type TermId = usize;
 pub(super) type PhraseId = usize;
@@ -312,24 +311,7 @@ impl Matcher {
 
     /// Phrase of a gazetteer alias or exclusion; `None` if it has no words.
     fn text_phrase(&mut self, text: &str, exact: bool) -> Option<(PhraseId, Key)> {
-        // A lone combining mark is a token whose normal form is empty.
-        let tokens: Vec<_> = tokenize(text)
-            .into_iter()
-            .filter(|t| !t.norm.is_empty())
-            .collect();
-        if tokens.is_empty() {
-            return None;
-        }
-        let phrase = Phrase {
-            words: tokens.iter().map(|t| t.norm.clone()).collect(),
-            exact: exact.then(|| {
-                tokens
-                    .iter()
-                    .map(|t| text[t.start..t.end].to_string())
-                    .collect()
-            }),
-            prefix_last: false,
-        };
+        let phrase = Phrase::of_text(text, exact, false)?;
         Some(self.phrase(&phrase))
     }
 

@@ -125,20 +125,11 @@ fn leaf_occs(e: &Expr, doc: &Document<'_>, gaz: &Gazetteer) -> (bool, Vec<Occ>) 
 }
 
 fn phrase_of(text: &str, exact: bool) -> Phrase {
-    let tokens: Vec<_> = tokenize(text)
-        .into_iter()
-        .filter(|t| !t.norm.is_empty())
-        .collect();
-    Phrase {
-        words: tokens.iter().map(|t| t.norm.clone()).collect(),
-        exact: exact.then(|| {
-            tokens
-                .iter()
-                .map(|t| text[t.start..t.end].to_string())
-                .collect()
-        }),
+    Phrase::of_text(text, exact, false).unwrap_or(Phrase {
+        words: Vec::new(),
+        exact: None,
         prefix_last: false,
-    }
+    })
 }
 
 /// Every (field, first, last) where `p` occurs within `scope`.

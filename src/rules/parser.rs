@@ -3,7 +3,7 @@
 
 use super::lexer::{FieldKind, Lexeme, Tok, lex};
 use super::query::{Expr, Phrase, Query, QueryError, Scope, Span};
-use crate::text::{FieldName, tokenize};
+use crate::text::FieldName;
 
 /// Parse a query string.
 ///
@@ -245,29 +245,14 @@ impl<'a> Parser<'a> {
         exact: bool,
         span: Span,
     ) -> Result<Expr, QueryError> {
-        // A lone combining mark is a token whose normal form is empty.
-        let tokens: Vec<_> = tokenize(text)
-            .into_iter()
-            .filter(|t| !t.norm.is_empty())
-            .collect();
-        if tokens.is_empty() {
+        if exact && prefix {
+            return Err(self.err(at, "case: does not support prefixes ('*')"));
+        }
+        let Some(phrase) = Phrase::of_text(text, exact, prefix) else {
             return Err(self.err(
                 at,
                 format!("'{text}' has no letters or digits to search for"),
             ));
-        }
-        if exact && prefix {
-            return Err(self.err(at, "case: does not support prefixes ('*')"));
-        }
-        let phrase = Phrase {
-            words: tokens.iter().map(|t| t.norm.clone()).collect(),
-            exact: exact.then(|| {
-                tokens
-                    .iter()
-                    .map(|t| text[t.start..t.end].to_string())
-                    .collect()
-            }),
-            prefix_last: prefix,
         };
         Ok(Expr::Text {
             phrase,

@@ -51,6 +51,28 @@ pub struct Phrase {
     pub prefix_last: bool,
 }
 
+impl Phrase {
+    /// The phrase of `text`'s words (see [`crate::text::tokenize`]); `None`
+    /// if it has no words. `exact` keeps the words as written (`case:`);
+    /// `prefix_last` makes the last word a prefix.
+    pub fn of_text(text: &str, exact: bool, prefix_last: bool) -> Option<Phrase> {
+        let tokens = crate::text::tokenize(text);
+        if tokens.is_empty() {
+            return None;
+        }
+        Some(Phrase {
+            words: tokens.iter().map(|t| t.norm.clone()).collect(),
+            exact: exact.then(|| {
+                tokens
+                    .iter()
+                    .map(|t| text[t.start..t.end].to_string())
+                    .collect()
+            }),
+            prefix_last,
+        })
+    }
+}
+
 /// A parsed query expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expr {

@@ -175,7 +175,9 @@ fn delivered(telegram: &FakeTelegram, smtp: &SmtpSink) -> BTreeMap<Key, usize> {
     for m in smtp.messages() {
         let id = article_id_in(&m.subject().unwrap_or_default()).unwrap_or_default();
         for to in &m.to {
-            *counts.entry((format!("mail:{to}"), id.clone())).or_default() += 1;
+            *counts
+                .entry((format!("mail:{to}"), id.clone()))
+                .or_default() += 1;
         }
     }
     counts
@@ -305,6 +307,11 @@ async fn service_killed_repeatedly_loses_nothing() {
         counts.len() - unexpected.len(),
         started.elapsed().as_secs_f64()
     );
+    let dup_tg = counts
+        .iter()
+        .filter(|(k, n)| **n > 1 && k.0.starts_with("tg:"))
+        .count();
+    println!("duplicated telegram alerts: {dup_tg}");
     assert_eq!(lost, 0);
     assert!(unexpected.is_empty(), "{unexpected:?}");
     let worst = counts.values().max().copied().unwrap_or(0);
@@ -366,7 +373,10 @@ async fn nats_server_killed_mid_stream_loses_nothing() {
         "nats kill: expected={expected} lost={lost} duplicated={duplicated} resumed after {:.2}s",
         resumed.as_secs_f64()
     );
-    assert!(resumed < Duration::from_secs(10), "resumed after {resumed:?}");
+    assert!(
+        resumed < Duration::from_secs(10),
+        "resumed after {resumed:?}"
+    );
     assert_eq!(lost, 0);
     assert!(unexpected.is_empty(), "{unexpected:?}");
     // The in-process app keeps the default concurrency: 512 + 16.
@@ -399,7 +409,10 @@ async fn sigterm_during_a_long_retry_after_releases_the_alert() {
     );
     // Let the 429 reach the retry policy, which now waits 60 s.
     assert!(
-        wait_until(Duration::from_secs(10), || service.log().contains("retrying")).await,
+        wait_until(Duration::from_secs(10), || service
+            .log()
+            .contains("retrying"))
+        .await,
         "{}",
         service.log()
     );
@@ -417,7 +430,9 @@ async fn sigterm_during_a_long_retry_after_releases_the_alert() {
 
     let mut service = Service::start(dir.path());
     assert!(
-        wait_until(Duration::from_secs(10), || telegram.sent_to(CHAT).len() == 1).await,
+        wait_until(Duration::from_secs(10), || telegram.sent_to(CHAT).len()
+            == 1)
+        .await,
         "released alert not delivered after restart:\n{}",
         service.log()
     );
