@@ -6,7 +6,7 @@ use super::domain::{normalize_host, within};
 use super::query::{Expr, Phrase, Scope};
 use super::{Document, Hit};
 use crate::regions::{Gazetteer, Strength};
-use crate::text::{FieldName, tokenize};
+use crate::text::FieldName;
 
 type Occ = (FieldName, usize, usize);
 
