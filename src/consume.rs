@@ -167,6 +167,22 @@ async fn handle_one<H: Handler>(
     }
 }
 
+/// Dead-letter `msg`: [`Outcome::Ack`] once the dead letter is stored,
+/// else retry the original later (never ack what was not kept).
+pub async fn dead_letter(
+    broker: &crate::nats::Broker,
+    msg: &jetstream::Message,
+    letter: crate::nats::DeadLetter<'_>,
+) -> Outcome {
+    match broker.dead_letter(msg, letter).await {
+        Ok(()) => Outcome::Ack,
+        Err(e) => {
+            tracing::error!(error = %e, "dead-letter publish failed; will retry");
+            Outcome::Retry(Duration::from_secs(5))
+        }
+    }
+}
+
 /// Sleep for `d`, or less if `stopping` fires. Returns false if stopped.
 pub async fn sleep_unless_stopping(d: Duration, stopping: &Stopping) -> bool {
     tokio::select! {

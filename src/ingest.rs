@@ -42,13 +42,7 @@ impl ArticleHandler {
                     reason: &e.to_string(),
                     category: "articles",
                 };
-                return match self.broker.dead_letter(msg, letter).await {
-                    Ok(()) => Outcome::Ack,
-                    Err(err) => {
-                        tracing::error!(error = %err, "dead-letter publish failed; will retry");
-                        Outcome::Retry(Duration::from_secs(5))
-                    }
-                };
+                return crate::consume::dead_letter(&self.broker, msg, letter).await;
             }
         };
         for w in &article.warnings {

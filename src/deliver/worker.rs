@@ -70,13 +70,7 @@ impl AlertHandler {
             reason,
             category: "alerts",
         };
-        match self.broker.dead_letter(msg, letter).await {
-            Ok(()) => Outcome::Ack,
-            Err(e) => {
-                tracing::error!(error = %e, "dead-letter publish failed; will retry");
-                Outcome::Retry(Duration::from_secs(5))
-            }
-        }
+        crate::consume::dead_letter(&self.broker, msg, letter).await
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {

@@ -45,27 +45,6 @@ impl Matcher {
     }
 }
 
-impl Matcher {
-    /// Push the anchor terms that the normalised word `norm` is: the word
-    /// itself and its prefixes.
-    fn terms_of(&self, norm: &str, out: &mut Vec<TermId>) {
-        if let Some(&t) = self.words.get(norm) {
-            out.push(t);
-        }
-        for &len in &self.prefix_lens {
-            let Some(head) = norm.get(..len) else {
-                if len > norm.len() {
-                    break;
-                }
-                continue; // not a char boundary
-            };
-            if let Some(&t) = self.prefixes.get(head) {
-                out.push(t);
-            }
-        }
-    }
-}
-
 /// What one article offers the matcher; built once per article.
 pub(super) struct DocIndex<'m, 'd> {
     m: &'m Matcher,
@@ -87,19 +66,21 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             hosts: Vec::new(),
             candidates: m.always.clone(),
         };
-        // A word repeats often in an article: look each distinct word up
-        // in the (possibly large) dictionaries once, then reuse the terms.
-        let mut seen: FastMap<&str, (u32, u32)> = FastMap::default();
-        let mut found: Vec<TermId> = Vec::new();
         for (fi, field) in FieldName::ALL.iter().enumerate() {
             for (pos, tok) in doc.field(*field).tokens.iter().enumerate() {
-                let (from, to) = *seen.entry(tok.norm.as_str()).or_insert_with(|| {
-                    let from = found.len() as u32;
-                    m.terms_of(&tok.norm, &mut found);
-                    (from, found.len() as u32)
-                });
-                for i in from..to {
-                    ix.add(found[i as usize], fi, pos);
+                if let Some(&t) = m.words.get(tok.norm.as_str()) {
+                    ix.add(t, fi, pos);
+                }
+                for &len in &m.prefix_lens {
+                    let Some(head) = tok.norm.get(..len) else {
+                        if len > tok.norm.len() {
+                            break;
+                        }
+                        continue; // not a char boundary
+                    };
+                    if let Some(&t) = m.prefixes.get(head) {
+                        ix.add(t, fi, pos);
+                    }
                 }
             }
         }
