@@ -1,7 +1,7 @@
 NATS_SERVER_BIN := $(CURDIR)/.tools/bin/nats-server
 CARGO ?= cargo
 
-.PHONY: all tools test lint demo
+.PHONY: all tools test lint demo bench
 
 all: lint test
 
@@ -19,3 +19,9 @@ lint:
 
 demo: tools
 	NATS_SERVER_BIN=$(NATS_SERVER_BIN) bash scripts/demo.sh
+
+# Matcher benchmark (release build, ~3 minutes on 2 cores) and its summary
+# table; numbers are quoted in benches/README.md.
+bench:
+	$(CARGO) bench --bench matcher && $(CARGO) bench --bench memory
+	python3 scripts/bench-summary.py

@@ -79,8 +79,8 @@ impl<'v> Writer<'v> {
             body.push_str("\n\n");
         }
         let source = SOURCES[i % SOURCES.len()];
-        // A third of the producers tag articles with a region they mention.
-        let regions = if i % 3 == 0 {
+        // A third of the articles carry a producer region tag.
+        let regions = if i.is_multiple_of(3) {
             vec![self.v.region_keys[self.places.sample(&mut self.rng) / 3].clone()]
         } else {
             Vec::new()

@@ -184,7 +184,7 @@ impl Zipf {
 
 /// Human-readable size label: `100`, `1k`, `100k`.
 pub fn size_label(n: usize) -> String {
-    if n >= 1000 && n % 1000 == 0 {
+    if n >= 1000 && n.is_multiple_of(1000) {
         format!("{}k", n / 1000)
     } else {
         n.to_string()

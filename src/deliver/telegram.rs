@@ -7,8 +7,9 @@ use super::{DeliveryError, Notifier, render};
 use crate::alert::{Alert, Target};
 use async_nats::jetstream::kv;
 use futures::future::BoxFuture;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use teloxide::adaptors::Throttle;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::prelude::*;
@@ -16,7 +17,9 @@ use teloxide::types::{LinkPreviewOptions, ParseMode};
 use teloxide::{ApiError, RequestError};
 
 /// Telegram's published limits: 1 message/s per chat, 20/min per group,
-/// 30/s overall. (teloxide's defaults are stricter for groups.)
+/// 30/s overall. (teloxide's defaults are stricter for groups.) Throttle
+/// applies the per-group limit to supergroups and channels only; basic
+/// groups get [`GROUP_MESSAGES_PER_MIN`] from [`GroupWindows`].
 pub fn flood_limits() -> Limits {
     Limits {
         messages_per_sec_chat: 1,
@@ -26,9 +29,55 @@ pub fn flood_limits() -> Limits {
     }
 }
 
+/// Telegram's limit for one group, supergroup or not.
+pub const GROUP_MESSAGES_PER_MIN: usize = 20;
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Sends to each basic group (negative id above -10^12) in the last
+/// minute. teloxide's Throttle counts these chats as private ones (60/min
+/// here), so without this a busy group is answered 429, and a 429 freezes
+/// the whole bot, every chat, for its `retry_after`.
+#[derive(Default)]
+pub struct GroupWindows(Mutex<HashMap<i64, VecDeque<Instant>>>);
+
+impl GroupWindows {
+    /// How long until `chat` may be sent another message, if it must wait.
+    pub fn wait(&self, chat: i64, now: Instant) -> Option<Duration> {
+        let windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let window = windows.get(&chat)?;
+        let recent: Vec<&Instant> = window
+            .iter()
+            .filter(|t| now.saturating_duration_since(**t) < MINUTE)
+            .collect();
+        (recent.len() >= GROUP_MESSAGES_PER_MIN)
+            .then(|| MINUTE - now.saturating_duration_since(*recent[0]))
+    }
+
+    /// Count a message to `chat` whose request ended at `at` (so it reached
+    /// Telegram no later; sends to one chat are sequential).
+    pub fn record(&self, chat: i64, at: Instant) {
+        if !ChatId(chat).is_group() {
+            return;
+        }
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 10_000 {
+            windows.retain(|_, w| w.back().is_some_and(|t| at.duration_since(*t) < MINUTE));
+        }
+        let window = windows.entry(chat).or_default();
+        while window
+            .front()
+            .is_some_and(|t| at.duration_since(*t) >= MINUTE)
+        {
+            window.pop_front();
+        }
+        window.push_back(at);
+    }
+}
+
 /// Sends alerts to Telegram chats.
 pub struct TelegramNotifier {
     bot: Throttle<Bot>,
+    groups: GroupWindows,
     /// Chat id → the supergroup id it migrated to (cache of `directory`).
     migrated: Mutex<HashMap<i64, i64>>,
     /// Where migrations are remembered across restarts and instances.
@@ -55,6 +104,7 @@ impl TelegramNotifier {
             .no_retry();
         Ok(TelegramNotifier {
             bot: Throttle::spawn_with_settings(bot, settings),
+            groups: GroupWindows::default(),
             migrated: Mutex::new(HashMap::new()),
             directory,
         })
@@ -114,12 +164,21 @@ impl TelegramNotifier {
         let mut html = true;
         // At most one migration and one plain-text fallback per send.
         for _ in 0..3 {
+            if let Some(wait) = self.groups.wait(chat, Instant::now()) {
+                // Waited out by the retry policy like a 429, without a request.
+                return Err(DeliveryError::Transient {
+                    reason: "telegram: group at 20 messages/min; waiting".into(),
+                    retry_after: Some(wait),
+                });
+            }
             let text = if html {
                 render::telegram_html(alert)
             } else {
                 render::telegram_plain(alert)
             };
-            match self.send_text(chat, text, html).await {
+            let sent = self.send_text(chat, text, html).await;
+            self.groups.record(chat, Instant::now());
+            match sent {
                 Ok(()) => return Ok(()),
                 Err(RequestError::MigrateToChatId(new)) => {
                     tracing::warn!(subscriber = %alert.subscriber, "telegram chat migrated to a supergroup");
@@ -219,5 +278,30 @@ impl Notifier for TelegramNotifier {
                 )),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_groups_get_20_messages_a_minute() {
+        let windows = GroupWindows::default();
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        for s in 0..20 {
+            assert_eq!(windows.wait(-42, at(s)), None);
+            windows.record(-42, at(s));
+        }
+        assert_eq!(windows.wait(-42, at(25)), Some(Duration::from_secs(35)));
+        assert_eq!(windows.wait(-43, at(25)), None, "per group");
+        assert_eq!(windows.wait(-42, at(60)), None, "a slot freed");
+        for chat in [42, -1_001_234_567_890] {
+            for _ in 0..100 {
+                windows.record(chat, at(0));
+            }
+            assert_eq!(windows.wait(chat, at(0)), None, "Throttle's job");
+        }
     }
 }

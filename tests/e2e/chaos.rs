@@ -301,17 +301,18 @@ async fn service_killed_repeatedly_loses_nothing() {
     assert_eq!(status.and_then(|s| s.code()), Some(0), "clean exit");
 
     let (lost, duplicated, unexpected) = tally(&work.expected, &counts);
+    let telegram_duplicated: usize = counts
+        .iter()
+        .filter(|(k, _)| k.0.starts_with("tg:"))
+        .map(|(_, n)| n - 1)
+        .sum();
     println!(
         "chaos: expected={expected} delivered={} lost={lost} duplicated={duplicated} kills={kills} \
-         (seed {seed}, {:.1}s)",
+         (telegram {telegram_duplicated}, email {}; seed {seed}; {:.1}s)",
         counts.len() - unexpected.len(),
+        duplicated - telegram_duplicated,
         started.elapsed().as_secs_f64()
     );
-    let dup_tg = counts
-        .iter()
-        .filter(|(k, n)| **n > 1 && k.0.starts_with("tg:"))
-        .count();
-    println!("duplicated telegram alerts: {dup_tg}");
     assert_eq!(lost, 0);
     assert!(unexpected.is_empty(), "{unexpected:?}");
     let worst = counts.values().max().copied().unwrap_or(0);
