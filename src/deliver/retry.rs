@@ -7,6 +7,9 @@ use crate::alert::Alert;
 use crate::consume::{Stopping, sleep_unless_stopping};
 use std::time::Duration;
 
+/// How long a send in progress may still take once shutdown begins.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// How hard to try in place before handing an alert back for later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -66,7 +69,17 @@ pub async fn send_with_retry(
 ) -> SendOutcome {
     let mut attempt = 1;
     loop {
-        let (reason, retry_after) = match notifier.send(alert).await {
+        // A send in progress at shutdown gets a grace period, then is
+        // abandoned (the alert is released; a duplicate beats a loss).
+        let send = notifier.send(alert);
+        let result = tokio::select! {
+            r = send => r,
+            () = async {
+                stopping.cancelled().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } => return SendOutcome::Stopped,
+        };
+        let (reason, retry_after) = match result {
             Ok(()) => return SendOutcome::Sent,
             Err(DeliveryError::Transient {
                 reason,
@@ -117,5 +130,106 @@ mod tests {
                 "{d:?}"
             );
         }
+    }
+
+    /// Answers from a script, counting calls; `None` hangs forever.
+    struct Scripted {
+        answers: std::sync::Mutex<Vec<Option<Result<(), DeliveryError>>>>,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Notifier for Scripted {
+        fn name(&self) -> &'static str {
+            "scripted"
+        }
+        fn send<'a>(
+            &'a self,
+            _: &'a Alert,
+        ) -> futures::future::BoxFuture<'a, Result<(), DeliveryError>> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let next = self.answers.lock().unwrap().remove(0);
+            Box::pin(async move {
+                match next {
+                    Some(r) => r,
+                    None => std::future::pending().await,
+                }
+            })
+        }
+    }
+
+    fn scripted(answers: Vec<Option<Result<(), DeliveryError>>>) -> Scripted {
+        Scripted {
+            answers: std::sync::Mutex::new(answers),
+            calls: Default::default(),
+        }
+    }
+
+    fn alert() -> Alert {
+        serde_json::from_value(serde_json::json!({
+            "article_id": "a", "subscriber": "s", "channel": "email",
+            "target": {"email": "x@example.org"}, "title": "t", "url": null,
+            "source": null, "published_at": null, "rules": ["r"], "snippet": null
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn outcomes_and_call_counts() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        let stopping = Stopping::new();
+        let t = || Some(Err(DeliveryError::transient("451")));
+        let cases: Vec<(Vec<Option<Result<(), DeliveryError>>>, SendOutcome, usize)> = vec![
+            (vec![t(), t(), Some(Ok(()))], SendOutcome::Sent, 3),
+            (
+                vec![t(), t(), t()],
+                SendOutcome::GaveUp(DeliveryError::transient("451")),
+                3,
+            ),
+            (
+                vec![Some(Err(DeliveryError::permanent("550")))],
+                SendOutcome::Failed(DeliveryError::permanent("550")),
+                1,
+            ),
+            (
+                vec![
+                    Some(Err(DeliveryError::Transient {
+                        reason: "429".into(),
+                        retry_after: Some(Duration::from_secs(30)),
+                    })),
+                    Some(Err(DeliveryError::Transient {
+                        reason: "429".into(),
+                        retry_after: Some(Duration::from_secs(30)),
+                    })),
+                    t(),
+                    t(),
+                    Some(Ok(())),
+                ],
+                SendOutcome::Sent,
+                5,
+            ),
+        ];
+        for (answers, want, calls) in cases {
+            let n = scripted(answers);
+            assert_eq!(send_with_retry(&n, &alert(), policy, &stopping).await, want);
+            assert_eq!(n.calls.load(std::sync::atomic::Ordering::SeqCst), calls);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_abandons_a_hanging_send_after_the_grace_period() {
+        let n = scripted(vec![None]);
+        let stopping = Stopping::new();
+        let started = tokio::time::Instant::now();
+        let stop = stopping.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            stop.cancel();
+        });
+        let out = send_with_retry(&n, &alert(), RetryPolicy::default(), &stopping).await;
+        assert_eq!(out, SendOutcome::Stopped);
+        assert_eq!(started.elapsed(), Duration::from_secs(1) + SHUTDOWN_GRACE);
     }
 }
