@@ -132,9 +132,12 @@ mod tests {
         }
     }
 
-    /// Answers from a script, counting calls; `None` hangs forever.
+    /// One scripted answer: `None` hangs forever.
+    type Answer = Option<Result<(), DeliveryError>>;
+
+    /// Answers from a script, counting calls.
     struct Scripted {
-        answers: std::sync::Mutex<Vec<Option<Result<(), DeliveryError>>>>,
+        answers: std::sync::Mutex<Vec<Answer>>,
         calls: std::sync::atomic::AtomicUsize,
     }
 
@@ -157,7 +160,7 @@ mod tests {
         }
     }
 
-    fn scripted(answers: Vec<Option<Result<(), DeliveryError>>>) -> Scripted {
+    fn scripted(answers: Vec<Answer>) -> Scripted {
         Scripted {
             answers: std::sync::Mutex::new(answers),
             calls: Default::default(),
@@ -181,7 +184,7 @@ mod tests {
         };
         let stopping = Stopping::new();
         let t = || Some(Err(DeliveryError::transient("451")));
-        let cases: Vec<(Vec<Option<Result<(), DeliveryError>>>, SendOutcome, usize)> = vec![
+        let cases: Vec<(Vec<Answer>, SendOutcome, usize)> = vec![
             (vec![t(), t(), Some(Ok(()))], SendOutcome::Sent, 3),
             (
                 vec![t(), t(), t()],
