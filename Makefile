@@ -9,9 +9,11 @@ all: lint test
 tools:
 	bash scripts/install-nats.sh
 
-# The whole test suite against the pinned nats-server.
+# The whole test suite against the pinned nats-server: benchmarks once each
+# (smoke), then unit, binary and end-to-end tests.
 test: tools
-	NATS_SERVER_BIN=$(NATS_SERVER_BIN) $(CARGO) test --all-targets
+	$(CARGO) test --benches
+	NATS_SERVER_BIN=$(NATS_SERVER_BIN) $(CARGO) test --lib --bins --tests
 
 lint:
 	$(CARGO) fmt --all -- --check
