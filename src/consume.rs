@@ -42,6 +42,10 @@ pub trait Handler: Send + Sync + 'static {
     ) -> BoxFuture<'a, Outcome>;
 }
 
+/// Instances expected to share a consumer, for its max_ack_pending (each
+/// holds up to one batch being handled and one fetched).
+pub const INSTANCES_HINT: usize = 4;
+
 /// Which consumer a stage reads.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
@@ -50,7 +54,9 @@ pub struct ConsumerSpec {
     /// Empty: every subject of the stream.
     pub filter_subject: String,
     pub ack_wait: Duration,
-    /// Messages in flight at once (also the consumer's max_ack_pending).
+    /// Messages handled at once by this instance (the fetch batch size).
+    /// The consumer allows [`INSTANCES_HINT`] times as many unacknowledged
+    /// messages, so several instances sharing it are all kept busy.
     pub concurrency: usize,
 }
 
@@ -66,7 +72,9 @@ impl ConsumerSpec {
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: self.ack_wait,
                 max_deliver: -1,
-                max_ack_pending: i64::try_from(self.concurrency).unwrap_or(i64::MAX).max(1),
+                max_ack_pending: i64::try_from(self.concurrency.saturating_mul(2 * INSTANCES_HINT))
+                    .unwrap_or(i64::MAX)
+                    .max(1),
                 filter_subject: self.filter_subject.clone(),
                 ..Default::default()
             },
