@@ -1,35 +1,49 @@
-//! Compile time and resident memory of the matcher for 1k, 10k and 100k
-//! generated rules (`cargo bench --bench memory`).
+//! Compile time and resident memory for 1k, 10k and 100k generated rules
+//! (`cargo bench --bench memory`), measured two ways, each size in a
+//! fresh child process (this binary with `--child MODE N`) so that one
+//! measurement's freed memory cannot hide another's:
 //!
-//! Each size runs in a fresh child process (this binary with `--child N`)
-//! so one size's freed memory cannot hide another's. The child reads
-//! `VmRSS` from `/proc/self/status` after parsing the rules and again after
-//! `Matcher::compile`; the difference is the matcher's resident memory.
+//! - `matcher`: the child parses the rules, reads `VmRSS` from
+//!   `/proc/self/status`, runs `Matcher::compile` and reads it again; the
+//!   difference is the matcher's own resident memory.
+//! - `book`: what the service holds. The parent writes a `rules.toml` with
+//!   the rules and a few subscribers to a temporary directory; the child
+//!   does nothing but `RuleBook::load` it (TOML, lints, regions, compile),
+//!   drops everything else and reports `VmRSS` (resident for N rules) and
+//!   `VmHWM` (the peak while loading).
+//!
 //! Results are printed and written to `target/criterion/memory.json` for
 //! `scripts/bench-summary.py`. Without `--bench` (under `cargo test`) it
-//! only checks a 100-rule set in-process.
+//! only checks a 100-rule set of each mode.
 
 mod common;
 
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use newsalert::regions::Gazetteer;
-use newsalert::rules::{Matcher, parse};
+use newsalert::rulebook::RuleBook;
+use newsalert::rules::{Matcher, RuleDef, parse};
 
 use common::{Vocabulary, peak_resident_bytes, resident_bytes, rules, size_label};
 
 /// One measurement, as printed by a child.
 struct Sample {
+    mode: String,
     rules: usize,
+    /// `matcher`: parsing the queries; `book`: 0.
     parse_s: f64,
+    /// `matcher`: `Matcher::compile`; `book`: all of `RuleBook::load`.
     compile_s: f64,
     rss_before: u64,
     rss_after: u64,
     peak: u64,
 }
 
-fn measure(n: usize) -> Sample {
+fn measure_matcher(n: usize) -> Sample {
     let gazetteer = Gazetteer::builtin();
     let vocab = Vocabulary::new(&gazetteer);
     let defs = rules::mixed(&vocab, n);
@@ -37,10 +51,8 @@ fn measure(n: usize) -> Sample {
     let parsed: Vec<_> = defs
         .iter()
         .map(|d| {
-            (
-                d.id.clone(),
-                parse(&d.query).expect("benchmark rules parse"),
-            )
+            let q = parse(&d.query).expect("benchmark rules parse");
+            (d.id.clone(), q)
         })
         .collect();
     let parse_s = start.elapsed().as_secs_f64();
@@ -52,6 +64,7 @@ fn measure(n: usize) -> Sample {
     let rss_after = resident_bytes().unwrap_or(0);
     assert_eq!(matcher.rule_count(), n);
     Sample {
+        mode: "matcher".into(),
         rules: n,
         parse_s,
         compile_s,
@@ -61,88 +74,203 @@ fn measure(n: usize) -> Sample {
     }
 }
 
+/// Load the rules file at `path` as the service does and keep only the
+/// [`RuleBook`].
+fn measure_book(n: usize, path: &Path) -> Sample {
+    let rss_before = resident_bytes().unwrap_or(0);
+    let start = Instant::now();
+    let gazetteer = Gazetteer::builtin();
+    let book = RuleBook::load(path, &gazetteer).expect("generated rules file loads");
+    drop(gazetteer);
+    let compile_s = start.elapsed().as_secs_f64();
+    let rss_after = resident_bytes().unwrap_or(0);
+    assert_eq!(black_box(&book).matcher.rule_count(), n);
+    Sample {
+        mode: "book".into(),
+        rules: n,
+        parse_s: 0.0,
+        compile_s,
+        rss_before,
+        rss_after,
+        peak: peak_resident_bytes().unwrap_or(0),
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A rules file with four subscribers and `defs`, each rule notifying one
+/// or two of them.
+fn rules_toml(defs: &[RuleDef]) -> String {
+    let mut s = String::new();
+    for i in 0..4 {
+        let _ = writeln!(
+            s,
+            "[[subscriber]]\nid = \"desk-{i}\"\ntelegram_chat_id = {}\nemail = \"desk{i}@example.org\"\n",
+            -1_001_234_567_000_i64 - i
+        );
+    }
+    for (i, d) in defs.iter().enumerate() {
+        let notify = if i % 3 == 0 {
+            format!("\"desk-{}\", \"desk-{}\"", i % 4, (i + 1) % 4)
+        } else {
+            format!("\"desk-{}\"", i % 4)
+        };
+        let _ = writeln!(
+            s,
+            "[[rule]]\nid = \"{}\"\nquery = {}\nnotify = [{notify}]\n",
+            d.id,
+            toml_string(&d.query)
+        );
+    }
+    s
+}
+
+/// Write the generated `n`-rule file into a fresh temporary directory.
+fn write_rules_file(n: usize) -> PathBuf {
+    let gazetteer = Gazetteer::builtin();
+    let vocab = Vocabulary::new(&gazetteer);
+    let dir = std::env::temp_dir().join(format!("newsalert-memory-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("rules.toml");
+    std::fs::write(&path, rules_toml(&rules::mixed(&vocab, n))).expect("write rules.toml");
+    path
+}
+
 impl Sample {
     fn to_line(&self) -> String {
         format!(
-            "{} {} {} {} {} {}",
-            self.rules, self.parse_s, self.compile_s, self.rss_before, self.rss_after, self.peak
+            "{} {} {} {} {} {} {}",
+            self.mode,
+            self.rules,
+            self.parse_s,
+            self.compile_s,
+            self.rss_before,
+            self.rss_after,
+            self.peak
         )
     }
 
     fn from_line(line: &str) -> Option<Sample> {
         let f: Vec<&str> = line.split_whitespace().collect();
         Some(Sample {
-            rules: f.first()?.parse().ok()?,
-            parse_s: f.get(1)?.parse().ok()?,
-            compile_s: f.get(2)?.parse().ok()?,
-            rss_before: f.get(3)?.parse().ok()?,
-            rss_after: f.get(4)?.parse().ok()?,
-            peak: f.get(5)?.parse().ok()?,
+            mode: f.first()?.to_string(),
+            rules: f.get(1)?.parse().ok()?,
+            parse_s: f.get(2)?.parse().ok()?,
+            compile_s: f.get(3)?.parse().ok()?,
+            rss_before: f.get(4)?.parse().ok()?,
+            rss_after: f.get(5)?.parse().ok()?,
+            peak: f.get(6)?.parse().ok()?,
         })
     }
 
-    fn matcher_bytes(&self) -> u64 {
+    fn added_bytes(&self) -> u64 {
         self.rss_after.saturating_sub(self.rss_before)
     }
 
     fn to_json(&self) -> String {
         format!(
-            "{{\"rules\": {}, \"parse_s\": {:.4}, \"compile_s\": {:.4}, \"rss_before\": {}, \
-             \"rss_after\": {}, \"peak\": {}, \"matcher_bytes\": {}}}",
+            "{{\"mode\": \"{}\", \"rules\": {}, \"parse_s\": {:.4}, \"compile_s\": {:.4}, \
+             \"rss_before\": {}, \"rss_after\": {}, \"peak\": {}, \"added_bytes\": {}}}",
+            self.mode,
             self.rules,
             self.parse_s,
             self.compile_s,
             self.rss_before,
             self.rss_after,
             self.peak,
-            self.matcher_bytes()
+            self.added_bytes()
         )
     }
 }
 
-fn mb(b: u64) -> f64 {
+fn mib(b: u64) -> f64 {
     b as f64 / 1_048_576.0
+}
+
+/// Run one measurement in a child process.
+fn child(mode: &str, n: usize, path: Option<&Path>) -> Sample {
+    let exe = std::env::current_exe().expect("own path");
+    let mut cmd = Command::new(exe);
+    cmd.args(["--child", mode, &n.to_string()]);
+    if let Some(p) = path {
+        cmd.arg(p);
+    }
+    let out = cmd.output().expect("child runs");
+    let line = String::from_utf8_lossy(&out.stdout);
+    Sample::from_line(line.trim()).unwrap_or_else(|| {
+        panic!(
+            "child {mode} {n} printed no sample: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
-        let n = args[i + 1].parse().expect("--child N");
-        println!("{}", measure(n).to_line());
+        let mode = args[i + 1].as_str();
+        let n = args[i + 2].parse().expect("--child MODE N");
+        let sample = match mode {
+            "matcher" => measure_matcher(n),
+            _ => measure_book(n, Path::new(&args[i + 3])),
+        };
+        println!("{}", sample.to_line());
         return;
     }
-    if !args.iter().any(|a| a == "--bench") {
-        let s = measure(100);
-        println!(
-            "memory: 100 rules compiled in {:.3} s (test mode)",
-            s.compile_s
-        );
-        return;
-    }
-    let exe = std::env::current_exe().expect("own path");
+    let bench = args.iter().any(|a| a == "--bench");
+    let sizes: &[usize] = if bench {
+        &[1_000, 10_000, 100_000]
+    } else {
+        &[100]
+    };
     println!(
-        "{:>7} {:>8} {:>10} {:>10} {:>10} {:>11} {:>10}",
-        "rules", "parse s", "compile s", "RSS MiB", "matcher MiB", "B/rule", "peak MiB"
+        "{:>8} {:>7} {:>8} {:>9} {:>11} {:>10} {:>11} {:>7} {:>9}",
+        "mode",
+        "rules",
+        "parse s",
+        "compile s",
+        "before MiB",
+        "RSS MiB",
+        "added MiB",
+        "B/rule",
+        "peak MiB"
     );
     let mut json = Vec::new();
-    for n in [1_000, 10_000, 100_000] {
-        let out = Command::new(&exe)
-            .args(["--child", &n.to_string()])
-            .output()
-            .expect("child runs");
-        let line = String::from_utf8_lossy(&out.stdout);
-        let s = Sample::from_line(line.trim()).expect("child prints a sample");
-        println!(
-            "{:>7} {:>8.3} {:>10.3} {:>10.1} {:>10.1} {:>11.0} {:>10.1}",
-            size_label(s.rules),
-            s.parse_s,
-            s.compile_s,
-            mb(s.rss_after),
-            mb(s.matcher_bytes()),
-            s.matcher_bytes() as f64 / s.rules as f64,
-            mb(s.peak)
-        );
-        json.push(s.to_json());
+    for &n in sizes {
+        let path = write_rules_file(n);
+        for s in [child("matcher", n, None), child("book", n, Some(&path))] {
+            println!(
+                "{:>8} {:>7} {:>8.3} {:>9.3} {:>11.1} {:>10.1} {:>11.1} {:>7.0} {:>9.1}",
+                s.mode,
+                size_label(s.rules),
+                s.parse_s,
+                s.compile_s,
+                mib(s.rss_before),
+                mib(s.rss_after),
+                mib(s.added_bytes()),
+                s.added_bytes() as f64 / s.rules as f64,
+                mib(s.peak)
+            );
+            json.push(s.to_json());
+        }
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    if !bench {
+        return;
     }
     let dir = std::env::var("CARGO_TARGET_DIR")
         .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").to_string());

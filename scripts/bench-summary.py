@@ -64,20 +64,21 @@ def main():
             print(f"  compile/{s:5} {fmt_time(r['s'])}  ({r['s'] / r['elements'] * 1e6:.2f} us/rule)")
 
     mem_path = os.path.join(ROOT, "memory.json")
+    mem = []
     if os.path.exists(mem_path):
-        print()
-        print("memory (fresh process per size; matcher = RSS after compile - RSS before):")
-        print(f"  {'rules':>7} {'parse s':>8} {'compile s':>10} {'RSS MiB':>8} {'matcher MiB':>12} {'B/rule':>8} {'peak MiB':>9}")
         with open(mem_path) as f:
             mem = json.load(f)
+        print()
+        print("memory (fresh process each; matcher: RSS added by Matcher::compile;")
+        print("        book: the whole process after RuleBook::load of a generated rules.toml):")
+        print(f"  {'mode':>8} {'rules':>7} {'parse s':>8} {'compile s':>10} {'RSS MiB':>8} {'added MiB':>10} {'B/rule':>8} {'peak MiB':>9}")
         for m in mem:
+            added = m.get("added_bytes", m.get("matcher_bytes", 0))
             print(
-                f"  {m['rules']:>7} {m['parse_s']:8.3f} {m['compile_s']:10.3f} "
-                f"{m['rss_after'] / 2**20:8.1f} {m['matcher_bytes'] / 2**20:12.1f} "
-                f"{m['matcher_bytes'] / m['rules']:8.0f} {m['peak'] / 2**20:9.1f}"
+                f"  {m.get('mode', 'matcher'):>8} {m['rules']:>7} {m['parse_s']:8.3f} {m['compile_s']:10.3f} "
+                f"{m['rss_after'] / 2**20:8.1f} {added / 2**20:10.1f} "
+                f"{added / m['rules']:8.0f} {m['peak'] / 2**20:9.1f}"
             )
-    else:
-        mem = []
 
     print()
     print("targets:")
@@ -99,8 +100,13 @@ def main():
         print(f"  compile 100k = {c['s']:.2f} s  (<= 2 s)  {ok(c['s'] <= 2)}")
     for m in mem:
         if m["rules"] == 100000:
-            rss = m["rss_after"] / 2**20
-            print(f"  RSS with 100k rules compiled = {rss:.1f} MiB (matcher {m['matcher_bytes'] / 2**20:.1f} MiB)  (<= 100 MB)  {ok(m['rss_after'] <= 100e6)}")
+            rss = m["rss_after"]
+            what = "RuleBook process" if m.get("mode") == "book" else "matcher bench process"
+            added = m.get("added_bytes", m.get("matcher_bytes", 0))
+            line = (f"  {what} RSS with 100k rules = {rss / 2**20:.1f} MiB = {rss / 1e6:.1f} MB "
+                    f"(added {added / 2**20:.1f} MiB, peak {m['peak'] / 2**20:.1f} MiB)")
+            # The target is what the service holds: the RuleBook process.
+            print(line + (f"  (<= 100 MB)  {ok(rss <= 100e6)}" if m.get("mode") == "book" else "  (info)"))
 
 
 if __name__ == "__main__":

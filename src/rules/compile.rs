@@ -1,16 +1,25 @@
-//! Compiling queries into one immutable [`Matcher`]: deduplicated phrases
-//! over a shared term dictionary, resolved regions, and the presearcher
-//! index (which keys make a rule a candidate for an article).
+//! The compiled, immutable [`Matcher`]: deduplicated phrases over a shared
+//! term dictionary, resolved regions, and the presearcher index (which
+//! keys make a rule a candidate for an article). Built by
+//! [`super::build`]; laid out in a few flat arrays (u32 ids, shared string
+//! arenas) so that 100k rules take little memory.
 
 use std::collections::HashMap;
 
-use super::hasher::FastMap;
-use super::query::{Expr, Phrase, Query, Scope};
-use super::{RuleDef, parse};
-use crate::regions::{Gazetteer, Strength};
+use super::build::Builder;
+use std::hash::{BuildHasher, BuildHasherDefault};
 
-pub(super) type TermId = usize;
-pub(super) type PhraseId = usize;
+use super::hasher::{FastMap, FxHasher};
+use super::query::{Query, Scope};
+use super::{RuleDef, parse};
+use crate::regions::Gazetteer;
+
+pub(super) type TermId = u32;
+pub(super) type PhraseId = u32;
+pub(super) type RuleId = u32;
+
+/// See [`Node::Phrase`].
+pub(super) const NO_TERM: TermId = TermId::MAX;
 
 /// A rule that could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,32 +35,161 @@ pub struct CompileError {
     pub message: String,
 }
 
-/// A phrase over term ids; the last term is a prefix term when the query
-/// word was `x*`.
-#[derive(Debug)]
+/// A phrase: `len` term ids from `start` in [`Matcher::phrase_terms`]; the
+/// last is a prefix term when the query word was `x*`.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct CompiledPhrase {
-    pub terms: Vec<TermId>,
-    pub exact: Option<Vec<String>>,
-    /// Index in `terms` of the anchor: the term whose occurrences the
-    /// article index records (the phrase's trigger key). The other words
-    /// are checked against the tokens next to it.
-    pub anchor: usize,
+    pub start: u32,
+    pub len: u16,
+    /// Index of the anchor term: the one whose occurrences the article
+    /// index records (the phrase's presearcher key, its rarest word). The
+    /// other words are checked against the tokens next to it.
+    pub anchor: u16,
+    /// With `case:`: the words as written are in [`Matcher::exact`].
+    pub exact: bool,
 }
 
-/// A term's normalised text; a prefix term matches words starting with it.
+/// Strings stored end to end; item `i` is `text[ends[i-1]..ends[i]]`.
+#[derive(Debug, Default)]
+pub(super) struct StrArena {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl StrArena {
+    pub fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u32);
+        (self.ends.len() - 1) as u32
+    }
+
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+/// A set of two-byte word beginnings (a 64 Kbit bitmap).
 #[derive(Debug)]
-pub(super) struct TermText {
-    pub text: Box<str>,
-    pub prefix: bool,
+pub(super) struct Heads(Box<[u64]>);
+
+impl Default for Heads {
+    fn default() -> Heads {
+        Heads(vec![0; 1024].into_boxed_slice())
+    }
 }
 
-impl TermText {
-    /// Whether the normalised word `norm` is this term.
-    pub fn matches(&self, norm: &str) -> bool {
-        if self.prefix {
-            norm.starts_with(&*self.text)
-        } else {
-            norm == &*self.text
+impl Heads {
+    fn bit(word: &str) -> usize {
+        let b = word.as_bytes();
+        usize::from(b.first().copied().unwrap_or(0)) << 8
+            | usize::from(b.get(1).copied().unwrap_or(0))
+    }
+
+    /// Add `word`; as a prefix (`prefix`) it begins every longer word.
+    pub fn insert(&mut self, word: &str, prefix: bool) {
+        let bits = match word.as_bytes() {
+            [] if prefix => 0..1 << 16,
+            [a] if prefix => {
+                let a = usize::from(*a) << 8;
+                a..a + 256
+            }
+            _ => {
+                let bit = Heads::bit(word);
+                bit..bit + 1
+            }
+        };
+        for bit in bits {
+            self.0[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    /// Whether some inserted word begins like `word` (`false`: none does).
+    pub fn may_contain(&self, word: &str) -> bool {
+        let bit = Heads::bit(word);
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
+    }
+}
+
+/// A Bloom filter over strings, blocked: a key sets two bits of one
+/// 64-bit word, so a lookup touches one cache line; at least 8 bits per
+/// key; one [`FxHasher`](super::hasher) hash.
+#[derive(Debug, Default)]
+pub(super) struct Bloom {
+    words: Box<[u64]>,
+}
+
+impl Bloom {
+    pub fn new<'a>(keys: impl ExactSizeIterator<Item = &'a str>) -> Bloom {
+        let words = (keys.len() / 8).next_power_of_two().max(64);
+        let mut bloom = Bloom {
+            words: vec![0; words].into_boxed_slice(),
+        };
+        for k in keys {
+            let (word, bits) = bloom.locate(k);
+            bloom.words[word] |= bits;
+        }
+        bloom
+    }
+
+    fn locate(&self, key: &str) -> (usize, u64) {
+        let h = BuildHasherDefault::<FxHasher>::default().hash_one(key);
+        let word = (h as usize) & (self.words.len() - 1);
+        (word, 1 << ((h >> 52) & 63) | 1 << ((h >> 58) & 63))
+    }
+
+    /// Whether `key` may have been inserted (`false`: it was not).
+    pub fn may_contain(&self, key: &str) -> bool {
+        if self.words.is_empty() {
+            return false;
+        }
+        let (word, bits) = self.locate(key);
+        self.words[word] & bits == bits
+    }
+}
+
+/// Lists of rules by a dense key (compressed rows).
+#[derive(Debug, Default)]
+pub(super) struct RuleLists {
+    /// List `k` is `items[starts[k]..starts[k + 1]]`.
+    pub starts: Vec<u32>,
+    pub items: Vec<RuleId>,
+}
+
+impl RuleLists {
+    /// From `(key, rule)` pairs; keys below `keys`.
+    pub fn from_pairs(keys: usize, mut pairs: Vec<(u32, RuleId)>) -> RuleLists {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut starts = Vec::with_capacity(keys + 1);
+        let mut at = 0;
+        for k in 0..=keys as u32 {
+            starts.push(at as u32);
+            while at < pairs.len() && pairs[at].0 == k {
+                at += 1;
+            }
+        }
+        RuleLists {
+            starts,
+            items: pairs.into_iter().map(|(_, r)| r).collect(),
+        }
+    }
+
+    pub fn get(&self, key: u32) -> &[RuleId] {
+        let k = key as usize;
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&a), Some(&b)) => &self.items[a as usize..b as usize],
+            _ => &[],
         }
     }
 }
@@ -64,84 +202,84 @@ pub(super) struct CompiledRegion {
     pub exclusions: Vec<PhraseId>,
 }
 
-/// A compiled boolean tree; leaves keep their query text for explanations.
+/// A compiled boolean tree. Leaves keep their query text for explanations
+/// as an index into [`Matcher::labels`].
 #[derive(Debug)]
 pub(super) enum Node {
     Phrase {
         phrase: PhraseId,
+        /// For a plain one-word phrase, its term ([`NO_TERM`] otherwise):
+        /// its occurrences are the anchor occurrences of the term.
+        word: TermId,
         scope: Scope,
-        label: String,
+        label: u32,
     },
     Near {
         left: PhraseId,
         right: PhraseId,
-        distance: usize,
+        distance: u32,
         scope: Scope,
-        label: String,
+        label: u32,
     },
     Region {
-        region: usize,
+        region: u32,
         scope: Scope,
-        label: String,
+        label: u32,
     },
     Lang {
-        code: String,
+        code: Box<str>,
     },
     Source {
-        domain: String,
+        domain: Box<str>,
     },
-    And(Vec<Node>),
-    Or(Vec<Node>),
+    And(Box<[Node]>),
+    Or(Box<[Node]>),
     Not(Box<Node>),
 }
-
-#[derive(Debug)]
-pub(super) struct CompiledRule {
-    pub id: String,
-    pub root: Node,
-}
-
-/// Why an article can be a candidate for a rule.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    Term(TermId),
-    Lang(String),
-    Source(String),
-    Tag(String),
-}
-
-/// Keys of which an article must have one for a node to hold; `None`
-/// when the node can hold without any (`NOT x`).
-type Trigger = Option<Vec<Key>>;
 
 /// All rules, compiled once; cheap to share between threads.
 #[derive(Debug, Default)]
 pub struct Matcher {
-    pub(super) rules: Vec<CompiledRule>,
-    pub(super) by_id: HashMap<String, usize>,
-    /// Whole-word terms, by normalised form. After compiling, anchor
-    /// terms only (see [`CompiledPhrase::anchor`]): the words worth
-    /// looking up for each token of an article.
-    pub(super) words: FastMap<String, TermId>,
-    /// Prefix terms, by normalised prefix; after compiling, anchors only.
-    pub(super) prefixes: FastMap<String, TermId>,
+    /// Rule ids, by rule index.
+    pub(super) ids: StrArena,
+    /// Rule indices sorted by id.
+    pub(super) by_id: Vec<RuleId>,
+    pub(super) roots: Vec<Node>,
+    /// Anchor whole-word terms by normalised form: the words worth looking
+    /// up for each token of an article (see [`CompiledPhrase::anchor`]).
+    pub(super) words: FastMap<Box<str>, TermId>,
+    /// Anchor prefix terms, by normalised prefix.
+    pub(super) prefixes: FastMap<Box<str>, TermId>,
     /// The distinct lengths of `prefixes` keys, in bytes, ascending: the
     /// only token prefixes worth looking up.
     pub(super) prefix_lens: Vec<usize>,
-    /// Every term's text, by id.
-    pub(super) terms: Vec<TermText>,
+    /// The first two bytes of the `words` keys and of the `prefixes` keys
+    /// (see [`Heads`]): most tokens are rejected without hashing.
+    pub(super) word_heads: Heads,
+    pub(super) prefix_heads: Heads,
+    /// The `words` and `prefixes` keys, for rejecting a token (or token
+    /// prefix) with one probe of a small bitmap instead of the big map.
+    pub(super) word_bloom: Bloom,
+    pub(super) prefix_bloom: Bloom,
+    /// Every term's normalised text, by id.
+    pub(super) terms: StrArena,
+    /// Whether each term is a prefix term, by id.
+    pub(super) term_prefix: Vec<bool>,
     /// Rules triggered by each term.
-    pub(super) term_rules: Vec<Vec<usize>>,
-    pub(super) lang_rules: HashMap<String, Vec<usize>>,
-    pub(super) source_rules: HashMap<String, Vec<usize>>,
+    pub(super) term_rules: RuleLists,
+    pub(super) lang_rules: HashMap<Box<str>, Vec<RuleId>>,
+    pub(super) source_rules: HashMap<Box<str>, Vec<RuleId>>,
     /// By ASCII upper-case tag.
-    pub(super) tag_rules: HashMap<String, Vec<usize>>,
+    pub(super) tag_rules: HashMap<Box<str>, Vec<RuleId>>,
     /// Rules that can match without any key.
-    pub(super) always: Vec<usize>,
+    pub(super) always: Vec<RuleId>,
     pub(super) phrases: Vec<CompiledPhrase>,
-    phrase_ids: HashMap<(Vec<TermId>, Option<Vec<String>>), PhraseId>,
+    pub(super) phrase_terms: Vec<TermId>,
+    /// Words as written of `case:` phrases.
+    pub(super) exact: FastMap<PhraseId, Box<[Box<str>]>>,
     pub(super) regions: Vec<CompiledRegion>,
-    region_ids: HashMap<String, usize>,
+    /// Query text of leaves.
+    pub(super) labels: StrArena,
 }
 
 impl Matcher {
@@ -154,48 +292,25 @@ impl Matcher {
         rules: &[(String, Query)],
         gazetteer: &Gazetteer,
     ) -> Result<Matcher, Vec<CompileError>> {
-        let mut m = Matcher::default();
-        let mut errors = Vec::new();
-        for (index, (id, query)) in rules.iter().enumerate() {
-            let err = |offset: usize, message: String| CompileError {
-                rule: index,
-                id: id.clone(),
-                offset,
-                column: query.column(offset),
-                message,
-            };
-            if m.by_id.insert(id.clone(), index).is_some() {
-                errors.push(err(0, format!("duplicate rule id '{id}'")));
-            }
-            match m.node(query.root(), gazetteer) {
-                Ok((root, trigger)) => {
-                    m.register(index, trigger);
-                    m.rules.push(CompiledRule {
-                        id: id.clone(),
-                        root,
-                    });
-                }
-                Err((offset, message)) => errors.push(err(offset, message)),
-            }
+        let mut b = Builder::new(gazetteer);
+        for (id, query) in rules {
+            b.add(id, query);
         }
-        if errors.is_empty() {
-            m.index_anchors();
-            Ok(m)
-        } else {
-            Err(errors)
-        }
+        b.finish()
     }
 
     /// Parse and compile rule definitions.
     ///
     /// # Errors
-    /// Every parse and compile error, each with its rule and position.
+    /// Every parse error, or else every compile error, each with its rule
+    /// and position.
     pub fn build(defs: &[RuleDef], gazetteer: &Gazetteer) -> Result<Matcher, Vec<CompileError>> {
-        let mut parsed = Vec::new();
+        let mut b = Builder::new(gazetteer);
         let mut errors = Vec::new();
         for (rule, def) in defs.iter().enumerate() {
             match parse(&def.query) {
-                Ok(q) => parsed.push((def.id.clone(), q)),
+                Ok(q) if errors.is_empty() => b.add(&def.id, &q),
+                Ok(_) => {}
                 Err(e) => errors.push(CompileError {
                     rule,
                     id: def.id.clone(),
@@ -205,256 +320,45 @@ impl Matcher {
                 }),
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
+        if errors.is_empty() {
+            b.finish()
+        } else {
+            Err(errors)
         }
-        Matcher::compile(&parsed, gazetteer)
     }
 
     /// Number of compiled rules.
     pub fn rule_count(&self) -> usize {
-        self.rules.len()
+        self.roots.len()
     }
 
     /// Id of the rule at `index` (compile order).
     pub fn rule_id(&self, index: usize) -> Option<&str> {
-        self.rules.get(index).map(|r| r.id.as_str())
+        (index < self.ids.len()).then(|| self.ids.get(index as u32))
     }
 
-    fn term(&mut self, word: &str, prefix: bool) -> TermId {
-        let next = self.term_rules.len();
-        let map = if prefix {
-            &mut self.prefixes
+    /// Index of the rule with id `id`.
+    pub(super) fn rule_index(&self, id: &str) -> Option<usize> {
+        let i = self
+            .by_id
+            .binary_search_by(|&r| self.ids.get(r).cmp(id))
+            .ok()?;
+        Some(self.by_id[i] as usize)
+    }
+
+    /// The term ids of phrase `p`.
+    pub(super) fn phrase_terms(&self, p: &CompiledPhrase) -> &[TermId] {
+        let start = p.start as usize;
+        &self.phrase_terms[start..start + p.len as usize]
+    }
+
+    /// Whether the normalised word `norm` is term `t`.
+    pub(super) fn term_matches(&self, t: TermId, norm: &str) -> bool {
+        let text = self.terms.get(t);
+        if self.term_prefix.get(t as usize).copied().unwrap_or(false) {
+            norm.starts_with(text)
         } else {
-            &mut self.words
-        };
-        let id = *map.entry(word.to_string()).or_insert(next);
-        if id == next {
-            self.term_rules.push(Vec::new());
-        }
-        id
-    }
-
-    /// After the last rule: keep only anchor terms in the lookup maps,
-    /// move every term's text to `terms`, and drop the interning tables.
-    fn index_anchors(&mut self) {
-        let mut anchor = vec![false; self.term_rules.len()];
-        for p in &self.phrases {
-            if let Some(&t) = p.terms.get(p.anchor) {
-                anchor[t] = true;
-            }
-        }
-        let mut texts: Vec<Option<TermText>> = (0..anchor.len()).map(|_| None).collect();
-        for prefix in [false, true] {
-            let map = if prefix {
-                &mut self.prefixes
-            } else {
-                &mut self.words
-            };
-            let mut kept = FastMap::default();
-            for (text, id) in map.drain() {
-                if anchor[id] {
-                    kept.insert(text.clone(), id);
-                    if prefix && let Err(at) = self.prefix_lens.binary_search(&text.len()) {
-                        self.prefix_lens.insert(at, text.len());
-                    }
-                }
-                texts[id] = Some(TermText {
-                    text: text.into_boxed_str(),
-                    prefix,
-                });
-            }
-            kept.shrink_to_fit();
-            *map = kept;
-        }
-        self.terms = texts
-            .into_iter()
-            .map(|t| {
-                t.unwrap_or(TermText {
-                    text: "".into(),
-                    prefix: false,
-                })
-            })
-            .collect();
-        self.phrase_ids = HashMap::new();
-        self.region_ids = HashMap::new();
-    }
-
-    /// Intern `p`; returns its id and its trigger key (the longest whole
-    /// word, else the prefix).
-    fn phrase(&mut self, p: &Phrase) -> (PhraseId, Key) {
-        let last = p.words.len().saturating_sub(1);
-        let terms: Vec<TermId> = p
-            .words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| self.term(w, p.prefix_last && i == last))
-            .collect();
-        let best = (0..p.words.len())
-            .max_by_key(|&i| (!(p.prefix_last && i == last), p.words[i].chars().count()))
-            .unwrap_or(0);
-        let key = Key::Term(terms.get(best).copied().unwrap_or(0));
-        let next = self.phrases.len();
-        let id = *self
-            .phrase_ids
-            .entry((terms.clone(), p.exact.clone()))
-            .or_insert(next);
-        if id == next {
-            self.phrases.push(CompiledPhrase {
-                terms,
-                exact: p.exact.clone(),
-                anchor: best,
-            });
-        }
-        (id, key)
-    }
-
-    /// Phrase of a gazetteer alias or exclusion; `None` if it has no words.
-    fn text_phrase(&mut self, text: &str, exact: bool) -> Option<(PhraseId, Key)> {
-        let phrase = Phrase::of_text(text, exact, false)?;
-        Some(self.phrase(&phrase))
-    }
-
-    fn region(&mut self, name: &str, gazetteer: &Gazetteer) -> Option<(usize, Vec<Key>)> {
-        let region = gazetteer.resolve(name)?;
-        let mut keys: Vec<Key> = region
-            .tags
-            .iter()
-            .map(|t| Key::Tag(t.to_ascii_uppercase()))
-            .collect();
-        let mut compiled = CompiledRegion {
-            tags: region.tags.clone(),
-            strong: Vec::new(),
-            weak: Vec::new(),
-            exclusions: Vec::new(),
-        };
-        for alias in &region.aliases {
-            let Some((id, key)) = self.text_phrase(&alias.text, alias.exact_case) else {
-                continue;
-            };
-            match alias.strength {
-                Strength::Strong => {
-                    compiled.strong.push(id);
-                    keys.push(key);
-                }
-                Strength::Weak => compiled.weak.push(id),
-            }
-        }
-        for ex in &region.exclusions {
-            if let Some((id, _)) = self.text_phrase(ex, false) {
-                compiled.exclusions.push(id);
-            }
-        }
-        let next = self.regions.len();
-        let id = *self.region_ids.entry(region.key.clone()).or_insert(next);
-        if id == next {
-            self.regions.push(compiled);
-        }
-        Some((id, keys))
-    }
-
-    /// Compile `e`; also returns its trigger keys (`None`: may match
-    /// without any key).
-    fn node(&mut self, e: &Expr, gaz: &Gazetteer) -> Result<(Node, Trigger), (usize, String)> {
-        let label = e.to_string();
-        Ok(match e {
-            Expr::Text { phrase, scope, .. } => {
-                let (phrase, key) = self.phrase(phrase);
-                (
-                    Node::Phrase {
-                        phrase,
-                        scope: *scope,
-                        label,
-                    },
-                    Some(vec![key]),
-                )
-            }
-            Expr::Near {
-                left,
-                right,
-                distance,
-                scope,
-                ..
-            } => {
-                let (left, lkey) = self.phrase(left);
-                let (right, _) = self.phrase(right);
-                let distance = usize::try_from(*distance).unwrap_or(usize::MAX);
-                (
-                    Node::Near {
-                        left,
-                        right,
-                        distance,
-                        scope: *scope,
-                        label,
-                    },
-                    Some(vec![lkey]),
-                )
-            }
-            Expr::Region { name, scope, span } => {
-                let (region, keys) = self
-                    .region(name, gaz)
-                    .ok_or_else(|| (span.start, format!("unknown region '{name}'")))?;
-                (
-                    Node::Region {
-                        region,
-                        scope: *scope,
-                        label,
-                    },
-                    Some(keys),
-                )
-            }
-            Expr::Lang { code, .. } => {
-                let primary = code.split('-').next().unwrap_or(code).to_string();
-                (
-                    Node::Lang { code: code.clone() },
-                    Some(vec![Key::Lang(primary)]),
-                )
-            }
-            Expr::Source { domain, .. } => (
-                Node::Source {
-                    domain: domain.clone(),
-                },
-                Some(vec![Key::Source(domain.clone())]),
-            ),
-            Expr::Not(inner, _) => (Node::Not(Box::new(self.node(inner, gaz)?.0)), None),
-            Expr::And(items) | Expr::Or(items) => {
-                let mut nodes = Vec::new();
-                let mut triggers = Vec::new();
-                for item in items {
-                    let (n, t) = self.node(item, gaz)?;
-                    nodes.push(n);
-                    triggers.push(t);
-                }
-                if matches!(e, Expr::And(_)) {
-                    // Any one child's keys suffice: take the fewest.
-                    let best = triggers.into_iter().flatten().min_by_key(Vec::len);
-                    (Node::And(nodes), best)
-                } else {
-                    let all: Option<Vec<Vec<Key>>> = triggers.into_iter().collect();
-                    (Node::Or(nodes), all.map(|k| k.concat()))
-                }
-            }
-        })
-    }
-
-    fn register(&mut self, rule: usize, trigger: Trigger) {
-        let Some(mut keys) = trigger else {
-            self.always.push(rule);
-            return;
-        };
-        keys.sort();
-        keys.dedup();
-        for key in keys {
-            let list = match key {
-                Key::Term(t) => match self.term_rules.get_mut(t) {
-                    Some(list) => list,
-                    None => &mut self.always,
-                },
-                Key::Lang(l) => self.lang_rules.entry(l).or_default(),
-                Key::Source(s) => self.source_rules.entry(s).or_default(),
-                Key::Tag(t) => self.tag_rules.entry(t).or_default(),
-            };
-            list.push(rule);
+            norm == text
         }
     }
 }

@@ -2,7 +2,7 @@
 //! the matcher's indexed terms occur and which rules they trigger; phrase,
 //! NEAR and region conditions are then checked from those positions only.
 
-use super::compile::{Matcher, Node, PhraseId, TermId};
+use super::compile::{CompiledRegion, Matcher, NO_TERM, Node, PhraseId, RuleId, TermId};
 use super::domain::{normalize_host, suffixes, within};
 use super::hasher::FastMap;
 use super::query::Scope;
@@ -29,16 +29,32 @@ impl Matcher {
     /// Rules matching `doc`, sorted by rule index.
     pub fn find(&self, doc: &Document<'_>) -> Vec<RuleMatch> {
         let mut index = DocIndex::new(self, doc);
-        let candidates = index.candidates();
         let mut out = Vec::new();
-        for rule in candidates {
-            let root = &self.rules[rule].root;
+        for rule in index.candidates() {
+            let root = &self.roots[rule as usize];
+            if let Node::Phrase { .. } = root {
+                let (holds, occs) = index.leaf(root);
+                if holds {
+                    let mut hits: Vec<Hit> = occs.into_iter().map(|o| index.hit(o)).collect();
+                    hits.sort_unstable();
+                    hits.dedup();
+                    out.push(RuleMatch {
+                        rule: rule as usize,
+                        hits,
+                    });
+                }
+                continue;
+            }
+            // Cheap existence checks first; hits only for rules that hold.
             if index.eval(root) {
                 let mut hits = Vec::new();
                 index.collect_hits(root, &mut hits);
                 hits.sort_unstable();
                 hits.dedup();
-                out.push(RuleMatch { rule, hits });
+                out.push(RuleMatch {
+                    rule: rule as usize,
+                    hits,
+                });
             }
         }
         out
@@ -49,11 +65,15 @@ impl Matcher {
 pub(super) struct DocIndex<'m, 'd> {
     m: &'m Matcher,
     doc: Document<'d>,
-    /// (field index, token position) of each anchor term, sorted.
-    occ: FastMap<TermId, Vec<(usize, usize)>>,
-    phrase_occ: FastMap<PhraseId, Vec<Occ>>,
+    /// (term, field index, token position) of each anchor term, sorted.
+    occ: Vec<(TermId, u32, u32)>,
+    /// The range of `occ` of each term that occurs.
+    term_occ: FastMap<TermId, (u32, u32)>,
+    /// Occurrences of the phrases looked up so far: a range of `occs`.
+    memo: FastMap<PhraseId, (u32, u32)>,
+    occs: Vec<Occ>,
     hosts: Vec<String>,
-    candidates: Vec<usize>,
+    candidates: Vec<RuleId>,
 }
 
 impl<'m, 'd> DocIndex<'m, 'd> {
@@ -61,15 +81,24 @@ impl<'m, 'd> DocIndex<'m, 'd> {
         let mut ix = DocIndex {
             m,
             doc: *doc,
-            occ: FastMap::default(),
-            phrase_occ: FastMap::default(),
+            occ: Vec::new(),
+            term_occ: FastMap::default(),
+            memo: FastMap::default(),
+            occs: Vec::new(),
             hosts: Vec::new(),
             candidates: m.always.clone(),
         };
         for (fi, field) in FieldName::ALL.iter().enumerate() {
             for (pos, tok) in doc.field(*field).tokens.iter().enumerate() {
-                if let Some(&t) = m.words.get(tok.norm.as_str()) {
-                    ix.add(t, fi, pos);
+                let at = (fi as u32, pos as u32);
+                if m.word_heads.may_contain(&tok.norm)
+                    && m.word_bloom.may_contain(&tok.norm)
+                    && let Some(&t) = m.words.get(tok.norm.as_str())
+                {
+                    ix.occ.push((t, at.0, at.1));
+                }
+                if !m.prefix_heads.may_contain(&tok.norm) {
+                    continue;
                 }
                 for &len in &m.prefix_lens {
                     let Some(head) = tok.norm.get(..len) else {
@@ -78,11 +107,21 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                         }
                         continue; // not a char boundary
                     };
-                    if let Some(&t) = m.prefixes.get(head) {
-                        ix.add(t, fi, pos);
+                    if m.prefix_bloom.may_contain(head)
+                        && let Some(&t) = m.prefixes.get(head)
+                    {
+                        ix.occ.push((t, at.0, at.1));
                     }
                 }
             }
+        }
+        ix.occ.sort_unstable();
+        let mut from = 0;
+        while let Some(&(t, _, _)) = ix.occ.get(from) {
+            let to = from + ix.occ[from..].partition_point(|o| o.0 == t);
+            ix.term_occ.insert(t, (from as u32, to as u32));
+            ix.candidates.extend_from_slice(m.term_rules.get(t));
+            from = to;
         }
         if let Some(lang) = doc.language {
             let primary = lang
@@ -92,7 +131,7 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                 .unwrap_or("")
                 .to_ascii_lowercase();
             ix.candidates
-                .extend(m.lang_rules.get(&primary).into_iter().flatten());
+                .extend(m.lang_rules.get(primary.as_str()).into_iter().flatten());
         }
         ix.hosts = [doc.source, doc.url]
             .into_iter()
@@ -108,27 +147,25 @@ impl<'m, 'd> DocIndex<'m, 'd> {
         for tag in doc.regions {
             let tag = tag.trim().to_ascii_uppercase();
             ix.candidates
-                .extend(m.tag_rules.get(&tag).into_iter().flatten());
+                .extend(m.tag_rules.get(tag.as_str()).into_iter().flatten());
         }
         ix
     }
 
-    fn add(&mut self, term: TermId, field: usize, pos: usize) {
-        let list = self.occ.entry(term).or_default();
-        if list.is_empty() {
-            let rules = self.m.term_rules.get(term).map_or(&[][..], Vec::as_slice);
-            self.candidates.extend_from_slice(rules);
-        }
-        list.push((field, pos));
-    }
-
     /// Rules the presearcher selected, sorted and deduplicated.
-    pub(super) fn candidates(&mut self) -> Vec<usize> {
+    pub(super) fn candidates(&mut self) -> Vec<RuleId> {
         let mut c = std::mem::take(&mut self.candidates);
         c.sort_unstable();
         c.dedup();
-        self.candidates.clone_from(&c);
         c
+    }
+
+    /// (field, position) of each occurrence of anchor term `t`.
+    fn anchor_occ(&self, t: TermId) -> &[(TermId, u32, u32)] {
+        match self.term_occ.get(&t) {
+            Some(&(from, to)) => &self.occ[from as usize..to as usize],
+            None => &[],
+        }
     }
 
     /// Whether `node` holds for this article.
@@ -139,13 +176,12 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             Node::Not(inner) => !self.eval(inner),
             Node::Lang { code } => self.doc.language.is_some_and(|l| lang_matches(l, code)),
             Node::Source { domain } => self.hosts.iter().any(|h| within(h, domain)),
-            Node::Region { .. } => self.leaf(node).0,
-            Node::Phrase { phrase, scope, .. } => {
-                let scope = *scope;
-                self.phrase(*phrase)
-                    .iter()
-                    .any(|o| scope.contains(field_at(o.field)))
-            }
+            Node::Region { region, scope, .. } => self.region_holds(*region, *scope),
+            Node::Phrase { word, scope, .. } if *word != NO_TERM => self
+                .anchor_occ(*word)
+                .iter()
+                .any(|&(_, f, _)| scope.contains(field_at(f as usize))),
+            Node::Phrase { phrase, scope, .. } => self.phrase_in(*phrase, *scope),
             Node::Near { .. } => !self.leaf(node).1.is_empty(),
         }
     }
@@ -171,10 +207,24 @@ impl<'m, 'd> DocIndex<'m, 'd> {
     /// For a text or region leaf: whether it holds and its occurrences.
     pub(super) fn leaf(&mut self, node: &'m Node) -> (bool, Vec<Occ>) {
         match node {
+            Node::Phrase { word, scope, .. } if *word != NO_TERM => {
+                let occs: Vec<Occ> = self
+                    .anchor_occ(*word)
+                    .iter()
+                    .filter(|&&(_, f, _)| scope.contains(field_at(f as usize)))
+                    .map(|&(_, f, pos)| Occ {
+                        field: f as usize,
+                        first: pos as usize,
+                        last: pos as usize,
+                    })
+                    .collect();
+                (!occs.is_empty(), occs)
+            }
             Node::Phrase { phrase, scope, .. } => {
                 let scope = *scope;
+                let range = self.phrase(*phrase);
                 let occs: Vec<Occ> = self
-                    .phrase(*phrase)
+                    .slice(range)
                     .iter()
                     .copied()
                     .filter(|o| scope.contains(field_at(o.field)))
@@ -188,7 +238,7 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                 scope,
                 ..
             } => {
-                let occs = self.near(*left, *right, *distance, *scope);
+                let occs = self.near(*left, *right, *distance as usize, *scope);
                 (!occs.is_empty(), occs)
             }
             Node::Region { region, scope, .. } => self.region(*region, *scope),
@@ -213,61 +263,98 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             .unwrap_or("")
     }
 
-    /// Occurrences of a phrase in any field, sorted.
-    fn phrase(&mut self, id: PhraseId) -> &[Occ] {
-        if !self.phrase_occ.contains_key(&id) {
-            let found = self.find_phrase(id);
-            self.phrase_occ.insert(id, found);
-        }
-        self.phrase_occ.get(&id).map_or(&[], Vec::as_slice)
+    fn slice(&self, (from, to): (u32, u32)) -> &[Occ] {
+        &self.occs[from as usize..to as usize]
     }
 
-    /// Occurrences of the phrase's anchor term whose neighbouring tokens
-    /// are the phrase's other words.
-    fn find_phrase(&self, id: PhraseId) -> Vec<Occ> {
-        let Some(p) = self.m.phrases.get(id) else {
-            return Vec::new();
+    /// Whether phrase `id` occurs in a field of `scope`. A plain word is
+    /// its anchor's occurrences: no neighbours to check, nothing to store.
+    fn phrase_in(&mut self, id: PhraseId, scope: Scope) -> bool {
+        let m = self.m;
+        if let Some(p) = m.phrases.get(id as usize)
+            && p.len == 1
+            && !p.exact
+        {
+            let t = m.phrase_terms(p)[0];
+            return self
+                .anchor_occ(t)
+                .iter()
+                .any(|&(_, f, _)| scope.contains(field_at(f as usize)));
+        }
+        let range = self.phrase(id);
+        self.slice(range)
+            .iter()
+            .any(|o| scope.contains(field_at(o.field)))
+    }
+
+    /// Occurrences of a phrase in any field, sorted: looked up once per
+    /// article, kept in `occs`.
+    fn phrase(&mut self, id: PhraseId) -> (u32, u32) {
+        if let Some(&range) = self.memo.get(&id) {
+            return range;
+        }
+        let from = self.occs.len() as u32;
+        self.find_phrase(id);
+        let range = (from, self.occs.len() as u32);
+        self.memo.insert(id, range);
+        range
+    }
+
+    /// Append the occurrences of the phrase's anchor term whose
+    /// neighbouring tokens are the phrase's other words to `occs`.
+    fn find_phrase(&mut self, id: PhraseId) {
+        let m = self.m;
+        let Some(p) = m.phrases.get(id as usize) else {
+            return;
         };
-        let Some(anchors) = p.terms.get(p.anchor).and_then(|t| self.occ.get(t)) else {
-            return Vec::new();
-        };
-        let at = |field: usize, pos: usize| -> Option<Occ> {
-            let first = pos.checked_sub(p.anchor)?;
-            let f = self.doc.field(field_at(field));
-            for (i, &t) in p.terms.iter().enumerate() {
-                if i != p.anchor {
-                    let tok = f.tokens.get(first + i)?;
-                    self.m.terms.get(t)?.matches(&tok.norm).then_some(())?;
-                }
+        let terms = m.phrase_terms(p);
+        let anchor = p.anchor as usize;
+        let exact = if p.exact { m.exact.get(&id) } else { None };
+        let doc = self.doc;
+        let (from, to) = self.term_occ.get(&terms[anchor]).copied().unwrap_or((0, 0));
+        for &(_, field, pos) in &self.occ[from as usize..to as usize] {
+            let field = field as usize;
+            let Some(first) = (pos as usize).checked_sub(anchor) else {
+                continue;
+            };
+            let f = doc.field(field_at(field));
+            let Some(window) = f.tokens.get(first..first + terms.len()) else {
+                continue;
+            };
+            let words_match = terms
+                .iter()
+                .zip(window)
+                .enumerate()
+                .all(|(i, (&t, tok))| i == anchor || m.term_matches(t, &tok.norm));
+            let case_matches = exact.is_none_or(|words| {
+                words
+                    .iter()
+                    .zip(window)
+                    .all(|(w, tok)| f.clean.get(tok.start..tok.end) == Some(&**w))
+            });
+            if words_match && case_matches {
+                self.occs.push(Occ {
+                    field,
+                    first,
+                    last: first + terms.len() - 1,
+                });
             }
-            if let Some(exact) = &p.exact {
-                for (i, w) in exact.iter().enumerate() {
-                    let tok = f.tokens.get(first + i)?;
-                    (f.clean.get(tok.start..tok.end)? == w).then_some(())?;
-                }
-            }
-            Some(Occ {
-                field,
-                first,
-                last: first + p.terms.len() - 1,
-            })
-        };
-        anchors.iter().filter_map(|&(f, pos)| at(f, pos)).collect()
+        }
     }
 
     /// Occurrences of either side that have a non-overlapping partner at
     /// most `distance` positions away in the same field.
     fn near(&mut self, left: PhraseId, right: PhraseId, distance: usize, scope: Scope) -> Vec<Occ> {
-        self.phrase(left);
-        self.phrase(right);
-        let (Some(a), Some(b)) = (self.phrase_occ.get(&left), self.phrase_occ.get(&right)) else {
+        let (a, b) = (self.phrase(left), self.phrase(right));
+        let (a, b) = (self.slice(a), self.slice(b));
+        if a.is_empty() || b.is_empty() {
             return Vec::new();
-        };
+        }
         let len_b = self
             .m
             .phrases
-            .get(right)
-            .map_or(1, |p| p.terms.len().max(1));
+            .get(right as usize)
+            .map_or(1, |p| usize::from(p.len).max(1));
         let mut used_b = vec![false; b.len()];
         let mut out = Vec::new();
         let first_at =
@@ -302,39 +389,62 @@ impl<'m, 'd> DocIndex<'m, 'd> {
         out
     }
 
-    /// A region holds when the producer tagged it or a strong alias occurs
-    /// outside every exclusion; weak aliases then add hits.
-    fn region(&mut self, id: usize, scope: Scope) -> (bool, Vec<Occ>) {
-        let m = self.m;
-        let Some(r) = m.regions.get(id) else {
-            return (false, Vec::new());
-        };
-        let tagged = self
-            .doc
+    fn tagged(&self, r: &CompiledRegion) -> bool {
+        self.doc
             .regions
             .iter()
-            .any(|t| r.tags.iter().any(|rt| rt.eq_ignore_ascii_case(t.trim())));
+            .any(|t| r.tags.iter().any(|rt| rt.eq_ignore_ascii_case(t.trim())))
+    }
+
+    /// Occurrences of `ids` in `scope` outside every exclusion of `r`.
+    fn alive(&mut self, r: &CompiledRegion, ids: &[PhraseId], scope: Scope) -> Vec<Occ> {
+        let mut found = Vec::new();
+        for &p in ids {
+            let range = self.phrase(p);
+            let occs = self.slice(range).iter();
+            found.extend(occs.filter(|o| scope.contains(field_at(o.field))));
+        }
+        if found.is_empty() || r.exclusions.is_empty() {
+            return found;
+        }
         let mut excluded = Vec::new();
         for &e in &r.exclusions {
-            excluded.extend_from_slice(self.phrase(e));
+            let range = self.phrase(e);
+            excluded.extend_from_slice(self.slice(range));
         }
-        let alive = |ids: &[PhraseId], ix: &mut Self| -> Vec<Occ> {
-            let mut out = Vec::new();
-            for &p in ids {
-                out.extend(ix.phrase(p).iter().copied().filter(|o| {
-                    scope.contains(field_at(o.field))
-                        && !excluded
-                            .iter()
-                            .any(|x| x.field == o.field && x.first <= o.first && o.last <= x.last)
-                }));
-            }
-            out
+        found.retain(|o| {
+            !excluded
+                .iter()
+                .any(|x| x.field == o.field && x.first <= o.first && o.last <= x.last)
+        });
+        found
+    }
+
+    /// Whether a region holds: the producer tagged it, or a strong alias
+    /// occurs outside every exclusion.
+    fn region_holds(&mut self, id: u32, scope: Scope) -> bool {
+        let m = self.m;
+        let Some(r) = m.regions.get(id as usize) else {
+            return false;
         };
-        let mut occs = alive(&r.strong, self);
-        if !tagged && occs.is_empty() {
+        self.tagged(r)
+            || r.strong
+                .iter()
+                .any(|&p| self.phrase_in(p, scope) && !self.alive(r, &[p], scope).is_empty())
+    }
+
+    /// A region's hits when it holds: its strong aliases outside every
+    /// exclusion, then its weak ones.
+    fn region(&mut self, id: u32, scope: Scope) -> (bool, Vec<Occ>) {
+        let m = self.m;
+        let Some(r) = m.regions.get(id as usize) else {
+            return (false, Vec::new());
+        };
+        let mut occs = self.alive(r, &r.strong, scope);
+        if !self.tagged(r) && occs.is_empty() {
             return (false, Vec::new());
         }
-        occs.extend(alive(&r.weak, self));
+        occs.extend(self.alive(r, &r.weak, scope));
         (true, occs)
     }
 }

@@ -40,13 +40,13 @@ impl Matcher {
     /// Evaluate rule `rule_id` on `doc` clause by clause; `None` if there
     /// is no such rule.
     pub fn explain(&self, rule_id: &str, doc: &Document<'_>) -> Option<Explanation> {
-        let &index = self.by_id.get(rule_id)?;
-        let rule = self.rules.get(index)?;
+        let index = self.rule_index(rule_id)?;
+        let root = self.roots.get(index)?;
         let mut ix = DocIndex::new(self, doc);
-        let candidate = ix.candidates().binary_search(&index).is_ok();
-        let root = clause(&mut ix, &rule.root);
+        let candidate = ix.candidates().binary_search(&(index as u32)).is_ok();
+        let root = clause(self, &mut ix, root);
         Some(Explanation {
-            rule: rule.id.clone(),
+            rule: rule_id.to_string(),
             candidate,
             matched: root.matched,
             root,
@@ -54,22 +54,22 @@ impl Matcher {
     }
 }
 
-fn clause<'m>(ix: &mut DocIndex<'m, '_>, node: &'m Node) -> Clause {
+fn clause<'m>(m: &'m Matcher, ix: &mut DocIndex<'m, '_>, node: &'m Node) -> Clause {
     let matched = ix.eval(node);
     let (label, children) = match node {
         Node::And(items) => (
             "AND".to_string(),
-            items.iter().map(|n| clause(ix, n)).collect(),
+            items.iter().map(|n| clause(m, ix, n)).collect(),
         ),
         Node::Or(items) => (
             "OR".to_string(),
-            items.iter().map(|n| clause(ix, n)).collect(),
+            items.iter().map(|n| clause(m, ix, n)).collect(),
         ),
-        Node::Not(inner) => ("NOT".to_string(), vec![clause(ix, inner)]),
+        Node::Not(inner) => ("NOT".to_string(), vec![clause(m, ix, inner)]),
         Node::Lang { code } => (format!("lang:{code}"), Vec::new()),
         Node::Source { domain } => (format!("source:{domain}"), Vec::new()),
         Node::Phrase { label, .. } | Node::Near { label, .. } | Node::Region { label, .. } => {
-            (label.clone(), Vec::new())
+            (m.labels.get(*label).to_string(), Vec::new())
         }
     };
     let hits = if children.is_empty() {

@@ -38,8 +38,12 @@
 //! tags) such that the rule cannot match an article without one of them.
 //! Per article, one pass over the tokens collects the candidate rules and
 //! the positions of indexed words; only candidates are evaluated. Rules
-//! that can match without any key (`NOT x`) are always candidates.
+//! that can match without any key (`NOT x`) are always candidates. Keys
+//! are chosen by guessed rarity (a phrase's rarest word, an `AND`'s
+//! cheapest operand; see `weight.rs`), and hits are collected only for
+//! rules that match.
 
+mod build;
 mod compile;
 mod domain;
 mod eval;
@@ -49,6 +53,7 @@ mod lexer;
 mod lint;
 mod parser;
 mod query;
+mod weight;
 
 #[cfg(test)]
 mod naive;

@@ -1,0 +1,387 @@
+//! Compiling queries one at a time into a [`Matcher`]: interning terms and
+//! phrases, resolving regions, and choosing each rule's presearcher keys
+//! (the cheapest set of keys of which an article must have one for the
+//! rule to match; see [`super::weight`]).
+
+use std::collections::HashMap;
+
+use super::compile::{
+    Bloom, CompileError, CompiledPhrase, CompiledRegion, Matcher, NO_TERM, Node, PhraseId, RuleId,
+    RuleLists, TermId,
+};
+use super::hasher::FastMap;
+use super::query::{Expr, Phrase, Query};
+use super::weight::{self, Cost};
+use crate::regions::{Gazetteer, Strength};
+
+/// Why an article can be a candidate for a rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Term(TermId),
+    Lang(Box<str>),
+    Source(Box<str>),
+    Tag(Box<str>),
+}
+
+/// Keys of which an article must have one for a node to hold; `None`
+/// when the node can hold without any (`NOT x`).
+type Trigger = Option<Vec<Key>>;
+
+/// A matcher under construction.
+pub(super) struct Builder<'g> {
+    gaz: &'g Gazetteer,
+    m: Matcher,
+    words: FastMap<Box<str>, TermId>,
+    prefixes: FastMap<Box<str>, TermId>,
+    term_cost: Vec<Cost>,
+    /// The one-word, not exact-case phrase of each term, if any.
+    single: Vec<Option<PhraseId>>,
+    multi: FastMap<Box<[TermId]>, PhraseId>,
+    /// Region id and trigger keys by region key.
+    region_ids: HashMap<String, (u32, Vec<Key>)>,
+    term_pairs: Vec<(TermId, RuleId)>,
+    errors: Vec<CompileError>,
+}
+
+impl<'g> Builder<'g> {
+    pub fn new(gaz: &'g Gazetteer) -> Builder<'g> {
+        Builder {
+            gaz,
+            m: Matcher::default(),
+            words: FastMap::default(),
+            prefixes: FastMap::default(),
+            term_cost: Vec::new(),
+            single: Vec::new(),
+            multi: FastMap::default(),
+            region_ids: HashMap::new(),
+            term_pairs: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Compile the next rule; errors are reported by [`Builder::finish`].
+    pub fn add(&mut self, id: &str, query: &Query) {
+        let rule = self.m.ids.push(id);
+        match self.node(query.root()) {
+            Ok((root, trigger)) => {
+                self.register(rule, trigger);
+                self.m.roots.push(root);
+            }
+            Err((offset, message)) => self.errors.push(CompileError {
+                rule: rule as usize,
+                id: id.to_string(),
+                offset,
+                column: query.column(offset),
+                message,
+            }),
+        }
+    }
+
+    /// The matcher, or every unknown region and duplicate id, each with
+    /// its rule and position.
+    pub fn finish(mut self) -> Result<Matcher, Vec<CompileError>> {
+        let m = &mut self.m;
+        let mut by_id: Vec<RuleId> = (0..m.ids.len() as u32).collect();
+        by_id.sort_by(|&a, &b| m.ids.get(a).cmp(m.ids.get(b)));
+        for pair in by_id.windows(2) {
+            let (first, dup) = (m.ids.get(pair[0]), pair[1]);
+            if first == m.ids.get(dup) {
+                self.errors.push(CompileError {
+                    rule: dup as usize,
+                    id: first.to_string(),
+                    offset: 0,
+                    column: 1,
+                    message: format!("duplicate rule id '{first}'"),
+                });
+            }
+        }
+        if !self.errors.is_empty() {
+            let mut errors = self.errors;
+            // Stable: a rule's duplicate-id error comes before its others.
+            errors.sort_by_key(|e| (e.rule, !e.message.starts_with("duplicate")));
+            return Err(errors);
+        }
+        m.by_id = by_id;
+        let mut anchor = vec![false; m.terms.len()];
+        for p in &m.phrases {
+            let start = p.start as usize + p.anchor as usize;
+            if let Some(&t) = m.phrase_terms.get(start) {
+                anchor[t as usize] = true;
+            }
+        }
+        m.words = keep_anchors(std::mem::take(&mut self.words), &anchor);
+        m.prefixes = keep_anchors(std::mem::take(&mut self.prefixes), &anchor);
+        for k in m.words.keys() {
+            m.word_heads.insert(k, false);
+        }
+        for k in m.prefixes.keys() {
+            m.prefix_heads.insert(k, true);
+        }
+        m.word_bloom = Bloom::new(m.words.keys().map(|k| &**k));
+        m.prefix_bloom = Bloom::new(m.prefixes.keys().map(|k| &**k));
+        m.prefix_lens = m.prefixes.keys().map(|k| k.len()).collect();
+        m.prefix_lens.sort_unstable();
+        m.prefix_lens.dedup();
+        m.term_rules = RuleLists::from_pairs(m.terms.len(), std::mem::take(&mut self.term_pairs));
+        m.ids.shrink_to_fit();
+        m.terms.shrink_to_fit();
+        m.labels.shrink_to_fit();
+        m.term_prefix.shrink_to_fit();
+        m.roots.shrink_to_fit();
+        m.phrases.shrink_to_fit();
+        m.phrase_terms.shrink_to_fit();
+        m.always.shrink_to_fit();
+        Ok(self.m)
+    }
+
+    fn term(&mut self, word: &str, prefix: bool) -> TermId {
+        let map = if prefix {
+            &mut self.prefixes
+        } else {
+            &mut self.words
+        };
+        if let Some(&id) = map.get(word) {
+            return id;
+        }
+        let id = self.m.terms.push(word);
+        map.insert(word.into(), id);
+        self.m.term_prefix.push(prefix);
+        self.term_cost.push(weight::term_cost(word, prefix));
+        self.single.push(None);
+        id
+    }
+
+    /// Intern `p`; returns its id and its trigger key (its rarest term).
+    fn phrase(&mut self, p: &Phrase) -> (PhraseId, Key) {
+        let last = p.words.len().saturating_sub(1);
+        let terms: Vec<TermId> = p
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| self.term(w, p.prefix_last && i == last))
+            .collect();
+        let anchor = (0..terms.len())
+            .min_by_key(|&i| {
+                let len = p.words[i].chars().count();
+                // Ties: the longer word, then the later one.
+                let cost = self.term_cost[terms[i] as usize];
+                (cost, std::cmp::Reverse(len), std::cmp::Reverse(i))
+            })
+            .unwrap_or(0);
+        let key = Key::Term(terms.get(anchor).copied().unwrap_or(0));
+        let exact = p.exact.is_some();
+        let known = match terms.as_slice() {
+            _ if exact => None,
+            &[t] => self.single[t as usize],
+            many => self.multi.get(many).copied(),
+        };
+        if let Some(id) = known {
+            return (id, key);
+        }
+        let id = self.m.phrases.len() as PhraseId;
+        self.m.phrases.push(CompiledPhrase {
+            start: self.m.phrase_terms.len() as u32,
+            len: terms.len() as u16,
+            anchor: anchor as u16,
+            exact,
+        });
+        self.m.phrase_terms.extend_from_slice(&terms);
+        if let Some(words) = &p.exact {
+            let words = words.iter().map(|w| w.as_str().into()).collect();
+            self.m.exact.insert(id, words);
+        } else if let &[t] = terms.as_slice() {
+            self.single[t as usize] = Some(id);
+        } else {
+            self.multi.insert(terms.into_boxed_slice(), id);
+        }
+        (id, key)
+    }
+
+    /// Phrase of a gazetteer alias or exclusion; `None` if it has no words.
+    fn text_phrase(&mut self, text: &str, exact: bool) -> Option<(PhraseId, Key)> {
+        let phrase = Phrase::of_text(text, exact, false)?;
+        Some(self.phrase(&phrase))
+    }
+
+    fn region(&mut self, name: &str) -> Option<(u32, Vec<Key>)> {
+        let region = self.gaz.resolve(name)?;
+        if let Some((id, keys)) = self.region_ids.get(&region.key) {
+            return Some((*id, keys.clone()));
+        }
+        let mut keys: Vec<Key> = region
+            .tags
+            .iter()
+            .map(|t| Key::Tag(t.to_ascii_uppercase().into()))
+            .collect();
+        let mut compiled = CompiledRegion {
+            tags: region.tags.clone(),
+            strong: Vec::new(),
+            weak: Vec::new(),
+            exclusions: Vec::new(),
+        };
+        for alias in &region.aliases {
+            let Some((id, key)) = self.text_phrase(&alias.text, alias.exact_case) else {
+                continue;
+            };
+            match alias.strength {
+                Strength::Strong => {
+                    compiled.strong.push(id);
+                    keys.push(key);
+                }
+                Strength::Weak => compiled.weak.push(id),
+            }
+        }
+        for ex in &region.exclusions {
+            if let Some((id, _)) = self.text_phrase(ex, false) {
+                compiled.exclusions.push(id);
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let id = self.m.regions.len() as u32;
+        self.m.regions.push(compiled);
+        self.region_ids
+            .insert(region.key.clone(), (id, keys.clone()));
+        Some((id, keys))
+    }
+
+    fn cost(&self, keys: &[Key]) -> u64 {
+        keys.iter()
+            .map(|k| {
+                u64::from(match k {
+                    Key::Term(t) => self.term_cost[*t as usize],
+                    Key::Lang(_) => weight::LANG,
+                    Key::Source(_) => weight::SOURCE,
+                    Key::Tag(_) => weight::TAG,
+                })
+            })
+            .sum()
+    }
+
+    /// Compile `e`; also returns its trigger keys (`None`: may match
+    /// without any key).
+    fn node(&mut self, e: &Expr) -> Result<(Node, Trigger), (usize, String)> {
+        Ok(match e {
+            Expr::Text { phrase, scope, .. } => {
+                let (id, key) = self.phrase(phrase);
+                let word = match (&key, phrase.words.len(), &phrase.exact) {
+                    (Key::Term(t), 1, None) => *t,
+                    _ => NO_TERM,
+                };
+                let phrase = id;
+                let label = self.m.labels.push(&e.to_string());
+                let scope = *scope;
+                let node = Node::Phrase {
+                    phrase,
+                    word,
+                    scope,
+                    label,
+                };
+                (node, Some(vec![key]))
+            }
+            Expr::Near {
+                left,
+                right,
+                distance,
+                scope,
+                ..
+            } => {
+                let (left, lkey) = self.phrase(left);
+                let (right, rkey) = self.phrase(right);
+                // Both sides must occur: either one's key will do.
+                let key = if self.cost(std::slice::from_ref(&rkey))
+                    < self.cost(std::slice::from_ref(&lkey))
+                {
+                    rkey
+                } else {
+                    lkey
+                };
+                let label = self.m.labels.push(&e.to_string());
+                let node = Node::Near {
+                    left,
+                    right,
+                    distance: *distance,
+                    scope: *scope,
+                    label,
+                };
+                (node, Some(vec![key]))
+            }
+            Expr::Region { name, scope, span } => {
+                let (region, keys) = self
+                    .region(name)
+                    .ok_or_else(|| (span.start, format!("unknown region '{name}'")))?;
+                let label = self.m.labels.push(&e.to_string());
+                let scope = *scope;
+                let node = Node::Region {
+                    region,
+                    scope,
+                    label,
+                };
+                (node, Some(keys))
+            }
+            Expr::Lang { code, .. } => {
+                let primary = code.split('-').next().unwrap_or(code);
+                let node = Node::Lang {
+                    code: code.as_str().into(),
+                };
+                (node, Some(vec![Key::Lang(primary.into())]))
+            }
+            Expr::Source { domain, .. } => {
+                let node = Node::Source {
+                    domain: domain.as_str().into(),
+                };
+                (node, Some(vec![Key::Source(domain.as_str().into())]))
+            }
+            Expr::Not(inner, _) => (Node::Not(Box::new(self.node(inner)?.0)), None),
+            Expr::And(items) | Expr::Or(items) => {
+                let mut nodes = Vec::with_capacity(items.len());
+                let mut triggers = Vec::with_capacity(items.len());
+                for item in items {
+                    let (n, t) = self.node(item)?;
+                    nodes.push(n);
+                    triggers.push(t);
+                }
+                let nodes = nodes.into_boxed_slice();
+                if matches!(e, Expr::And(_)) {
+                    // Any one operand's keys suffice: take the cheapest.
+                    let best = triggers.into_iter().flatten().min_by_key(|k| self.cost(k));
+                    (Node::And(nodes), best)
+                } else {
+                    let all: Option<Vec<Vec<Key>>> = triggers.into_iter().collect();
+                    (Node::Or(nodes), all.map(|k| k.concat()))
+                }
+            }
+        })
+    }
+
+    fn register(&mut self, rule: RuleId, trigger: Trigger) {
+        let Some(mut keys) = trigger else {
+            self.m.always.push(rule);
+            return;
+        };
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let list = match key {
+                Key::Term(t) => {
+                    self.term_pairs.push((t, rule));
+                    continue;
+                }
+                Key::Lang(l) => self.m.lang_rules.entry(l).or_default(),
+                Key::Source(s) => self.m.source_rules.entry(s).or_default(),
+                Key::Tag(t) => self.m.tag_rules.entry(t).or_default(),
+            };
+            list.push(rule);
+        }
+    }
+}
+
+/// The entries of `map` whose term is an anchor.
+fn keep_anchors(map: FastMap<Box<str>, TermId>, anchor: &[bool]) -> FastMap<Box<str>, TermId> {
+    let mut kept: FastMap<Box<str>, TermId> = map
+        .into_iter()
+        .filter(|(_, id)| anchor.get(*id as usize).copied().unwrap_or(false))
+        .collect();
+    kept.shrink_to_fit();
+    kept
+}
