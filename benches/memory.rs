@@ -26,6 +26,19 @@ use std::time::Instant;
 
 use newsalert::regions::Gazetteer;
 use newsalert::rulebook::RuleBook;
+
+// The same allocator and settings as the `newsalert` binary (src/main.rs),
+// so resident memory is what the service would hold.
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[allow(non_upper_case_globals)]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static malloc_conf: &[u8] = newsalert::MALLOC_CONF;
+
+/// Resident memory is read once the allocator has returned freed pages
+/// (its decay time, `MALLOC_CONF`, plus a margin): the steady state.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
 use newsalert::rules::{Matcher, RuleDef, parse};
 
 use common::{Vocabulary, peak_resident_bytes, resident_bytes, rules, size_label};
@@ -61,6 +74,7 @@ fn measure_matcher(n: usize) -> Sample {
     let start = Instant::now();
     let matcher = Matcher::compile(&parsed, &gazetteer).expect("benchmark rules compile");
     let compile_s = start.elapsed().as_secs_f64();
+    std::thread::sleep(SETTLE);
     let rss_after = resident_bytes().unwrap_or(0);
     assert_eq!(matcher.rule_count(), n);
     Sample {
@@ -83,6 +97,7 @@ fn measure_book(n: usize, path: &Path) -> Sample {
     let book = RuleBook::load(path, &gazetteer).expect("generated rules file loads");
     drop(gazetteer);
     let compile_s = start.elapsed().as_secs_f64();
+    std::thread::sleep(SETTLE);
     let rss_after = resident_bytes().unwrap_or(0);
     assert_eq!(black_box(&book).matcher.rule_count(), n);
     Sample {
