@@ -2,91 +2,13 @@
 //! reloaded with SIGHUP, stopped with SIGTERM, and its logs checked for
 //! secrets.
 
+use crate::service::Service;
 use crate::support::nats::NatsServer;
 use crate::support::telegram::FakeTelegram;
 use crate::support::{free_port, wait_until};
 use crate::{RULES, config_dir, publish};
-use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
-
-/// A `newsalert run` child process; killed on drop if still running.
-struct Service {
-    child: Child,
-    stderr: Arc<Mutex<String>>,
-}
-
-/// Collect everything `from` writes, on a thread of its own.
-fn collect(from: impl Read + Send + 'static) -> Arc<Mutex<String>> {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = text.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(from).lines().map_while(Result::ok) {
-            let mut t = sink.lock().unwrap();
-            t.push_str(&line);
-            t.push('\n');
-        }
-    });
-    text
-}
-
-impl Service {
-    fn start(dir: &Path, env: &[(&str, &str)]) -> Service {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_newsalert"))
-            .args(["run", "--config"])
-            .arg(dir)
-            .env_remove("RUST_LOG")
-            .env("NEWSALERT__LOG__FILTER", "info")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start newsalert run");
-        let stderr = collect(child.stderr.take().unwrap());
-        Service { child, stderr }
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.stderr().matches(needle).count()
-    }
-
-    /// Send `signal` (`HUP`, `TERM`) with kill(1).
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{signal}");
-    }
-
-    /// The exit status, if the process exits within `timeout`.
-    async fn exit_within(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let mut status = None;
-        wait_until(timeout, || {
-            status = self.child.try_wait().expect("try_wait");
-            status.is_some()
-        })
-        .await;
-        status
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 fn article(id: &str, title: &str) -> String {
     serde_json::json!({"id": id, "title": title, "body": title, "language": "en"}).to_string()
@@ -99,11 +21,11 @@ async fn sighup_reloads_the_rules_and_sigterm_stops_the_binary() {
     // watch = false: only SIGHUP reloads.
     let dir = config_dir(&nats, Some(&telegram), None, RULES);
     let rules = dir.path().join("rules.toml");
-    let mut service = Service::start(dir.path(), &[]);
+    let mut service = Service::start(dir.path(), [("NEWSALERT__LOG__FILTER", "info")]);
     assert!(
         wait_until(Duration::from_secs(10), || service.count("consuming") > 0).await,
         "service did not start: {}",
-        service.stderr()
+        service.log()
     );
 
     let added = format!(
@@ -117,7 +39,7 @@ async fn sighup_reloads_the_rules_and_sigterm_stops_the_binary() {
             == 1)
         .await,
         "no reload: {}",
-        service.stderr()
+        service.log()
     );
     publish(
         &nats,
@@ -130,7 +52,7 @@ async fn sighup_reloads_the_rules_and_sigterm_stops_the_binary() {
         wait_until(Duration::from_secs(10), || telegram.sent_to(77).len() == 1).await,
         "new rule did not alert: {:?}\n{}",
         telegram.sent(),
-        service.stderr()
+        service.log()
     );
 
     // A broken file: every error logged, the rules in force keep running.
@@ -142,15 +64,15 @@ async fn sighup_reloads_the_rules_and_sigterm_stops_the_binary() {
             == 1)
         .await,
         "no rejection: {}",
-        service.stderr()
+        service.log()
     );
     let file = rules.display().to_string();
     assert!(
         service
-            .stderr()
+            .log()
             .contains(&format!("{file}:27:19: rule \"pipeline\"")),
         "{}",
-        service.stderr()
+        service.log()
     );
     publish(
         &nats,
@@ -166,17 +88,12 @@ async fn sighup_reloads_the_rules_and_sigterm_stops_the_binary() {
         .await,
         "{:?}\n{}",
         telegram.sent(),
-        service.stderr()
+        service.log()
     );
 
     service.signal("TERM");
     let status = service.exit_within(Duration::from_secs(10)).await;
-    assert_eq!(
-        status.map(|s| s.code()),
-        Some(Some(0)),
-        "{}",
-        service.stderr()
-    );
+    assert_eq!(status.map(|s| s.code()), Some(Some(0)), "{}", service.log());
 }
 
 const SECRETS: [&str; 3] = ["secret-token-123", "hunter2", "nats-pass-789"];
@@ -227,15 +144,10 @@ async fn logs_never_show_secrets_when_nats_is_unreachable() {
 
     let mut env = env;
     env.push(("NEWSALERT__LOG__FILTER", "trace"));
-    let mut service = Service::start(dir.path(), &env);
+    let mut service = Service::start(dir.path(), env.iter().copied());
     let status = service.exit_within(Duration::from_secs(20)).await;
-    assert_eq!(
-        status.and_then(|s| s.code()),
-        Some(1),
-        "{}",
-        service.stderr()
-    );
-    let stderr = service.stderr();
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", service.log());
+    let stderr = service.log();
     assert!(stderr.contains("error"), "{stderr}");
     assert_no_secrets(&stderr);
 }
@@ -253,25 +165,25 @@ async fn logs_never_show_secrets_when_deliveries_fail() {
         .map(|(k, v)| (*k, v.as_str()))
         .collect();
     env.push(("NEWSALERT__LOG__FILTER", "debug"));
-    let mut service = Service::start(dir.path(), &env);
+    let mut service = Service::start(dir.path(), env.iter().copied());
     assert!(
         wait_until(Duration::from_secs(10), || service.count("consuming") > 0).await,
         "{}",
-        service.stderr()
+        service.log()
     );
     publish(&nats, "news.articles.t", "b-1", &article("b-1", "Baku")).await;
     // Telegram (connection refused) is retried; email fails to connect.
     assert!(
         wait_until(Duration::from_secs(20), || {
-            let s = service.stderr();
+            let s = service.log();
             s.contains("telegram") && s.contains("retrying") && s.contains("email")
         })
         .await,
         "{}",
-        service.stderr()
+        service.log()
     );
     service.signal("TERM");
     let status = service.exit_within(Duration::from_secs(10)).await;
-    assert!(status.is_some(), "{}", service.stderr());
-    assert_no_secrets(&service.stderr());
+    assert!(status.is_some(), "{}", service.log());
+    assert_no_secrets(&service.log());
 }

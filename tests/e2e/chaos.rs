@@ -5,15 +5,13 @@
 //! in flight at each kill.
 
 use crate::delivery::{Publisher, To, article_id_in, dead_letters, rules_for, wait_drained};
+use crate::service::Service;
 use crate::support::nats::NatsServer;
 use crate::support::smtp::SmtpSink;
 use crate::support::telegram::{FakeTelegram, Fault};
 use crate::support::wait_until;
 use crate::{config_dir, spawn_app};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::OpenOptions;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// Alerts handled at once per channel in these tests, and so the most a
@@ -23,100 +21,20 @@ use std::time::{Duration, Instant};
 const TELEGRAM_CONCURRENCY: usize = 64;
 const EMAIL_CONCURRENCY: usize = 32;
 
-/// `newsalert run --config DIR` as a child process; logs (every run)
-/// appended to `DIR/service.log`; killed on drop.
-struct Service {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Service {
-    fn start(dir: &Path) -> Service {
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("service.log"))
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_newsalert"))
-            .args(["run", "--config"])
-            .arg(dir)
-            .env_remove("RUST_LOG")
-            .envs([
-                ("NEWSALERT__LOG__FILTER", "info".to_string()),
-                (
-                    "NEWSALERT__DELIVERY__TELEGRAM_CONCURRENCY",
-                    TELEGRAM_CONCURRENCY.to_string(),
-                ),
-                (
-                    "NEWSALERT__DELIVERY__EMAIL_CONCURRENCY",
-                    EMAIL_CONCURRENCY.to_string(),
-                ),
-                ("NEWSALERT__DELIVERY__RETRY_INITIAL_MS", "50".to_string()),
-                ("NEWSALERT__DELIVERY__RETRY_MAX_MS", "1000".to_string()),
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start newsalert run");
-        Service {
-            child,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("service.log")).unwrap_or_default()
-    }
-
-    /// Waits until this run (the `n`th since the log began) consumes all
-    /// three stages.
-    async fn wait_consuming(&self, run: usize) {
-        assert!(
-            wait_until(Duration::from_secs(20), || self
-                .log()
-                .matches("consuming")
-                .count()
-                >= 3 * run)
-            .await,
-            "service did not start:\n{}",
-            self.log()
-        );
-    }
-
-    /// SIGKILL, and reap.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(&self) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    async fn exit_within(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let mut status = None;
-        wait_until(timeout, || {
-            status = self.child.try_wait().unwrap();
-            status.is_some()
-        })
-        .await;
-        status
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// Environment of the chaos runs: small in-flight bounds, short backoff.
+fn chaos_env() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "NEWSALERT__DELIVERY__TELEGRAM_CONCURRENCY",
+            TELEGRAM_CONCURRENCY.to_string(),
+        ),
+        (
+            "NEWSALERT__DELIVERY__EMAIL_CONCURRENCY",
+            EMAIL_CONCURRENCY.to_string(),
+        ),
+        ("NEWSALERT__DELIVERY__RETRY_INITIAL_MS", "50".to_string()),
+        ("NEWSALERT__DELIVERY__RETRY_MAX_MS", "1000".to_string()),
+    ]
 }
 
 /// Who got which article: `("tg:<chat>" | "mail:<address>", article id)`.
@@ -252,7 +170,7 @@ async fn service_killed_repeatedly_loses_nothing() {
     let mut rng = fastrand::Rng::with_seed(seed);
     let started = Instant::now();
 
-    let mut service = Service::start(dir.path());
+    let mut service = Service::start(dir.path(), chaos_env());
     service.wait_consuming(1).await;
     let publisher = Publisher::connect(&nats).await;
     let articles = work.articles.clone();
@@ -279,7 +197,7 @@ async fn service_killed_repeatedly_loses_nothing() {
         );
         service.kill();
         kills += 1;
-        service = Service::start(dir.path());
+        service = Service::start(dir.path(), chaos_env());
         service.wait_consuming(kills + 1).await;
     }
     let publisher = publishing.await.unwrap();
@@ -296,7 +214,7 @@ async fn service_killed_repeatedly_loses_nothing() {
     // once every consumer is drained.
     wait_drained(publisher.js(), Duration::from_secs(30)).await;
     let counts = delivered(&telegram, &smtp);
-    service.terminate();
+    service.signal("TERM");
     let status = service.exit_within(Duration::from_secs(10)).await;
     assert_eq!(status.and_then(|s| s.code()), Some(0), "clean exit");
 
@@ -397,7 +315,7 @@ async fn sigterm_during_a_long_retry_after_releases_the_alert() {
     let dir = config_dir(&nats, Some(&telegram), None, &rules_for(&subscribers));
     telegram.push_fault(Some(CHAT), Fault::RetryAfter(60));
 
-    let mut service = Service::start(dir.path());
+    let mut service = Service::start(dir.path(), chaos_env());
     service.wait_consuming(1).await;
     Publisher::connect(&nats)
         .await
@@ -418,7 +336,7 @@ async fn sigterm_during_a_long_retry_after_releases_the_alert() {
         service.log()
     );
     let stopping = Instant::now();
-    service.terminate();
+    service.signal("TERM");
     let status = service.exit_within(Duration::from_secs(10)).await;
     assert_eq!(
         status.and_then(|s| s.code()),
@@ -429,7 +347,7 @@ async fn sigterm_during_a_long_retry_after_releases_the_alert() {
     println!("sigterm: exited after {:?}", stopping.elapsed());
     assert!(telegram.sent().is_empty());
 
-    let mut service = Service::start(dir.path());
+    let mut service = Service::start(dir.path(), chaos_env());
     assert!(
         wait_until(Duration::from_secs(10), || telegram.sent_to(CHAT).len()
             == 1)
@@ -438,6 +356,6 @@ async fn sigterm_during_a_long_retry_after_releases_the_alert() {
         service.log()
     );
     assert_eq!(telegram.attempts().len(), 2);
-    service.terminate();
+    service.signal("TERM");
     assert!(service.exit_within(Duration::from_secs(10)).await.is_some());
 }

@@ -12,6 +12,7 @@ mod delivery;
 mod explain;
 mod pipeline;
 mod reload;
+mod service;
 
 use newsalert::app::App;
 use newsalert::deliver::retry::RetryPolicy;
