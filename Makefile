@@ -9,10 +9,19 @@ all: lint test
 tools:
 	bash scripts/install-nats.sh
 
+# The oldest nats-server we support (2.9): Debian's package where installed.
+NATS_COMPAT_BIN ?= /usr/sbin/nats-server
+COMPAT_TESTS := pipeline:: delivery::blocked delivery::migrated delivery::a_redelivered delivery::deleted delivery::poison
+
 # The whole test suite against the pinned nats-server: benchmarks once each
-# (smoke), then unit, binary and end-to-end tests.
+# (smoke), the JetStream paths against the oldest supported server when it is
+# installed, then unit, binary and end-to-end tests.
 test: tools
 	$(CARGO) test --benches
+	@if [ -x "$(NATS_COMPAT_BIN)" ]; then \
+		echo "== compatibility: $$($(NATS_COMPAT_BIN) --version)"; \
+		NATS_SERVER_BIN=$(NATS_COMPAT_BIN) $(CARGO) test --test e2e -- $(COMPAT_TESTS); \
+	else echo "== compatibility: no $(NATS_COMPAT_BIN); skipped"; fi
 	NATS_SERVER_BIN=$(NATS_SERVER_BIN) $(CARGO) test --lib --bins --tests
 
 lint:
