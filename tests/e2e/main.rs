@@ -10,6 +10,7 @@ mod chaos;
 mod cli;
 mod delivery;
 mod explain;
+mod ops;
 mod pipeline;
 mod reload;
 mod service;
