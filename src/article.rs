@@ -105,6 +105,24 @@ impl DecodeError {
     }
 }
 
+/// The article id of an event that failed to decode, if one can be read
+/// (plain or CloudEvents form), for logs and dead-letter headers.
+pub fn peek_id(bytes: &[u8]) -> Option<String> {
+    if bytes.len() > DEFAULT_MAX_BYTES * 16 {
+        return None;
+    }
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    let id = value
+        .get("data")
+        .and_then(|d| d.get("id"))
+        .or_else(|| value.get("id"))?;
+    match id {
+        Value::String(s) => Some(s.chars().take(MAX_ID_CHARS).collect()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 #[derive(Deserialize)]
 struct WireArticle {
     id: Option<Value>,
@@ -291,6 +309,19 @@ mod tests {
         }
         let big = format!(r#"{{"id":"a","title":"{}"}}"#, "x".repeat(300_000));
         assert_eq!(dec(&big).unwrap_err().kind(), "too_large");
+    }
+
+    #[test]
+    fn ids_of_invalid_events_are_peeked_for_diagnostics() {
+        assert_eq!(
+            peek_id(br#"{"id":"a-1","body":"no title"}"#).as_deref(),
+            Some("a-1")
+        );
+        assert_eq!(
+            peek_id(br#"{"specversion":"1.0","id":"ev","data":{"id":7}}"#).as_deref(),
+            Some("7")
+        );
+        assert_eq!(peek_id(b"{not json"), None);
     }
 
     #[test]

@@ -36,10 +36,15 @@ impl ArticleHandler {
         let article = match article::decode(&msg.payload, self.max_event_bytes) {
             Ok(a) => a,
             Err(e) => {
-                tracing::warn!(subject = %msg.subject, error = %e, "invalid event; dead-lettering");
+                let id = article::peek_id(&msg.payload).unwrap_or_default();
+                tracing::warn!(subject = %msg.subject, article_id = %id, error = %e, "invalid event; dead-lettering");
+                let reason = match id.as_str() {
+                    "" => e.to_string(),
+                    id => format!("article {id:?}: {e}"),
+                };
                 let letter = DeadLetter {
                     kind: e.kind(),
-                    reason: &e.to_string(),
+                    reason: &reason,
                     category: "articles",
                 };
                 return crate::consume::dead_letter(&self.broker, msg, letter).await;
