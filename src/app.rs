@@ -11,7 +11,6 @@ use crate::consume::{self, ConsumerSpec};
 use crate::deliver::console::ConsoleNotifier;
 use crate::deliver::email::EmailNotifier;
 use crate::deliver::ledger::Ledger;
-use crate::deliver::retry::RetryPolicy;
 use crate::deliver::telegram::TelegramNotifier;
 use crate::deliver::worker::AlertHandler;
 use crate::deliver::{Notifier, Notifiers};
@@ -19,6 +18,7 @@ use crate::ingest::ArticleHandler;
 use crate::nats::{Broker, NatsError};
 use crate::regions::Gazetteer;
 use crate::reload::{self, SharedRuleBook};
+use crate::retry::RetryPolicy;
 use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::subscriber::Channel;
@@ -118,7 +118,7 @@ impl App {
         Ok(App {
             rules: reload::shared(book),
             rules_stamp,
-            retry: settings.delivery.retry_policy(),
+            retry: RetryPolicy::from(&settings.delivery),
             settings,
             broker,
             notifiers,

@@ -16,11 +16,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
-/// Set when the service is shutting down: handlers stop waiting (backoff,
-/// rate limits) and return [`Outcome::Release`].
-pub type Stopping = CancellationToken;
+use crate::shutdown::Stopping;
 
 /// What to do with a message once handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,13 +185,5 @@ pub async fn dead_letter(
             tracing::error!(error = %e, "dead-letter publish failed; will retry");
             Outcome::Retry(Duration::from_secs(5))
         }
-    }
-}
-
-/// Sleep for `d`, or less if `stopping` fires. Returns false if stopped.
-pub async fn sleep_unless_stopping(d: Duration, stopping: &Stopping) -> bool {
-    tokio::select! {
-        () = tokio::time::sleep(d) => true,
-        () = stopping.cancelled() => false,
     }
 }

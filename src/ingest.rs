@@ -7,10 +7,11 @@
 //! dead-lettered with the reason, then acked.
 
 use crate::article;
-use crate::consume::{Handler, Outcome, Stopping};
+use crate::consume::{Handler, Outcome};
 use crate::nats::{Broker, DeadLetter};
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
+use crate::shutdown::Stopping;
 use crate::text::CleanOptions;
 use async_nats::jetstream;
 use futures::future::BoxFuture;

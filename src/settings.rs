@@ -82,16 +82,6 @@ pub struct DeliverySettings {
     pub email_concurrency: usize,
 }
 
-impl DeliverySettings {
-    pub fn retry_policy(&self) -> crate::deliver::retry::RetryPolicy {
-        crate::deliver::retry::RetryPolicy {
-            max_attempts: self.retry_attempts.max(1),
-            initial: Duration::from_millis(self.retry_initial_ms.max(1)),
-            max: Duration::from_millis(self.retry_max_ms.max(self.retry_initial_ms).max(1)),
-        }
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelegramSettings {

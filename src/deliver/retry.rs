@@ -1,52 +1,11 @@
-//! The one place where failed sends are retried: exponential backoff with
-//! jitter, never earlier than a remote's `retry_after`, bounded in
-//! attempts; permanent errors end at once, and shutdown interrupts waits.
+//! Sending one alert under the [retry policy](crate::retry): a
+//! notifier's [`DeliveryError`] classified as a retry [`Failure`], and the
+//! result as a [`SendOutcome`] the delivery worker acts on.
 
 use super::{DeliveryError, Notifier};
 use crate::alert::Alert;
-use crate::consume::{Stopping, sleep_unless_stopping};
-use std::time::Duration;
-
-/// How long a send in progress may still take once shutdown begins.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// How hard to try in place before handing an alert back for later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Sends in all (the first included) for network errors and 5xx.
-    /// Rate-limit answers (`retry_after`) do not count: they are waited out.
-    pub max_attempts: u32,
-    /// Upper bound of the first backoff.
-    pub initial: Duration,
-    /// Upper bound of any backoff.
-    pub max: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 6,
-            initial: Duration::from_millis(500),
-            max: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Wait before attempt `attempt + 1` (`attempt` counts from 1).
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exp = self
-            .initial
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
-            .min(self.max);
-        let jittered = exp.mul_f64(0.5 + fastrand::f64() * 0.5);
-        match retry_after {
-            // Never earlier; a little jitter so waiting senders do not stampede.
-            Some(at_least) => at_least + jittered.min(at_least / 10 + Duration::from_millis(50)),
-            None => jittered,
-        }
-    }
-}
+use crate::retry::{Failure, RetryError, RetryPolicy, retry};
+use crate::shutdown::Stopping;
 
 /// How [`send_with_retry`] ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,70 +26,29 @@ pub async fn send_with_retry(
     policy: RetryPolicy,
     stopping: &Stopping,
 ) -> SendOutcome {
-    let mut attempt = 1;
-    loop {
-        // A send in progress at shutdown gets a grace period, then is
-        // abandoned (the alert is released; a duplicate beats a loss).
-        let send = notifier.send(alert);
-        let result = tokio::select! {
-            r = send => r,
-            () = async {
-                stopping.cancelled().await;
-                tokio::time::sleep(SHUTDOWN_GRACE).await;
-            } => return SendOutcome::Stopped,
-        };
-        let (reason, retry_after) = match result {
-            Ok(()) => return SendOutcome::Sent,
-            Err(DeliveryError::Transient {
-                reason,
+    let what = format!("{} send of {}", notifier.name(), alert.key());
+    let result = retry(&policy, stopping, &what, |_| async {
+        notifier.send(alert).await.map_err(|e| match e {
+            DeliveryError::Transient { retry_after, .. } => Failure::Transient {
+                error: e,
                 retry_after,
-            }) => (reason, retry_after),
-            Err(e) => return SendOutcome::Failed(e),
-        };
-        if retry_after.is_none() && attempt >= policy.max_attempts {
-            return SendOutcome::GaveUp(DeliveryError::Transient {
-                reason,
-                retry_after,
-            });
-        }
-        let wait = policy.delay(attempt, retry_after);
-        tracing::warn!(
-            alert = %alert.key(),
-            notifier = notifier.name(),
-            attempt,
-            wait_ms = wait.as_millis() as u64,
-            %reason,
-            "send failed; retrying"
-        );
-        if !sleep_unless_stopping(wait, stopping).await {
-            return SendOutcome::Stopped;
-        }
-        if retry_after.is_none() {
-            attempt += 1;
-        }
+            },
+            e => Failure::Permanent(e),
+        })
+    })
+    .await;
+    match result {
+        Ok(()) => SendOutcome::Sent,
+        Err(RetryError::Permanent(e)) => SendOutcome::Failed(e),
+        Err(RetryError::GaveUp { error, .. }) => SendOutcome::GaveUp(error),
+        Err(RetryError::Stopped) => SendOutcome::Stopped,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn delays_grow_are_jittered_and_honour_retry_after() {
-        let p = RetryPolicy::default();
-        for attempt in 1..=10 {
-            let d = p.delay(attempt, None);
-            let cap = p.initial.saturating_mul(1 << (attempt - 1)).min(p.max);
-            assert!(d <= cap && d >= cap / 2, "attempt {attempt}: {d:?}");
-        }
-        for _ in 0..100 {
-            let d = p.delay(1, Some(Duration::from_secs(7)));
-            assert!(
-                d >= Duration::from_secs(7) && d <= Duration::from_millis(7750),
-                "{d:?}"
-            );
-        }
-    }
+    use std::time::Duration;
 
     /// One scripted answer: `None` hangs forever.
     type Answer = Option<Result<(), DeliveryError>>;
@@ -233,6 +151,9 @@ mod tests {
         });
         let out = send_with_retry(&n, &alert(), RetryPolicy::default(), &stopping).await;
         assert_eq!(out, SendOutcome::Stopped);
-        assert_eq!(started.elapsed(), Duration::from_secs(1) + SHUTDOWN_GRACE);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(1) + RetryPolicy::default().shutdown_grace
+        );
     }
 }

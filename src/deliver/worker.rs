@@ -10,11 +10,13 @@
 //! until `max_age`, then dead letter.
 
 use super::ledger::Ledger;
-use super::retry::{RetryPolicy, SendOutcome, send_with_retry};
+use super::retry::{SendOutcome, send_with_retry};
 use super::{DeliveryError, Notifier};
 use crate::alert::Alert;
-use crate::consume::{Handler, Outcome, Stopping};
+use crate::consume::{Handler, Outcome};
 use crate::nats::{Broker, DeadLetter};
+use crate::retry::RetryPolicy;
+use crate::shutdown::Stopping;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::collections::HashMap;

@@ -16,7 +16,7 @@ mod reload;
 mod service;
 
 use newsalert::app::App;
-use newsalert::deliver::retry::RetryPolicy;
+use newsalert::retry::RetryPolicy;
 use newsalert::settings::Settings;
 use std::path::Path;
 use std::time::Duration;
@@ -112,6 +112,7 @@ pub async fn spawn_app(dir: tempfile::TempDir) -> TestApp {
             max_attempts: 4,
             initial: Duration::from_millis(50),
             max: Duration::from_millis(500),
+            ..RetryPolicy::default()
         });
     let (tx, rx) = oneshot::channel();
     let handle = tokio::spawn(async move {
