@@ -33,9 +33,9 @@ use std::time::Duration;
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("{}", crate::location::join_lines(.0))]
     Rules(Vec<crate::rulebook::Diagnostic>),
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    #[error("{}", crate::location::join_lines(.0))]
     Settings(Vec<crate::settings::SettingsError>),
     #[error(transparent)]
     Nats(#[from] NatsError),

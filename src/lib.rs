@@ -35,6 +35,7 @@ pub mod deliver;
 pub mod dlq;
 pub mod ingest;
 pub mod input;
+pub mod location;
 pub mod nats;
 pub mod pipeline;
 pub mod regions;

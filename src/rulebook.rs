@@ -18,7 +18,7 @@ mod diagnostic;
 
 #[cfg(test)]
 use diagnostic::string_offsets;
-pub use diagnostic::{Diagnostic, Severity, line_col};
+pub use diagnostic::{Diagnostic, Severity};
 use diagnostic::{Report, offset_in_string};
 
 /// A validated rule: who it notifies, on which channels.

@@ -363,7 +363,7 @@ fn check_toml_syntax(path: &Path) -> Result<(), SettingsError> {
     if let Err(e) = text.parse::<toml::Table>() {
         let place = match e.span() {
             Some(span) => {
-                let (line, col) = crate::rulebook::line_col(&text, span.start);
+                let (line, col) = crate::location::line_col(&text, span.start);
                 format!("{}:{line}:{col}", path.display())
             }
             None => path.display().to_string(),

@@ -2,6 +2,7 @@
 //! message`), positions inside TOML strings, and the collector the parser
 //! reports into.
 
+use crate::location::line_col;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -40,15 +41,6 @@ impl fmt::Display for Diagnostic {
             self.message
         )
     }
-}
-
-/// 1-based line and column (in characters) of byte `offset` in `text`.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// Collects diagnostics against one file's text.
