@@ -21,13 +21,15 @@ fn delays_grow_are_jittered_and_honour_retry_after() {
 
 /// One scripted answer: `None` hangs forever.
 type Answer = Option<Result<u32, Failure<&'static str>>>;
+/// What [`retry`] returned.
+type Outcome = Result<u32, RetryError<&'static str>>;
 
 /// Run `retry` over a script of answers; returns the outcome and the calls.
 async fn run(
     policy: RetryPolicy,
     answers: Vec<Answer>,
     stopping: &Stopping,
-) -> (Result<u32, RetryError<&'static str>>, u32) {
+) -> (Outcome, u32) {
     let script = Mutex::new(answers);
     let calls = AtomicU32::new(0);
     let out = retry(&policy, stopping, "test", |_| {
@@ -57,7 +59,7 @@ async fn outcomes_and_call_counts() {
             retry_after: Some(Duration::from_secs(s)),
         }))
     };
-    let cases: Vec<(Vec<Answer>, Result<u32, RetryError<&str>>, u32)> = vec![
+    let cases: Vec<(Vec<Answer>, Outcome, u32)> = vec![
         (vec![Some(Ok(7))], Ok(7), 1),
         (vec![t(), t(), Some(Ok(1))], Ok(1), 3),
         (
