@@ -36,6 +36,8 @@ struct State {
     faults: VecDeque<SmtpFault>,
     transactions: usize,
     connections: usize,
+    /// Connections whose session has not ended yet.
+    open: usize,
 }
 
 pub struct SmtpSink {
@@ -56,8 +58,16 @@ impl SmtpSink {
         runtime.handle().spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
             while let Ok((stream, _)) = listener.accept().await {
-                lock(&accept_state).connections += 1;
-                tokio::spawn(Session::new(accept_state.clone()).run(stream));
+                {
+                    let mut state = lock(&accept_state);
+                    state.connections += 1;
+                    state.open += 1;
+                }
+                let session_state = accept_state.clone();
+                tokio::spawn(async move {
+                    Session::new(session_state.clone()).run(stream).await;
+                    lock(&session_state).open -= 1;
+                });
             }
         });
         Self {
@@ -88,6 +98,14 @@ impl SmtpSink {
     /// Number of TCP connections accepted.
     pub fn connections(&self) -> usize {
         lock(&self.state).connections
+    }
+
+    /// Number of connections still being served. After a client is killed
+    /// its sessions end once the sink has read what was already sent (a
+    /// mail whose final `.` arrived is still recorded), so this reaching 0
+    /// means the sink has recorded all it ever will from that client.
+    pub fn open_connections(&self) -> usize {
+        lock(&self.state).open
     }
 
     /// Waits until at least `n` mails were accepted; returns all of them.
