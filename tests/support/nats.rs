@@ -1,5 +1,6 @@
 //! A real `nats-server` with JetStream on a random loopback port, in a temp
-//! directory of its own; killed on `Drop`.
+//! directory of its own; killed on `Drop`. Also [`wait_drained`]: the wait
+//! before any "nothing more arrives" check.
 //!
 //! The binary is looked up as: `$NATS_SERVER_BIN`, then
 //! `<crate>/.tools/bin/nats-server` (installed by `make tools`), then
