@@ -5,8 +5,14 @@
 //! Accepted forms: a plain JSON article, or a CloudEvents 1.0 structured
 //! envelope (`specversion` + `data`) whose `data` is the article. Unknown
 //! fields are ignored. Fields that are merely malformed but not needed to
-//! alert (`published_at`, `language`) are dropped with a warning instead of
-//! losing the article.
+//! alert (`published_at`, `language`, `content_type`) are dropped with a
+//! warning instead of losing the article.
+//!
+//! Fields are kept as sent; how they are read is part of the format, as in
+//! JSON Feed: `title` and `summary` are plain text (a `<` in them is a
+//! character; character references such as `&amp;` are decoded once when
+//! the text is prepared), only `body` may be HTML — detected, or as
+//! `content_type` says ([`BodyFormat`]).
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -58,13 +64,39 @@ impl fmt::Display for ArticleId {
     }
 }
 
+/// What `body` holds, when the event says so in `content_type`: `"text"`
+/// or `"text/plain"`, `"html"` or `"text/html"` (case and parameters
+/// such as `; charset=utf-8` ignored). Without it the body is detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    Text,
+    Html,
+}
+
+impl BodyFormat {
+    fn parse(s: &str) -> Option<BodyFormat> {
+        let media = s.split(';').next().unwrap_or_default().trim();
+        match media.to_ascii_lowercase().as_str() {
+            "text" | "text/plain" => Some(BodyFormat::Text),
+            "html" | "text/html" => Some(BodyFormat::Html),
+            _ => None,
+        }
+    }
+}
+
 /// A valid new-article event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Article {
     pub id: ArticleId,
+    /// Plain text, as sent (character references not yet decoded).
     pub title: String,
-    /// Plain text or HTML.
+    /// Plain text or HTML: see `body_format`.
     pub body: String,
+    /// `Some` when the event said what `body` holds; `None`: detected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_format: Option<BodyFormat>,
+    /// Plain text, as sent, like `title`.
     pub summary: String,
     pub url: Option<String>,
     pub source: Option<String>,
@@ -129,6 +161,8 @@ struct WireArticle {
     title: Option<String>,
     #[serde(default)]
     body: Option<String>,
+    #[serde(default)]
+    content_type: Option<String>,
     #[serde(default)]
     summary: Option<String>,
     #[serde(default)]
@@ -242,10 +276,20 @@ fn from_wire(wire: WireArticle, envelope: Envelope) -> Result<Article, DecodeErr
             None
         }
     });
+    let body_format = wire.content_type.and_then(|c| {
+        let format = BodyFormat::parse(&c);
+        if format.is_none() {
+            warnings.push(format!(
+                "content_type {c:?} dropped: not text or html; the body is detected"
+            ));
+        }
+        format
+    });
     Ok(Article {
         id,
         title,
         body: wire.body.unwrap_or_default(),
+        body_format,
         summary: wire.summary.unwrap_or_default(),
         url: wire.url.filter(|u| !u.trim().is_empty()),
         source: wire.source.filter(|s| !s.trim().is_empty()),
@@ -331,5 +375,35 @@ mod tests {
         assert_eq!(a.published_at, None);
         assert_eq!(a.language, None);
         assert_eq!(a.warnings.len(), 2);
+    }
+
+    #[test]
+    fn title_and_summary_are_kept_as_sent_and_content_type_names_the_body() {
+        let title = r#"Envoys: \"<b>Baku &amp; Yerevan</b>\" agree on <draft> text"#;
+        let a = dec(&format!(
+            r#"{{"id":"a","title":"{title}","summary":"a &lt; b","body":"x","content_type":"text/plain; charset=utf-8"}}"#
+        ))
+        .unwrap();
+        assert_eq!(
+            a.title,
+            r#"Envoys: "<b>Baku &amp; Yerevan</b>" agree on <draft> text"#
+        );
+        assert_eq!(a.summary, "a &lt; b");
+        assert_eq!(a.body_format, Some(BodyFormat::Text));
+        let cases = [
+            ("html", Some(BodyFormat::Html)),
+            ("TEXT/HTML", Some(BodyFormat::Html)),
+            ("text", Some(BodyFormat::Text)),
+            ("markdown", None),
+        ];
+        for (content_type, format) in cases {
+            let a = dec(&format!(
+                r#"{{"id":"a","title":"t","content_type":"{content_type}"}}"#
+            ))
+            .unwrap();
+            assert_eq!(a.body_format, format, "{content_type}");
+            assert_eq!(a.warnings.len(), usize::from(format.is_none()));
+        }
+        assert_eq!(dec(r#"{"id":"a","title":"t"}"#).unwrap().body_format, None);
     }
 }

@@ -122,6 +122,11 @@ pub fn watch(
     }
 }
 
+/// Time: the watcher's tests run on a paused clock (`start_paused`): its
+/// poll interval and the tests' deadlines are virtual, auto-advanced when
+/// every task waits, and never while the blocking rules load runs. The
+/// file system is real but needs no waiting: a write is done when it
+/// returns. The swap tests involve no time at all.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,7 +171,7 @@ mod tests {
         assert_eq!(rule_ids(&shared.borrow()), ["old"]);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_change_made_before_the_watcher_starts_is_picked_up() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rules.toml");
@@ -182,12 +187,53 @@ mod tests {
             poll: Some(Duration::from_millis(10)),
             loaded,
         };
+        let started = tokio::time::Instant::now();
         let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
         tokio::time::timeout(Duration::from_secs(10), changed.changed())
             .await
             .expect("reloaded within 10 s")
             .unwrap();
+        // At the first check: an interval's first tick is immediate.
+        assert_eq!(started.elapsed(), Duration::ZERO);
         task.abort();
         assert_eq!(rule_ids(&shared.borrow()), ["new"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polling_reloads_a_changed_file_once_and_an_unchanged_one_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.toml");
+        std::fs::write(&path, OLD).unwrap();
+        let gazetteer = Arc::new(Gazetteer::builtin());
+        let shared = shared(RuleBook::load(&path, &gazetteer).unwrap());
+        let mut changed = shared.subscribe();
+        changed.mark_unchanged();
+        let options = WatchOptions {
+            path: path.clone(),
+            poll: Some(Duration::from_secs(2)),
+            loaded: FileStamp::of(&path),
+        };
+        let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
+
+        // A minute of polls (30) of an unchanged file: no reload.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!changed.has_changed().unwrap());
+
+        // An edit is picked up at the next poll, within one interval.
+        std::fs::write(&path, OLD.replace("\"old\"", "\"new\"")).unwrap();
+        let edited = tokio::time::Instant::now();
+        changed.changed().await.unwrap();
+        assert!(
+            edited.elapsed() <= Duration::from_secs(2),
+            "{:?}",
+            edited.elapsed()
+        );
+        assert_eq!(rule_ids(&shared.borrow()), ["new"]);
+
+        // ... and only once: a minute more of polls swaps nothing.
+        changed.mark_unchanged();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!changed.has_changed().unwrap());
+        task.abort();
     }
 }

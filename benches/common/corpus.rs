@@ -89,6 +89,7 @@ impl<'v> Writer<'v> {
             id: ArticleId::parse(&format!("bench-{i}")).expect("valid id"),
             title: title.trim_end_matches('.').to_string(),
             body,
+            body_format: None,
             summary,
             url: Some(format!("https://{source}/news/{i}")),
             source: Some(source.to_string()),

@@ -1,6 +1,11 @@
 //! Rendering alerts for people: Telegram HTML and email (subject, plain
-//! text, HTML). Every article field is escaped; lengths are bounded before
+//! text, HTML). An alert's title and snippet are plain text (tags in a
+//! title are characters a reader sees); every field is escaped here, once,
+//! for HTML and left as is for plain text. Lengths are bounded before
 //! escaping so no limit ever cuts through a tag or an entity.
+//!
+//! The full output is pinned by snapshot tests (`render/tests.rs`,
+//! `render/snapshots/`), hostile titles included.
 
 use crate::alert::{Alert, Snippet};
 
@@ -149,67 +154,4 @@ pub fn email_html(alert: &Alert) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::alert::Target;
-    use crate::subscriber::Channel;
-
-    fn alert() -> Alert {
-        Alert {
-            article_id: "a1".into(),
-            subscriber: "desk".into(),
-            channel: Channel::Telegram,
-            target: Target::TelegramChat(-100),
-            title: "Zakharova: <Russia> & \"Azerbaijan\"".into(),
-            url: Some("https://example.org/a?x=1&y=\"2\"".into()),
-            source: Some("news.example.org".into()),
-            published_at: Some("2025-10-25T08:00:00+04:00".parse().unwrap()),
-            rules: vec!["minsk-group".into(), "azerbaijan".into()],
-            snippet: Some(Snippet {
-                text: "the OSCE Minsk Group & <co-chairs>".into(),
-                highlights: vec![(9, 20)],
-            }),
-        }
-    }
-
-    #[test]
-    fn telegram_html_snapshot() {
-        assert_eq!(
-            telegram_html(&alert()),
-            "<b><a href=\"https://example.org/a?x=1&amp;y=&quot;2&quot;\">Zakharova: &lt;Russia&gt; &amp; &quot;Azerbaijan&quot;</a></b>\n\
-             <i>news.example.org · 2025-10-25 08:00 +04:00</i>\n\n\
-             the OSCE <b>Minsk Group</b> &amp; &lt;co-chairs&gt;\n\n\
-             Rules: minsk-group, azerbaijan"
-        );
-    }
-
-    #[test]
-    fn unsafe_urls_are_not_links_and_lengths_are_bounded() {
-        let mut a = alert();
-        a.url = Some("javascript:alert(1)".into());
-        a.title = "<".repeat(5000);
-        a.rules = (0..500).map(|i| format!("rule-{i}")).collect();
-        let html = telegram_html(&a);
-        assert!(!html.contains("javascript"));
-        assert!(html.contains("+480 more"));
-        let visible = html
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-            .replace("&quot;", "\"");
-        assert!(visible.chars().count() < TELEGRAM_MAX_CHARS);
-    }
-
-    #[test]
-    fn email_snapshot() {
-        let a = alert();
-        assert_eq!(
-            email_subject(&a),
-            "[newsalert] Zakharova: <Russia> & \"Azerbaijan\""
-        );
-        assert!(email_text(&a).contains("https://example.org/a?x=1&y=\"2\""));
-        assert!(
-            email_html(&a).contains("<p>the OSCE <b>Minsk Group</b> &amp; &lt;co-chairs&gt;</p>")
-        );
-    }
-}
+mod tests;

@@ -36,6 +36,19 @@ pub(crate) fn detect(s: &str) -> Markup {
     found
 }
 
+/// How to read `s` known to be plain text: `Entities` if it holds a
+/// character reference, else `Plain`. A `<` is never markup here.
+pub(crate) fn detect_entities(s: &str) -> Markup {
+    let has_entity = s
+        .match_indices('&')
+        .any(|(i, _)| parse_entity(&s[i..]).is_some());
+    if has_entity {
+        Markup::Entities
+    } else {
+        Markup::Plain
+    }
+}
+
 /// Whether the text after a `<` reads as markup: a comment, doctype or
 /// CDATA; a known tag closed right away (`<p>`, `</b>`, `<br/>`); or a
 /// known tag with an attribute (`<a href=…>`), but not `a<b and c>d`.

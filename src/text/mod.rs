@@ -7,6 +7,10 @@
 //! into visible text, then `boilerplate` drops trailing link lists and
 //! "Read more" lines. Both keep an `OffsetMap` so every byte of the clean
 //! text knows which span of the original it came from.
+//!
+//! What a field may hold is its [`FieldFormat`]: titles and summaries are
+//! plain text (as JSON Feed defines them), so `<draft>` in a title is text
+//! a reader sees, while a body is HTML, plain text or detected.
 
 mod boilerplate;
 mod dates;
@@ -43,6 +47,20 @@ impl FieldName {
     }
 }
 
+/// What markup a field holds, and so how it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldFormat {
+    /// Plain text: every character is text (`<b>` stays `<b>`); character
+    /// references that feeds put in text (`&amp;`, `&#39;`) are decoded
+    /// once. No boilerplate removal: plain text has no page furniture.
+    Text,
+    /// HTML: tags are markup, the visible text is kept.
+    Html,
+    /// HTML if it reads like HTML (a known tag, a comment, a doctype),
+    /// otherwise text; boilerplate is removed either way.
+    Detect,
+}
+
 /// How fields are cleaned before matching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CleanOptions {
@@ -70,11 +88,17 @@ pub struct PreparedField {
 }
 
 impl PreparedField {
-    /// Prepare `original` (plain text or HTML) for matching. With cleaning
-    /// disabled `clean` is `original` unchanged.
+    /// Prepare `original` (plain text or HTML, detected) for matching.
+    /// With cleaning disabled `clean` is `original` unchanged.
     pub fn new(original: &str, options: CleanOptions) -> Self {
+        Self::with_format(original, FieldFormat::Detect, options)
+    }
+
+    /// Prepare `original`, read as `format`, for matching. With cleaning
+    /// disabled `clean` is `original` unchanged whatever the format.
+    pub fn with_format(original: &str, format: FieldFormat, options: CleanOptions) -> Self {
         let (clean, map) = if options.enabled {
-            clean_text(original)
+            clean_text(original, format)
         } else {
             (original.to_string(), OffsetMap::identity(original.len()))
         };
@@ -104,9 +128,15 @@ impl PreparedField {
     }
 }
 
-/// HTML to text, then boilerplate removal.
-fn clean_text(original: &str) -> (String, OffsetMap) {
-    let (text, map) = html::to_text(original, html::detect(original));
+/// Plain text with its references decoded; or HTML to text, then
+/// boilerplate removal.
+fn clean_text(original: &str, format: FieldFormat) -> (String, OffsetMap) {
+    let markup = match format {
+        FieldFormat::Text => return html::to_text(original, html::detect_entities(original)),
+        FieldFormat::Html => html::Markup::Html,
+        FieldFormat::Detect => html::detect(original),
+    };
+    let (text, map) = html::to_text(original, markup);
     let Some(keep) = boilerplate::keep_ranges(&text) else {
         return (text, map);
     };

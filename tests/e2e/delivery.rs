@@ -4,7 +4,7 @@
 //! redeliveries from sending twice, deleted consumers come back, and a
 //! burst stays within Telegram's flood limits while using them fully.
 
-use crate::support::nats::NatsServer;
+use crate::support::nats::{self, NatsServer, SERVICE_STREAMS};
 use crate::support::smtp::{SmtpFault, SmtpSink};
 use crate::support::telegram::{FakeTelegram, Fault, FloodLimits, SentMessage};
 use crate::support::wait_until;
@@ -138,38 +138,10 @@ pub async fn wait_for_dead_letters(js: &jetstream::Context, n: usize) -> Vec<Let
     }
 }
 
-/// Whether consumer `durable` on `stream` has nothing pending or unacked.
-pub async fn drained(js: &jetstream::Context, stream: &str, durable: &str) -> bool {
-    let Ok(mut consumer) = js
-        .get_consumer_from_stream::<jetstream::consumer::pull::Config, _, _>(durable, stream)
-        .await
-    else {
-        return false;
-    };
-    consumer
-        .info()
-        .await
-        .is_ok_and(|i| i.num_pending == 0 && i.num_ack_pending == 0)
-}
-
-/// Waits until the articles and both alert consumers are drained.
+/// Waits until the service's consumers (articles, both alert channels)
+/// are drained: see [`nats::wait_drained`].
 pub async fn wait_drained(js: &jetstream::Context, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let mut all = true;
-        for (stream, durable) in [
-            ("ARTICLES", "newsalert"),
-            ("NEWSALERT_ALERTS", "newsalert-telegram"),
-            ("NEWSALERT_ALERTS", "newsalert-email"),
-        ] {
-            all &= drained(js, stream, durable).await;
-        }
-        if all {
-            return;
-        }
-        assert!(Instant::now() < deadline, "consumers not drained");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    nats::wait_drained(js, SERVICE_STREAMS, timeout).await;
 }
 
 /// The test's servers and a running service with generated rules.
@@ -258,6 +230,7 @@ async fn blocked_and_missing_chats_are_disabled_and_dead_lettered() {
     s.publisher.article("a-1", "blocked gone fine").await;
     let letters = wait_for_dead_letters(s.js(), 2).await;
     s.wait_sent_to(203, 1).await;
+    wait_drained(s.js(), Duration::from_secs(10)).await;
     for chat in [201, 202] {
         let statuses: Vec<u16> = s.requests_to(chat).iter().map(|(s, _)| *s).collect();
         assert_eq!(statuses.len(), 1, "one request to {chat}, no retry");
@@ -272,6 +245,7 @@ async fn blocked_and_missing_chats_are_disabled_and_dead_lettered() {
     s.publisher.article("a-2", "blocked gone fine").await;
     let letters = wait_for_dead_letters(s.js(), 4).await;
     s.wait_sent_to(203, 2).await;
+    wait_drained(s.js(), Duration::from_secs(10)).await;
     let kinds: Vec<&str> = letters[2..].iter().map(|l| l.kind.as_str()).collect();
     assert_eq!(kinds, ["target_disabled", "target_disabled"]);
     for chat in [201, 202] {
@@ -290,6 +264,7 @@ async fn migrated_group_is_resent_to_the_supergroup_and_remembered() {
     s.telegram.push_fault(Some(OLD), Fault::Migrate(NEW));
     s.publisher.article("a-1", "grp first").await;
     s.wait_sent_to(NEW, 1).await;
+    wait_drained(s.js(), Duration::from_secs(10)).await;
     assert_eq!(s.requests_to(OLD).len(), 1);
     assert_eq!(
         s.telegram.attempts().len(),
@@ -300,6 +275,7 @@ async fn migrated_group_is_resent_to_the_supergroup_and_remembered() {
 
     s.publisher.article("a-2", "grp second").await;
     s.wait_sent_to(NEW, 2).await;
+    wait_drained(s.js(), Duration::from_secs(10)).await;
     assert_eq!(s.requests_to(OLD).len(), 1, "straight to the new id");
     assert_eq!(s.telegram.attempts().len(), 3);
     s.app.stop().await;
@@ -343,12 +319,20 @@ async fn rejected_html_is_resent_once_as_plain_text() {
     );
     s.publisher.article("a-1", "html <b>news").await;
     s.wait_sent_to(501, 1).await;
+    wait_drained(s.js(), Duration::from_secs(10)).await;
     let requests = s.requests_to(501);
     assert_eq!(requests.len(), 2);
     assert_eq!(requests[0].1.parse_mode.as_deref(), Some("HTML"));
+    assert!(
+        requests[0]
+            .1
+            .text
+            .starts_with("<b>html &lt;b&gt;news a-1</b>")
+    );
     assert_eq!(requests[1].1.parse_mode, None, "plain text the second time");
+    // The title is plain text: its `<b>` is shown as sent, not dropped.
     let plain = &requests[1].1.text;
-    assert!(plain.starts_with("html news a-1\n"), "{plain}");
+    assert!(plain.starts_with("html <b>news a-1\n"), "{plain}");
     s.app.stop().await;
 }
 

@@ -1,9 +1,9 @@
 //! Articles published to NATS reach Telegram and SMTP; invalid ones reach
 //! the dead-letter stream without stopping the rest.
 
-use crate::support::nats::NatsServer;
+use crate::support::nats::{NatsServer, SERVICE_STREAMS, wait_drained};
 use crate::support::smtp::SmtpSink;
-use crate::support::telegram::FakeTelegram;
+use crate::support::telegram::{FakeTelegram, parse_html};
 use crate::{RULES, TOKEN, config_dir, publish, spawn_app};
 use std::time::{Duration, Instant};
 
@@ -97,9 +97,64 @@ async fn article_reaches_telegram_with_escaped_html_and_smtp() {
     );
 
     // Nothing more arrives: exactly once per subscriber and channel.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_drained(&js(&nats).await, SERVICE_STREAMS, Duration::from_secs(10)).await;
     assert_eq!(telegram.sent().len(), 2);
     assert_eq!(smtp.messages().len(), 1);
+    app.stop().await;
+}
+
+async fn js(nats: &NatsServer) -> async_nats::jetstream::Context {
+    async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap())
+}
+
+/// Titles are plain text (JSON Feed's `title`): tags in them are shown as
+/// sent, `&amp;` decoded once, and the matcher sees the same text.
+#[tokio::test]
+async fn title_tags_are_shown_as_text_in_telegram_and_email() {
+    const DRAFT_RULES: &str = r#"
+[[subscriber]]
+id = "desk"
+telegram_chat_id = -1001
+email = "desk@example.org"
+
+[[rule]]
+id = "draft"
+query = 'draft'
+notify = ["desk"]
+"#;
+    let nats = NatsServer::start();
+    let telegram = FakeTelegram::start().await;
+    let smtp = SmtpSink::start();
+    let app = spawn_app(config_dir(&nats, Some(&telegram), Some(&smtp), DRAFT_RULES)).await;
+    let title = r#"Envoys: "<b>Baku &amp; Yerevan</b>" agree on <draft> text"#;
+    let shown = r#"Envoys: "<b>Baku & Yerevan</b>" agree on <draft> text"#;
+    // `draft` is only in the title: the match comes from it.
+    let event = article("t-1", title, "<p>The talks go on.</p>");
+    publish(&nats, "news.articles.test", "t-1", &event).await;
+
+    let sent = telegram.wait_for(1, Duration::from_secs(5)).await;
+    let html = &sent[0].text;
+    assert!(
+        html.contains(
+            "Envoys: &quot;&lt;b&gt;Baku &amp; Yerevan&lt;/b&gt;&quot; agree on &lt;draft&gt; text"
+        ),
+        "{html}"
+    );
+    let rendered = parse_html(html).expect("Telegram accepts the HTML");
+    assert!(rendered.starts_with(shown), "{rendered}");
+    assert!(rendered.contains("Rules: draft"), "{rendered}");
+
+    let mails = smtp.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(mails[0].subject().unwrap(), format!("[newsalert] {shown}"));
+    let plain = mails[0].plain_text().unwrap();
+    assert!(plain.starts_with(&format!("{shown}\n")), "{plain}");
+    let mail_html = mails[0].html().unwrap();
+    assert!(
+        mail_html.contains(
+            "Envoys: &quot;&lt;b&gt;Baku &amp; Yerevan&lt;/b&gt;&quot; agree on &lt;draft&gt; text</a></h3>"
+        ),
+        "{mail_html}"
+    );
     app.stop().await;
 }
 
@@ -169,20 +224,7 @@ async fn invalid_event_is_dead_lettered_and_the_next_is_delivered() {
         ]
     );
     // The bad events were acked, not left to be redelivered forever.
-    let consumer: async_nats::jetstream::consumer::PullConsumer = js
-        .get_consumer_from_stream("newsalert", "ARTICLES")
-        .await
-        .unwrap();
-    let mut consumer = consumer;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let info = consumer.info().await.unwrap();
-        if info.num_ack_pending == 0 && info.num_pending == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "events left unacked: {info:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_drained(&js, &["ARTICLES"], Duration::from_secs(5)).await;
     app.stop().await;
 }
 
@@ -203,7 +245,7 @@ async fn duplicate_publishes_alert_once_and_unmatched_articles_alert_nobody() {
     .await;
     let sent = telegram.wait_for(1, Duration::from_secs(5)).await;
     assert_eq!(sent.len(), 1);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    wait_drained(&js(&nats).await, SERVICE_STREAMS, Duration::from_secs(10)).await;
     assert_eq!(telegram.sent().len(), 1, "{:?}", telegram.sent());
     app.stop().await;
 }

@@ -1,6 +1,15 @@
 //! Hot reload of a watched rules file inside a running service: a valid
 //! edit is picked up without a restart, a broken one is rejected with every
 //! error logged while the old rules keep running.
+//!
+//! These run in real time, not on a paused clock: the service talks to a
+//! real nats-server and the fake Telegram over sockets (a paused clock
+//! would auto-advance through the client's timeouts while a reply is on
+//! the wire), and the watcher polls the real file system every 50 ms.
+//! No fixed sleeps: each wait polls for its condition (`wait_until`,
+//! `wait_for`) with a generous deadline, so a slow machine only makes it
+//! slower. The watcher's timing itself is tested on a paused clock in
+//! `src/reload.rs`.
 
 use crate::support::nats::NatsServer;
 use crate::support::telegram::FakeTelegram;

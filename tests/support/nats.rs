@@ -1,5 +1,6 @@
 //! A real `nats-server` with JetStream on a random loopback port, in a temp
-//! directory of its own; killed on `Drop`.
+//! directory of its own; killed on `Drop`. Also [`wait_drained`]: the wait
+//! before any "nothing more arrives" check.
 //!
 //! The binary is looked up as: `$NATS_SERVER_BIN`, then
 //! `<crate>/.tools/bin/nats-server` (installed by `make tools`), then
@@ -11,6 +12,10 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The streams the service consumes: articles in, alerts out. Every
+/// consumer of these must be drained before "nothing more arrives" holds.
+pub const SERVICE_STREAMS: &[&str] = &["ARTICLES", "NEWSALERT_ALERTS"];
 
 /// How long a server may take to accept connections before we give up.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -253,4 +258,67 @@ pub fn nats_server_bin() -> PathBuf {
             local.display()
         )
     })
+}
+
+/// Waits until every consumer of each stream in `streams` is drained:
+/// nothing left to deliver (`num_pending == 0`) and nothing delivered but
+/// not yet acknowledged (`num_ack_pending == 0`; a nak'd message waiting
+/// out its delay counts here). The service acknowledges only after the
+/// effect (the alert published, the message sent), so once drained nothing
+/// more arrives unless something is published: check "no more than n"
+/// after this, never after a sleep. Each stream must exist and have at
+/// least one consumer (else the service has not started consuming yet).
+///
+/// # Panics
+/// When not drained within `timeout`, with the state of each consumer.
+pub async fn wait_drained(
+    js: &async_nats::jetstream::Context,
+    streams: &[&str],
+    timeout: Duration,
+) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = consumer_state(js, streams).await;
+        if state.iter().all(|(_, drained)| *drained) && !state.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not drained within {timeout:?}: {:#?}",
+            state
+        );
+        tokio::time::sleep(super::POLL_INTERVAL).await;
+    }
+}
+
+/// `(description, drained)` of every consumer of `streams`; a missing
+/// stream or one without consumers is one undrained entry.
+async fn consumer_state(
+    js: &async_nats::jetstream::Context,
+    streams: &[&str],
+) -> Vec<(String, bool)> {
+    use futures::TryStreamExt;
+    let mut out = Vec::new();
+    for &name in streams {
+        let Ok(stream) = js.get_stream(name).await else {
+            out.push((format!("{name}: no such stream"), false));
+            continue;
+        };
+        let infos: Result<Vec<_>, _> = stream.consumers().try_collect().await;
+        match infos {
+            Ok(infos) if !infos.is_empty() => {
+                out.extend(infos.into_iter().map(|i| {
+                    let drained = i.num_pending == 0 && i.num_ack_pending == 0;
+                    let what = format!(
+                        "{name}/{}: pending {}, ack pending {}",
+                        i.name, i.num_pending, i.num_ack_pending
+                    );
+                    (what, drained)
+                }));
+            }
+            Ok(_) => out.push((format!("{name}: no consumers"), false)),
+            Err(e) => out.push((format!("{name}: {e}"), false)),
+        }
+    }
+    out
 }

@@ -3,8 +3,11 @@
 //!
 //! Speaks EHLO/HELO, AUTH PLAIN/LOGIN (any credentials), MAIL, RCPT, DATA
 //! (dot-unstuffed), RSET, NOOP, VRFY, QUIT. Runs on its own runtime thread.
+//! Received mails are read with `mail-parser` ([`ReceivedMail`]).
 
 mod mime;
+
+pub use mime::ReceivedMail;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,57 +17,6 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use super::BackgroundRuntime;
-
-/// A mail the sink accepted.
-#[derive(Clone, Debug)]
-pub struct ReceivedMail {
-    /// Envelope sender (`MAIL FROM`), without angle brackets.
-    pub from: String,
-    /// Envelope recipients (`RCPT TO`), without angle brackets.
-    pub to: Vec<String>,
-    /// The message as sent after `DATA`: headers and body, CRLF line ends,
-    /// dot-unstuffed, without the final `.` line.
-    pub data: String,
-    /// User name given with AUTH on this connection, if any.
-    pub auth_user: Option<String>,
-    pub at: Instant,
-}
-
-impl ReceivedMail {
-    /// The first header of that name (case-insensitive), unfolded; encoded
-    /// words (`=?utf-8?b?...?=`) are decoded.
-    pub fn header(&self, name: &str) -> Option<String> {
-        mime::header(&self.data, name).map(|value| mime::decode_words(&value))
-    }
-
-    pub fn subject(&self) -> Option<String> {
-        self.header("Subject")
-    }
-
-    /// The decoded text of every `text/*` part, in order: `(content type,
-    /// text)`, e.g. `("text/plain", ..)` and `("text/html", ..)`; LF line
-    /// ends, no trailing newline.
-    pub fn text_parts(&self) -> Vec<(String, String)> {
-        mime::text_parts(&self.data)
-    }
-
-    /// The decoded `text/plain` part, if any.
-    pub fn plain_text(&self) -> Option<String> {
-        self.part("text/plain")
-    }
-
-    /// The decoded `text/html` part, if any.
-    pub fn html(&self) -> Option<String> {
-        self.part("text/html")
-    }
-
-    fn part(&self, content_type: &str) -> Option<String> {
-        self.text_parts()
-            .into_iter()
-            .find(|(ct, _)| ct == content_type)
-            .map(|(_, text)| text)
-    }
-}
 
 /// A scripted failure for one coming mail transaction (one `MAIL FROM`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +36,8 @@ struct State {
     faults: VecDeque<SmtpFault>,
     transactions: usize,
     connections: usize,
+    /// Connections whose session has not ended yet.
+    open: usize,
 }
 
 pub struct SmtpSink {
@@ -104,8 +58,16 @@ impl SmtpSink {
         runtime.handle().spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
             while let Ok((stream, _)) = listener.accept().await {
-                lock(&accept_state).connections += 1;
-                tokio::spawn(Session::new(accept_state.clone()).run(stream));
+                {
+                    let mut state = lock(&accept_state);
+                    state.connections += 1;
+                    state.open += 1;
+                }
+                let session_state = accept_state.clone();
+                tokio::spawn(async move {
+                    Session::new(session_state.clone()).run(stream).await;
+                    lock(&session_state).open -= 1;
+                });
             }
         });
         Self {
@@ -136,6 +98,14 @@ impl SmtpSink {
     /// Number of TCP connections accepted.
     pub fn connections(&self) -> usize {
         lock(&self.state).connections
+    }
+
+    /// Number of connections still being served. After a client is killed
+    /// its sessions end once the sink has read what was already sent (a
+    /// mail whose final `.` arrived is still recorded), so this reaching 0
+    /// means the sink has recorded all it ever will from that client.
+    pub fn open_connections(&self) -> usize {
+        lock(&self.state).open
     }
 
     /// Waits until at least `n` mails were accepted; returns all of them.
@@ -343,7 +313,7 @@ impl Session {
                     Some(initial) => initial,
                     None => prompt("").await?,
                 };
-                let decoded = mime::base64_decode(&response);
+                let decoded = mime::auth_decode(&response);
                 // authzid \0 authcid \0 password
                 let user = decoded.split(|b| *b == 0).nth(1).unwrap_or_default();
                 String::from_utf8_lossy(user).into_owned()
@@ -354,7 +324,7 @@ impl Session {
                     None => prompt("VXNlcm5hbWU6").await?,
                 };
                 prompt("UGFzc3dvcmQ6").await?;
-                String::from_utf8_lossy(&mime::base64_decode(&user)).into_owned()
+                String::from_utf8_lossy(&mime::auth_decode(&user)).into_owned()
             }
             _ => return Some("504 5.5.4 Unrecognized authentication type".to_owned()),
         };

@@ -1,171 +1,120 @@
-//! Just enough MIME to read what lettre sends: headers (unfolded, encoded
-//! words), multipart bodies, base64 and quoted-printable text parts.
+//! A mail the sink accepted ([`ReceivedMail`]) and how tests read it, with
+//! `mail-parser`: decoded headers and the text of every `text/*` part, as a
+//! mail reader shows them (encoded words, base64, quoted-printable undone).
 
-/// Splits an entity into its header block and body.
-fn split_entity(entity: &str) -> (&str, &str) {
-    for sep in ["\r\n\r\n", "\n\n"] {
-        if let Some(at) = entity.find(sep) {
-            return (&entity[..at], &entity[at + sep.len()..]);
-        }
-    }
-    (entity, "")
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::{HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
+use std::time::Instant;
+
+/// A mail the sink accepted.
+#[derive(Clone, Debug)]
+pub struct ReceivedMail {
+    /// Envelope sender (`MAIL FROM`), without angle brackets.
+    pub from: String,
+    /// Envelope recipients (`RCPT TO`), without angle brackets.
+    pub to: Vec<String>,
+    /// The message as sent after `DATA`: headers and body, CRLF line ends,
+    /// dot-unstuffed, without the final `.` line.
+    pub data: String,
+    /// User name given with AUTH on this connection, if any.
+    pub auth_user: Option<String>,
+    pub at: Instant,
 }
 
-/// The first header `name` of `entity`, unfolded, raw (not decoded).
-pub(super) fn header(entity: &str, name: &str) -> Option<String> {
-    let (headers, _) = split_entity(entity);
-    let mut found: Option<String> = None;
-    for line in headers.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some(value) = found.as_mut() {
-                value.push(' ');
-                value.push_str(line.trim());
-            }
-            continue;
-        }
-        if found.is_some() {
-            break;
-        }
-        if let Some((key, value)) = line.split_once(':')
-            && key.trim().eq_ignore_ascii_case(name)
-        {
-            found = Some(value.trim().to_owned());
-        }
+impl ReceivedMail {
+    /// The first header of that name (case-insensitive), unfolded; encoded
+    /// words (`=?utf-8?b?...?=`) are decoded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        header(&self.data, name)
     }
-    found
+
+    pub fn subject(&self) -> Option<String> {
+        self.header("Subject")
+    }
+
+    /// The decoded text of every `text/*` part, in order: `(content type,
+    /// text)`, e.g. `("text/plain", ..)` and `("text/html", ..)`; LF line
+    /// ends, no trailing newline.
+    pub fn text_parts(&self) -> Vec<(String, String)> {
+        text_parts(&self.data)
+    }
+
+    /// The decoded `text/plain` part, if any.
+    pub fn plain_text(&self) -> Option<String> {
+        self.part("text/plain")
+    }
+
+    /// The decoded `text/html` part, if any.
+    pub fn html(&self) -> Option<String> {
+        self.part("text/html")
+    }
+
+    fn part(&self, content_type: &str) -> Option<String> {
+        self.text_parts()
+            .into_iter()
+            .find(|(ct, _)| ct == content_type)
+            .map(|(_, text)| text)
+    }
 }
 
-/// `text/plain; charset=utf-8` → (`text/plain`, param lookup).
-fn param(value: &str, key: &str) -> Option<String> {
-    value.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case(key)
-            .then(|| v.trim().trim_matches('"').to_owned())
-    })
-}
-
-/// Decoded `(content type, text)` of every `text/*` leaf part, with LF
-/// line ends and no trailing newline.
-pub(super) fn text_parts(entity: &str) -> Vec<(String, String)> {
-    let content_type = header(entity, "Content-Type").unwrap_or_else(|| "text/plain".to_owned());
-    let mime_type = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let (_, body) = split_entity(entity);
-    if mime_type.starts_with("multipart/") {
-        let Some(boundary) = param(&content_type, "boundary") else {
-            return Vec::new();
-        };
-        let delimiter = format!("--{boundary}");
-        return body
-            .split(delimiter.as_str())
-            .skip(1) // preamble
-            .take_while(|part| !part.starts_with("--"))
-            .flat_map(|part| text_parts(part.trim_start_matches(['\r', '\n'])))
-            .collect();
-    }
-    if !mime_type.starts_with("text/") {
-        return Vec::new();
-    }
-    let encoding = header(entity, "Content-Transfer-Encoding")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let bytes = match encoding.as_str() {
-        "base64" => base64_decode(body),
-        "quoted-printable" => quoted_printable_decode(body),
-        _ => body.as_bytes().to_vec(),
+/// The first header `name` of the message `data` (case-insensitive),
+/// unfolded and decoded: encoded words (`=?utf-8?b?...?=`) in text and
+/// address headers are decoded; other headers are given as raw text.
+pub(super) fn header(data: &str, name: &str) -> Option<String> {
+    let message = MessageParser::default().parse(data)?;
+    let value = match message.header(name)? {
+        HeaderValue::Text(text) => text.to_string(),
+        HeaderValue::TextList(list) => list.join(", "),
+        HeaderValue::Address(address) => address
+            .iter()
+            .map(|a| match (a.name(), a.address()) {
+                (Some(name), Some(addr)) => format!("{name} <{addr}>"),
+                (name, addr) => addr.or(name).unwrap_or_default().to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => unfold(message.header_raw(name)?),
     };
-    let text = String::from_utf8_lossy(&bytes).replace("\r\n", "\n");
-    let text = text.trim_end_matches('\n').to_owned();
-    vec![(mime_type, text)]
+    Some(value)
 }
 
-/// Decodes RFC 2047 encoded words (`=?utf-8?B?...?=`, `=?utf-8?Q?...?=`).
-pub(super) fn decode_words(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    let mut last_was_word = false;
-    while let Some(start) = rest.find("=?") {
-        let word = rest[start + 2..].splitn(3, '?').collect::<Vec<_>>();
-        let decoded = match word.as_slice() {
-            [charset, encoding, tail] => tail.find("?=").map(|end| {
-                let text = &tail[..end];
-                let bytes = if encoding.eq_ignore_ascii_case("b") {
-                    base64_decode(text)
-                } else {
-                    quoted_printable_decode(&text.replace('_', " "))
-                };
-                let len = start + 2 + charset.len() + 1 + encoding.len() + 1 + end + 2;
-                (String::from_utf8_lossy(&bytes).into_owned(), len)
-            }),
-            _ => None,
-        };
-        let Some((text, len)) = decoded else { break };
-        let between = &rest[..start];
-        // Whitespace between two encoded words is not part of the text.
-        if !(last_was_word && between.trim().is_empty()) {
-            out.push_str(between);
-        }
-        out.push_str(&text);
-        rest = &rest[len..];
-        last_was_word = true;
-    }
-    out.push_str(rest);
-    out
+fn unfold(raw: &str) -> String {
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Decodes base64, ignoring whitespace and anything outside the alphabet.
-pub(super) fn base64_decode(input: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for b in input.bytes() {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => continue,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    out
+/// Decoded `(content type, text)` of every `text/*` leaf part, in order,
+/// with LF line ends and no trailing newline.
+pub(super) fn text_parts(data: &str) -> Vec<(String, String)> {
+    let Some(message) = MessageParser::default().parse(data) else {
+        return Vec::new();
+    };
+    message
+        .parts
+        .iter()
+        .filter_map(|part| {
+            let text = match &part.body {
+                PartType::Text(text) | PartType::Html(text) => text,
+                _ => return None,
+            };
+            let text = text.replace("\r\n", "\n");
+            Some((media_type(part), text.trim_end_matches('\n').to_owned()))
+        })
+        .collect()
 }
 
-fn quoted_printable_decode(input: &str) -> Vec<u8> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' {
-            let rest = &bytes[i + 1..];
-            if rest.starts_with(b"\r\n") {
-                i += 3; // soft line break
-                continue;
-            }
-            if rest.starts_with(b"\n") {
-                i += 2;
-                continue;
-            }
-            let hex = rest.get(..2).and_then(|h| std::str::from_utf8(h).ok());
-            if let Some(byte) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
+/// `text/plain` when the part does not say (the MIME default).
+fn media_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => format!(
+            "{}/{}",
+            ct.ctype().to_ascii_lowercase(),
+            ct.subtype().unwrap_or("plain").to_ascii_lowercase()
+        ),
+        None => "text/plain".to_owned(),
     }
-    out
+}
+
+/// Decodes the base64 of an AUTH exchange; empty when it is not base64.
+pub(super) fn auth_decode(input: &str) -> Vec<u8> {
+    base64_decode(input.trim().as_bytes()).unwrap_or_default()
 }
