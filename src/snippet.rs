@@ -31,8 +31,7 @@ pub fn around(text: &str, hits: &[(usize, usize)]) -> Option<Snippet> {
     let mut last_space = true;
     for (i, c) in text[start..end].char_indices() {
         let at = start + i;
-        if let Some(&(s, _)) = hits.iter().find(|(s, e)| *s == at && *e <= end) {
-            let _ = s;
+        if hits.iter().any(|&(s, e)| s == at && e <= end) {
             open = Some(out.len());
         }
         if c.is_whitespace() {

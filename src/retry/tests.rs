@@ -57,7 +57,8 @@ async fn outcomes_and_call_counts() {
             retry_after: Some(Duration::from_secs(s)),
         }))
     };
-    let cases: Vec<(Vec<Answer>, Result<u32, RetryError<&str>>, u32)> = vec![
+    type Case = (Vec<Answer>, Result<u32, RetryError<&'static str>>, u32);
+    let cases: Vec<Case> = vec![
         (vec![Some(Ok(7))], Ok(7), 1),
         (vec![t(), t(), Some(Ok(1))], Ok(1), 3),
         (
