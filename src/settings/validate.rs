@@ -106,7 +106,10 @@ mod tests {
     use crate::settings::Settings;
 
     /// Environment variables, and the keys the problems should name.
-    type Case = (&'static [(&'static str, &'static str)], &'static [&'static str]);
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
 
     #[test]
     fn each_problem_names_its_key() {
