@@ -35,6 +35,22 @@ pub enum Outcome {
     Release,
 }
 
+impl Outcome {
+    /// Try `msg` again later: after `policy`'s delay for its delivery
+    /// count, so a message that keeps failing backs off.
+    pub fn retry_later(policy: &RetryPolicy, msg: &jetstream::Message) -> Outcome {
+        Outcome::Retry(redelivery_delay(
+            policy,
+            msg.info().map_or(1, |i| i.delivered),
+        ))
+    }
+}
+
+/// `policy`'s delay before delivery `delivered + 1`.
+fn redelivery_delay(policy: &RetryPolicy, delivered: i64) -> Duration {
+    policy.delay(u32::try_from(delivered.max(1)).unwrap_or(u32::MAX), None)
+}
+
 /// Handles one message of a stage.
 pub trait Handler: Send + Sync + 'static {
     fn handle<'a>(
@@ -209,5 +225,76 @@ async fn handle_one<H: Handler>(
     };
     if let Err(e) = ack {
         tracing::warn!(error = %e, ?outcome, "ack failed; the message will be redelivered");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redeliveries_back_off_by_delivery_count() {
+        let policy = RetryPolicy::forever(Duration::from_millis(500), Duration::from_secs(60));
+        let ms = Duration::from_millis;
+        // (delivery count, shortest delay, longest delay): jitter halves at most.
+        let cases = [
+            (0, ms(250), ms(500)),
+            (1, ms(250), ms(500)),
+            (2, ms(500), ms(1000)),
+            (4, ms(2000), ms(4000)),
+            (8, ms(30_000), ms(60_000)),
+            (i64::MAX, ms(30_000), ms(60_000)),
+        ];
+        for (delivered, shortest, longest) in cases {
+            for _ in 0..20 {
+                let d = redelivery_delay(&policy, delivered);
+                assert!(shortest <= d && d <= longest, "{delivered}: {d:?}");
+            }
+        }
+    }
+
+    struct Unreachable;
+
+    impl Handler for Unreachable {
+        fn handle<'a>(
+            &'a self,
+            _: &'a jetstream::Message,
+            _: &'a Stopping,
+        ) -> BoxFuture<'a, Outcome> {
+            unreachable!("no server, no messages")
+        }
+    }
+
+    /// With no server, creating the consumer is retried until shutdown,
+    /// which ends the wait or the attempt in progress (after the grace).
+    #[tokio::test(start_paused = true)]
+    async fn consumer_creation_is_retried_until_shutdown() {
+        let client = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .connect("nats://127.0.0.1:1")
+            .await
+            .unwrap();
+        let spec = ConsumerSpec {
+            stream: "S".into(),
+            durable: "d".into(),
+            filter_subject: String::new(),
+            ack_wait: Duration::from_secs(30),
+            concurrency: 1,
+        };
+        let started = tokio::time::Instant::now();
+        let shutdown_at = Duration::from_secs(60);
+        run(
+            jetstream::new(client),
+            spec,
+            Arc::new(Unreachable),
+            tokio::time::sleep(shutdown_at),
+        )
+        .await;
+        let took = started.elapsed();
+        let grace = recreate_policy().shutdown_grace;
+        assert!(
+            shutdown_at <= took && took <= shutdown_at + grace,
+            "{took:?}"
+        );
     }
 }

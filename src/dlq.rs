@@ -51,10 +51,9 @@ pub async fn dead_letter(
     match publish(broker, msg, letter).await {
         Ok(()) => Outcome::Ack,
         Err(e) => {
-            let delivered = msg.info().map_or(1, |i| i.delivered);
-            let delay = publish_retry().delay(u32::try_from(delivered).unwrap_or(u32::MAX), None);
-            tracing::error!(error = %e, retry_in_ms = delay.as_millis() as u64, "dead-letter publish failed; will retry");
-            Outcome::Retry(delay)
+            let outcome = Outcome::retry_later(&publish_retry(), msg);
+            tracing::error!(error = %e, ?outcome, "dead-letter publish failed; will retry");
+            outcome
         }
     }
 }

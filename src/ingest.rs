@@ -80,12 +80,9 @@ impl ArticleHandler {
             .filter_map(Result::err)
             .collect();
         if let Some(e) = failures.first() {
-            let delivered = msg.info().map_or(1, |i| i.delivered);
-            let delay = self
-                .retry
-                .delay(u32::try_from(delivered).unwrap_or(u32::MAX), None);
-            tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, retry_in_ms = delay.as_millis() as u64, "alert publish failed; will retry the article");
-            return Outcome::Retry(delay);
+            let outcome = Outcome::retry_later(&self.retry, msg);
+            tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, ?outcome, "alert publish failed; will retry the article");
+            return outcome;
         }
         Outcome::Ack
     }

@@ -287,6 +287,47 @@ impl Broker {
 mod tests {
     use super::*;
 
+    /// Settings for a server that is not there.
+    fn unreachable(extra: &[(&str, &str)]) -> crate::settings::Settings {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![("NEWSALERT__NATS__URL", "nats://u:pw@127.0.0.1:1")];
+        env.extend_from_slice(extra);
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        crate::settings::Settings::load_with_env(dir.path(), env).unwrap()
+    }
+
+    /// Connecting is retried until `connect_timeout_secs`; a bad creds
+    /// file fails at once. Errors never show the password.
+    #[tokio::test(start_paused = true)]
+    async fn connect_retries_until_the_timeout() {
+        let secs = Duration::from_secs;
+        // (settings, shortest and longest time to give up)
+        let cases = [
+            (
+                vec![("NEWSALERT__NATS__CONNECT_TIMEOUT_SECS", "3")],
+                secs(3),
+                secs(3) + connect_policy(&unreachable(&[]).nats).max,
+            ),
+            (
+                vec![
+                    ("NEWSALERT__NATS__USER", ""),
+                    ("NEWSALERT__NATS__CREDS_FILE", "/nonexistent/creds"),
+                ],
+                secs(0),
+                secs(0),
+            ),
+        ];
+        for (env, shortest, longest) in cases {
+            let s = unreachable(&env);
+            let started = tokio::time::Instant::now();
+            let err = connect(&s.nats).await.unwrap_err();
+            let took = started.elapsed();
+            assert!(shortest <= took && took <= longest, "{env:?}: {took:?}");
+            assert!(matches!(err, NatsError::Connect { .. }), "{err}");
+            assert!(!err.to_string().contains("pw"), "{err}");
+        }
+    }
+
     #[test]
     fn urls_are_redacted() {
         assert_eq!(redact_url("nats://u:secret@h:4222"), "nats://***@h:4222");
