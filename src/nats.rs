@@ -161,7 +161,7 @@ fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
 /// Everything a running instance needs from NATS.
 #[derive(Clone)]
 pub struct Broker {
-    pub client: async_nats::Client,
+    /// JetStream on the connection (which it keeps open).
     pub js: jetstream::Context,
     dead_letter_subject: String,
 }
@@ -173,7 +173,7 @@ impl Broker {
     /// As [`connect`] and [`ensure_stream`].
     pub async fn connect(s: &NatsSettings) -> Result<Broker, NatsError> {
         let client = connect(s).await?;
-        let js = jetstream::new(client.clone());
+        let js = jetstream::new(client);
         let window = s.duplicate_window();
         ensure_stream(&js, &s.stream, &s.subjects, window).await?;
         ensure_stream(
@@ -191,7 +191,6 @@ impl Broker {
         )
         .await?;
         Ok(Broker {
-            client,
             js,
             dead_letter_subject: s.dead_letter_subject.clone(),
         })
