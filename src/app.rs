@@ -15,12 +15,13 @@ use crate::deliver::telegram::TelegramNotifier;
 use crate::deliver::worker::AlertHandler;
 use crate::deliver::{Notifier, Notifiers};
 use crate::ingest::ArticleHandler;
-use crate::nats::{Broker, NatsError};
+use crate::nats::{Broker, LedgerBuckets, NatsError};
 use crate::regions::Gazetteer;
 use crate::reload::{self, SharedRuleBook};
 use crate::retry::RetryPolicy;
 use crate::rulebook::RuleBook;
 use crate::settings::Settings;
+use crate::settings::subject::alert_subject;
 use crate::subscriber::Channel;
 use crate::text::CleanOptions;
 use async_nats::jetstream::kv;
@@ -105,14 +106,7 @@ impl App {
             "rules loaded"
         );
         let broker = Broker::connect(&settings.nats).await?;
-        let n = &settings.nats;
-        let sent = broker
-            .bucket(
-                &n.sent_bucket,
-                Duration::from_secs(n.sent_retention_days.max(1) * 86_400),
-            )
-            .await?;
-        let targets = broker.bucket(&n.targets_bucket, Duration::ZERO).await?;
+        let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
         let notifiers =
             notifiers(&settings, Some(targets.clone())).map_err(StartError::Notifier)?;
         Ok(App {
@@ -149,7 +143,7 @@ impl App {
             ),
             channel => (
                 n.alerts_stream.clone(),
-                format!("{}.{channel}", n.alerts_subject),
+                alert_subject(&n.alerts_subject, channel),
                 if channel == "telegram" {
                     d.telegram_concurrency
                 } else {
@@ -199,6 +193,7 @@ impl App {
             },
             max_event_bytes: self.settings.pipeline.max_event_bytes,
             alerts_subject: self.settings.nats.alerts_subject.clone(),
+            retry: self.retry,
         });
         let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
         let worker = |channel: Channel| {

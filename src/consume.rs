@@ -1,13 +1,17 @@
-//! The one JetStream consume loop, shared by every stage: (re)create the
-//! durable pull consumer, fetch, run a [`Handler`] per message with bounded
-//! concurrency, keep slow messages alive with in-progress acks, and
-//! ack / nak / term by the handler's [`Outcome`].
+//! The one JetStream consume loop, shared by every stage, and the owner of
+//! the durable pull consumers: create or update a stage's consumer
+//! ([`ConsumerSpec::ensure`]), fetch, run a [`Handler`] per message with
+//! bounded concurrency, keep slow messages alive with in-progress acks,
+//! and ack or nak (with a delay, or at once to release) by the handler's
+//! [`Outcome`]. Messages are never terminated: what can never be
+//! processed is dead-lettered by its handler ([`crate::dlq`]) and acked.
 //!
-//! Resilience: if the consumer disappears or the message stream fails
-//! (async-nats may keep yielding heartbeat errors forever after a consumer
-//! is deleted), the consumer is recreated. On shutdown, fetching stops at
-//! once, handlers see [`Stopping`] and release what they are waiting on,
-//! and in-flight messages are acked or nak'ed before returning.
+//! Resilience: if the consumer cannot be created, disappears, or its
+//! message stream fails (async-nats may keep yielding heartbeat errors
+//! forever after a consumer is deleted), it is recreated under the
+//! [retry policy](crate::retry). On shutdown, waits end and fetching stops
+//! at once, handlers see [`Stopping`] and release what they are waiting
+//! on, and in-flight messages are acked or nak'ed before returning.
 
 use async_nats::jetstream::{self, AckKind, consumer};
 use futures::StreamExt;
@@ -17,7 +21,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::shutdown::Stopping;
+use crate::retry::{Failure, RetryPolicy, retry};
+use crate::shutdown::{Stopping, sleep_unless_stopping};
 
 /// What to do with a message once handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +33,22 @@ pub enum Outcome {
     Retry(Duration),
     /// Shutting down: hand the message back for another instance now.
     Release,
+}
+
+impl Outcome {
+    /// Try `msg` again later: after `policy`'s delay for its delivery
+    /// count, so a message that keeps failing backs off.
+    pub fn retry_later(policy: &RetryPolicy, msg: &jetstream::Message) -> Outcome {
+        Outcome::Retry(redelivery_delay(
+            policy,
+            msg.info().map_or(1, |i| i.delivered),
+        ))
+    }
+}
+
+/// `policy`'s delay before delivery `delivered + 1`.
+fn redelivery_delay(policy: &RetryPolicy, delivered: i64) -> Duration {
+    policy.delay(u32::try_from(delivered.max(1)).unwrap_or(u32::MAX), None)
 }
 
 /// Handles one message of a stage.
@@ -80,6 +101,28 @@ impl ConsumerSpec {
         .await
         .map_err(|e| format!("consumer {} on {}: {e}", self.durable, self.stream))
     }
+
+    /// Create or update the durable consumer and open its message stream.
+    ///
+    /// # Errors
+    /// JetStream refused.
+    async fn open(&self, js: &jetstream::Context) -> Result<consumer::pull::Stream, String> {
+        self.ensure(js)
+            .await?
+            .stream()
+            .max_messages_per_batch(self.concurrency.clamp(1, 500))
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
+            .messages()
+            .await
+            .map_err(|e| format!("consumer {} on {}: {e}", self.durable, self.stream))
+    }
+}
+
+/// How a consumer is (re)created: from 500 ms up to 5 s between
+/// attempts, until it works or shutdown.
+pub fn recreate_policy() -> RetryPolicy {
+    RetryPolicy::forever(Duration::from_millis(500), Duration::from_secs(5))
 }
 
 /// Consume `spec` with `handler` until `shutdown` resolves.
@@ -90,32 +133,41 @@ pub async fn run<H: Handler>(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let stopping = Stopping::new();
-    let mut shutdown = std::pin::pin!(shutdown);
+    let signal = async {
+        shutdown.await;
+        stopping.cancel();
+        // Consuming goes on until in-flight messages are settled.
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        () = consume(&js, &spec, handler, &stopping) => {}
+        () = signal => {}
+    }
+    tracing::info!(consumer = %spec.durable, "stopped consuming");
+}
+
+/// The consume loop proper: returns once `stopping` fires and in-flight
+/// messages are settled, or if the message stream ends.
+async fn consume<H: Handler>(
+    js: &jetstream::Context,
+    spec: &ConsumerSpec,
+    handler: Arc<H>,
+    stopping: &Stopping,
+) {
+    let policy = recreate_policy();
+    let what = format!("consumer {} on {}", spec.durable, spec.stream);
+    // Stream failures in a row with no message handled in between.
+    let mut failures = 0;
     loop {
-        let messages = match spec.ensure(&js).await {
-            Ok(c) => c
-                .stream()
-                .max_messages_per_batch(spec.concurrency.clamp(1, 500))
-                .heartbeat(Duration::from_secs(5))
-                .expires(Duration::from_secs(30))
-                .messages()
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
-        };
-        let messages = match messages {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!(consumer = %spec.durable, error = %e, "cannot consume yet; retrying");
-                tokio::select! {
-                    () = &mut shutdown => break,
-                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                }
-            }
-        };
+        let opened = retry(&policy, stopping, &what, |_| async {
+            spec.open(js).await.map_err(Failure::transient)
+        })
+        .await;
+        // A forever policy ends only on shutdown.
+        let Ok(messages) = opened else { return };
         tracing::info!(stream = %spec.stream, consumer = %spec.durable, "consuming");
         let failed = AtomicBool::new(false);
-        let stopped = AtomicBool::new(false);
+        let handled = AtomicBool::new(false);
         messages
             .take_while(|m| {
                 if let Err(e) = m {
@@ -125,23 +177,27 @@ pub async fn run<H: Handler>(
                 std::future::ready(m.is_ok())
             })
             .filter_map(|m| std::future::ready(m.ok()))
-            .take_until(async {
-                (&mut shutdown).await;
-                stopped.store(true, Ordering::SeqCst);
-                stopping.cancel();
-            })
+            .take_until(stopping.cancelled())
             .for_each_concurrent(spec.concurrency, |msg| {
                 let (handler, stopping) = (handler.clone(), stopping.clone());
                 let keepalive = spec.ack_wait / 3;
+                handled.store(true, Ordering::Relaxed);
                 async move { handle_one(handler.as_ref(), msg, &stopping, keepalive).await }
             })
             .await;
-        if stopped.load(Ordering::SeqCst) || !failed.load(Ordering::SeqCst) {
-            break;
+        if stopping.is_cancelled() || !failed.load(Ordering::SeqCst) {
+            return;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Back off before recreating if the stream keeps failing at once.
+        failures = if handled.load(Ordering::Relaxed) {
+            1
+        } else {
+            failures + 1
+        };
+        if !sleep_unless_stopping(policy.delay(failures, None), stopping).await {
+            return;
+        }
     }
-    tracing::info!(consumer = %spec.durable, "stopped consuming");
 }
 
 async fn handle_one<H: Handler>(
@@ -172,18 +228,73 @@ async fn handle_one<H: Handler>(
     }
 }
 
-/// Dead-letter `msg`: [`Outcome::Ack`] once the dead letter is stored,
-/// else retry the original later (never ack what was not kept).
-pub async fn dead_letter(
-    broker: &crate::nats::Broker,
-    msg: &jetstream::Message,
-    letter: crate::nats::DeadLetter<'_>,
-) -> Outcome {
-    match broker.dead_letter(msg, letter).await {
-        Ok(()) => Outcome::Ack,
-        Err(e) => {
-            tracing::error!(error = %e, "dead-letter publish failed; will retry");
-            Outcome::Retry(Duration::from_secs(5))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redeliveries_back_off_by_delivery_count() {
+        let policy = RetryPolicy::forever(Duration::from_millis(500), Duration::from_secs(60));
+        let ms = Duration::from_millis;
+        // (delivery count, shortest delay, longest delay): jitter halves at most.
+        let cases = [
+            (0, ms(250), ms(500)),
+            (1, ms(250), ms(500)),
+            (2, ms(500), ms(1000)),
+            (4, ms(2000), ms(4000)),
+            (8, ms(30_000), ms(60_000)),
+            (i64::MAX, ms(30_000), ms(60_000)),
+        ];
+        for (delivered, shortest, longest) in cases {
+            for _ in 0..20 {
+                let d = redelivery_delay(&policy, delivered);
+                assert!(shortest <= d && d <= longest, "{delivered}: {d:?}");
+            }
         }
+    }
+
+    struct Unreachable;
+
+    impl Handler for Unreachable {
+        fn handle<'a>(
+            &'a self,
+            _: &'a jetstream::Message,
+            _: &'a Stopping,
+        ) -> BoxFuture<'a, Outcome> {
+            unreachable!("no server, no messages")
+        }
+    }
+
+    /// With no server, creating the consumer is retried until shutdown,
+    /// which ends the wait or the attempt in progress (after the grace).
+    #[tokio::test(start_paused = true)]
+    async fn consumer_creation_is_retried_until_shutdown() {
+        let client = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .connect("nats://127.0.0.1:1")
+            .await
+            .unwrap();
+        let spec = ConsumerSpec {
+            stream: "S".into(),
+            durable: "d".into(),
+            filter_subject: String::new(),
+            ack_wait: Duration::from_secs(30),
+            concurrency: 1,
+        };
+        let started = tokio::time::Instant::now();
+        let shutdown_at = Duration::from_secs(60);
+        run(
+            jetstream::new(client),
+            spec,
+            Arc::new(Unreachable),
+            tokio::time::sleep(shutdown_at),
+        )
+        .await;
+        let took = started.elapsed();
+        let grace = recreate_policy().shutdown_grace;
+        assert!(
+            shutdown_at <= took && took <= shutdown_at + grace,
+            "{took:?}"
+        );
     }
 }

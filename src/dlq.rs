@@ -1,12 +1,101 @@
-//! The dead-letter stream, for operators: list what is in it, and replay
-//! entries (re-publish them to their original subject) once the cause is
-//! fixed. Replaying an alert whose target had been disabled re-enables the
-//! target first. Replayed entries are removed from the stream.
+//! The dead-letter stream, in one place: the header names, putting a
+//! message that can never be processed into the stream ([`dead_letter`],
+//! called by the article and alert handlers), and, for operators, listing
+//! entries and replaying them (re-publishing to their original subject)
+//! once the cause is fixed. Replaying an alert whose target had been
+//! disabled re-enables the target first; replayed entries are removed.
 
+use crate::consume::Outcome;
 use crate::deliver::ledger::Ledger;
-use crate::nats::{self, Broker};
+use crate::nats::{self, Broker, NatsError};
+use crate::retry::RetryPolicy;
 use async_nats::HeaderMap;
+use async_nats::jetstream;
 use serde::Serialize;
+use std::time::Duration;
+
+/// Why the message was dead-lettered, for people.
+pub const REASON: &str = "Newsalert-Reason";
+/// Why the message was dead-lettered, for machines (`bad_json`, ...).
+pub const KIND: &str = "Newsalert-Error-Kind";
+/// The subject the message was published on.
+pub const ORIGINAL_SUBJECT: &str = "Newsalert-Original-Subject";
+/// The stream the message was read from.
+pub const ORIGINAL_STREAM: &str = "Newsalert-Original-Stream";
+/// Its sequence in that stream.
+pub const STREAM_SEQUENCE: &str = "Newsalert-Stream-Sequence";
+/// How often it had been delivered.
+pub const DELIVERY_COUNT: &str = "Newsalert-Delivery-Count";
+/// Prefix of every header above (dropped on replay).
+const PREFIX: &str = "Newsalert-";
+
+/// Why and where a message is dead-lettered.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadLetter<'a> {
+    /// Machine-readable reason (`bad_json`, `permanent`, ...).
+    pub kind: &'a str,
+    /// Human-readable reason.
+    pub reason: &'a str,
+    /// `articles` or `alerts`: the last subject token.
+    pub category: &'a str,
+}
+
+/// Dead-letter `msg`: [`Outcome::Ack`] once the dead letter is stored,
+/// else retry the original later, backing off by its delivery count
+/// (never ack what was not kept).
+pub async fn dead_letter(
+    broker: &Broker,
+    msg: &jetstream::Message,
+    letter: DeadLetter<'_>,
+) -> Outcome {
+    match publish(broker, msg, letter).await {
+        Ok(()) => Outcome::Ack,
+        Err(e) => {
+            let outcome = Outcome::retry_later(&publish_retry(), msg);
+            tracing::error!(error = %e, ?outcome, "dead-letter publish failed; will retry");
+            outcome
+        }
+    }
+}
+
+/// How a message whose dead letter could not be stored is retried.
+fn publish_retry() -> RetryPolicy {
+    RetryPolicy::forever(Duration::from_secs(1), Duration::from_secs(60))
+}
+
+/// Put `msg` into the dead-letter stream (subject
+/// `<dead_letter_subject>.<category>`), with the reason, original subject
+/// and headers, stream sequence and delivery count.
+///
+/// # Errors
+/// The dead-letter publish was not acknowledged (the caller must then
+/// not ack the original).
+async fn publish(
+    broker: &Broker,
+    msg: &jetstream::Message,
+    letter: DeadLetter<'_>,
+) -> Result<(), NatsError> {
+    let (stream, seq, delivered) = msg
+        .info()
+        .map(|i| (i.stream.to_string(), i.stream_sequence, i.delivered))
+        .unwrap_or_default();
+    let mut headers = msg.headers.clone().unwrap_or_default();
+    headers.insert(REASON, letter.reason.replace(['\r', '\n'], " ").as_str());
+    headers.insert(KIND, letter.kind);
+    headers.insert(ORIGINAL_SUBJECT, msg.subject.as_str());
+    headers.insert(ORIGINAL_STREAM, stream.as_str());
+    headers.insert(STREAM_SEQUENCE, seq.to_string().as_str());
+    headers.insert(DELIVERY_COUNT, delivered.to_string().as_str());
+    let id = format!("dlq-{stream}-{seq}");
+    broker
+        .publish(
+            format!("{}.{}", broker.dead_letter_subject(), letter.category),
+            &id,
+            Some(headers),
+            msg.payload.clone(),
+        )
+        .await
+}
 
 /// One dead letter.
 #[derive(Debug, Clone, Serialize)]
@@ -57,10 +146,10 @@ pub async fn list(broker: &Broker, stream: &str) -> Result<Vec<Entry>, String> {
         out.push(Entry {
             id: seq,
             time: m.time.to_string(),
-            kind: header(&m.headers, nats::DLQ_KIND),
-            reason: header(&m.headers, nats::DLQ_REASON),
-            original_subject: header(&m.headers, nats::DLQ_SUBJECT),
-            deliveries: header(&m.headers, nats::DLQ_DELIVERIES),
+            kind: header(&m.headers, KIND),
+            reason: header(&m.headers, REASON),
+            original_subject: header(&m.headers, ORIGINAL_SUBJECT),
+            deliveries: header(&m.headers, DELIVERY_COUNT),
             preview,
             headers: m.headers.clone(),
             payload: m.payload.clone(),
@@ -93,7 +182,7 @@ pub async fn replay(
     let mut headers = HeaderMap::new();
     for (name, values) in entry.headers.iter() {
         let name: &str = name.as_ref();
-        if name.starts_with("Newsalert-") || name == nats::MSG_ID {
+        if name.starts_with(PREFIX) || name == nats::MSG_ID {
             continue;
         }
         for v in values {

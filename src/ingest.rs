@@ -8,19 +8,16 @@
 
 use crate::article;
 use crate::consume::{Handler, Outcome};
-use crate::nats::{Broker, DeadLetter};
+use crate::dlq::{self, DeadLetter};
+use crate::nats::Broker;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
+use crate::retry::RetryPolicy;
+use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
 use crate::text::CleanOptions;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
-use std::time::Duration;
-
-/// Subject of alerts for `channel` under `prefix` (`newsalert.alerts`).
-pub fn alert_subject(prefix: &str, channel: crate::subscriber::Channel) -> String {
-    format!("{prefix}.{channel}")
-}
 
 /// Handles article events.
 pub struct ArticleHandler {
@@ -30,6 +27,9 @@ pub struct ArticleHandler {
     pub max_event_bytes: usize,
     /// Subject prefix of the alerts stream.
     pub alerts_subject: String,
+    /// When an article whose alerts could not all be published is tried
+    /// again: the policy's delay for its delivery count.
+    pub retry: RetryPolicy,
 }
 
 impl ArticleHandler {
@@ -48,7 +48,7 @@ impl ArticleHandler {
                     reason: &reason,
                     category: "articles",
                 };
-                return crate::consume::dead_letter(&self.broker, msg, letter).await;
+                return dlq::dead_letter(&self.broker, msg, letter).await;
             }
         };
         for w in &article.warnings {
@@ -80,8 +80,9 @@ impl ArticleHandler {
             .filter_map(Result::err)
             .collect();
         if let Some(e) = failures.first() {
-            tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, "alert publish failed; will retry the article");
-            return Outcome::Retry(Duration::from_secs(2));
+            let outcome = Outcome::retry_later(&self.retry, msg);
+            tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, ?outcome, "alert publish failed; will retry the article");
+            return outcome;
         }
         Outcome::Ack
     }

@@ -2,6 +2,7 @@
 //! array, or concatenated (pretty-printed) JSON objects. A bad item is
 //! reported with its line and reading goes on with the next line.
 
+use crate::location::line_col;
 use std::io::Read;
 use std::path::Path;
 
@@ -35,10 +36,6 @@ fn read_stdin() -> Result<(String, String), String> {
     Ok(("<stdin>".into(), text))
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 /// serde_json's message without its " at line L column C" (relative to a
 /// slice, so misleading here).
 fn without_position(e: &serde_json::Error) -> String {
@@ -59,7 +56,7 @@ pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
                 .into_iter()
                 .map(|v| {
                     Ok(InputItem {
-                        line: line_of(text, base),
+                        line: line_col(text, base).0,
                         bytes: v.to_string(),
                     })
                 })
@@ -77,7 +74,7 @@ pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
             Some(Ok(v)) => {
                 let start = at + text[at..].len() - text[at..].trim_start().len();
                 out.push(Ok(InputItem {
-                    line: line_of(text, start),
+                    line: line_col(text, start).0,
                     bytes: v.to_string(),
                 }));
                 at += stream.byte_offset();
@@ -85,7 +82,7 @@ pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
             Some(Err(e)) => {
                 let start = at + text[at..].len() - text[at..].trim_start().len();
                 out.push(Err((
-                    line_of(text, start),
+                    line_col(text, start).0,
                     format!("invalid JSON: {}", without_position(&e)),
                 )));
                 // Skip to the line after the error and go on.

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! The core (`text`, `rules`, `regions`, `pipeline`, `snippet`) is pure and
-//! synchronous; NATS, Telegram and SMTP live at the edges (`nats`,
+//! synchronous; NATS, Telegram and SMTP live at the edges (`nats`, `dlq`,
 //! `consume`, `ingest`, `deliver`).
 //!
 //! [`app::App`] wires the stages; [`cli`] is the command line.

@@ -1,23 +1,20 @@
 //! NATS JetStream at the edge: connecting (waiting for the server at
-//! start, reconnecting forever after), creating or updating the streams and
-//! the durable pull consumer idempotently, publishing with dedup ids, and
-//! dead-lettering events that can never be processed.
+//! start under the [retry policy](crate::retry), reconnecting forever
+//! after), creating or updating the streams and key-value buckets
+//! idempotently, and publishing with dedup ids. Consumers belong to
+//! [`crate::consume`], dead letters to [`crate::dlq`].
 
+use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::settings::NatsSettings;
+use crate::settings::subject::all_under;
+use crate::shutdown::Stopping;
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, kv, stream};
 use secrecy::ExposeSecret;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Header carrying the producer's dedup id.
 pub const MSG_ID: &str = "Nats-Msg-Id";
-/// Dead-letter headers.
-pub const DLQ_REASON: &str = "Newsalert-Reason";
-pub const DLQ_KIND: &str = "Newsalert-Error-Kind";
-pub const DLQ_SUBJECT: &str = "Newsalert-Original-Subject";
-pub const DLQ_STREAM: &str = "Newsalert-Original-Stream";
-pub const DLQ_STREAM_SEQ: &str = "Newsalert-Stream-Sequence";
-pub const DLQ_DELIVERIES: &str = "Newsalert-Delivery-Count";
 
 /// A connection-level failure, with the URL's credentials never shown.
 #[derive(Debug, thiserror::Error)]
@@ -81,36 +78,36 @@ async fn options(s: &NatsSettings) -> Result<async_nats::ConnectOptions, String>
     Ok(o)
 }
 
-/// Connect, retrying with backoff until the server answers or
-/// `connect_timeout_secs` (0 = forever) has passed.
+/// How connecting at start is retried: from 100 ms up to 5 s between
+/// attempts, until `connect_timeout_secs` (none if 0).
+pub fn connect_policy(s: &NatsSettings) -> RetryPolicy {
+    RetryPolicy::forever(Duration::from_millis(100), Duration::from_secs(5))
+        .with_max_elapsed(s.connect_timeout())
+}
+
+/// Connect, retrying under [`connect_policy`] until the server answers.
+/// (A signal before the service runs ends the process, so nothing here
+/// waits for shutdown.)
 ///
 /// # Errors
 /// Bad credentials files, or the timeout.
 pub async fn connect(s: &NatsSettings) -> Result<async_nats::Client, NatsError> {
-    let started = Instant::now();
-    let limit = (s.connect_timeout_secs > 0).then(|| Duration::from_secs(s.connect_timeout_secs));
     let url = redact_url(&s.url);
-    let mut wait = Duration::from_millis(100);
-    loop {
-        let opts = options(s).await.map_err(|reason| NatsError::Connect {
-            url: url.clone(),
-            reason,
-        })?;
-        match opts.connect(s.url.as_str()).await {
-            Ok(client) => return Ok(client),
-            Err(e) => {
-                if limit.is_some_and(|l| started.elapsed() >= l) {
-                    return Err(NatsError::Connect {
-                        url,
-                        reason: e.to_string(),
-                    });
-                }
-                tracing::warn!(%url, error = %e, retry_in_ms = wait.as_millis() as u64, "NATS not reachable yet");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
+    let what = format!("connecting to NATS at {url}");
+    let result = retry(&connect_policy(s), &Stopping::new(), &what, |_| async {
+        let opts = options(s).await.map_err(Failure::Permanent)?;
+        opts.connect(s.url.as_str())
+            .await
+            .map_err(|e| Failure::transient(e.to_string()))
+    })
+    .await;
+    result.map_err(|e| NatsError::Connect {
+        url,
+        reason: match e {
+            RetryError::Permanent(reason) | RetryError::GaveUp { error: reason, .. } => reason,
+            RetryError::Stopped => "stopped".to_string(),
+        },
+    })
 }
 
 /// Create `name` with `subjects`, or make sure an existing stream also
@@ -164,7 +161,7 @@ fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
 /// Everything a running instance needs from NATS.
 #[derive(Clone)]
 pub struct Broker {
-    pub client: async_nats::Client,
+    /// JetStream on the connection (which it keeps open).
     pub js: jetstream::Context,
     dead_letter_subject: String,
 }
@@ -176,25 +173,24 @@ impl Broker {
     /// As [`connect`] and [`ensure_stream`].
     pub async fn connect(s: &NatsSettings) -> Result<Broker, NatsError> {
         let client = connect(s).await?;
-        let js = jetstream::new(client.clone());
-        let window = Duration::from_secs(s.duplicate_window_secs.max(1));
+        let js = jetstream::new(client);
+        let window = s.duplicate_window();
         ensure_stream(&js, &s.stream, &s.subjects, window).await?;
         ensure_stream(
             &js,
             &s.dead_letter_stream,
-            &[format!("{}.>", s.dead_letter_subject)],
+            &[all_under(&s.dead_letter_subject)],
             window,
         )
         .await?;
         ensure_stream(
             &js,
             &s.alerts_stream,
-            &[format!("{}.>", s.alerts_subject)],
+            &[all_under(&s.alerts_subject)],
             window,
         )
         .await?;
         Ok(Broker {
-            client,
             js,
             dead_letter_subject: s.dead_letter_subject.clone(),
         })
@@ -222,40 +218,9 @@ impl Broker {
         Ok(())
     }
 
-    /// Put a message that can never be processed into the dead-letter
-    /// stream (subject `<dead_letter_subject>.<category>`), with the reason,
-    /// original subject and headers, stream sequence and delivery count.
-    ///
-    /// # Errors
-    /// The dead-letter publish was not acknowledged (the caller must then
-    /// not ack the original).
-    pub async fn dead_letter(
-        &self,
-        msg: &jetstream::Message,
-        letter: DeadLetter<'_>,
-    ) -> Result<(), NatsError> {
-        let (stream, seq, delivered) = msg
-            .info()
-            .map(|i| (i.stream.to_string(), i.stream_sequence, i.delivered))
-            .unwrap_or_default();
-        let mut headers = msg.headers.clone().unwrap_or_default();
-        headers.insert(
-            DLQ_REASON,
-            letter.reason.replace(['\r', '\n'], " ").as_str(),
-        );
-        headers.insert(DLQ_KIND, letter.kind);
-        headers.insert(DLQ_SUBJECT, msg.subject.as_str());
-        headers.insert(DLQ_STREAM, stream.as_str());
-        headers.insert(DLQ_STREAM_SEQ, seq.to_string().as_str());
-        headers.insert(DLQ_DELIVERIES, delivered.to_string().as_str());
-        let id = format!("dlq-{stream}-{seq}");
-        self.publish(
-            format!("{}.{}", self.dead_letter_subject, letter.category),
-            &id,
-            Some(headers),
-            msg.payload.clone(),
-        )
-        .await
+    /// Subject prefix of the dead-letter stream (see [`crate::dlq`]).
+    pub fn dead_letter_subject(&self) -> &str {
+        &self.dead_letter_subject
     }
 
     /// A key-value bucket (history 1), created if missing. The backing
@@ -296,20 +261,71 @@ impl Broker {
     }
 }
 
-/// Why and where a message is dead-lettered.
-#[derive(Debug, Clone, Copy)]
-pub struct DeadLetter<'a> {
-    /// Machine-readable reason (`bad_json`, `permanent`, ...).
-    pub kind: &'a str,
-    /// Human-readable reason.
-    pub reason: &'a str,
-    /// `articles` or `alerts`: the last subject token.
-    pub category: &'a str,
+/// The delivery ledger's key-value buckets.
+pub struct LedgerBuckets {
+    /// Alerts sent, kept `sent_retention_days`.
+    pub sent: kv::Store,
+    /// Disabled and migrated targets, kept until changed.
+    pub targets: kv::Store,
+}
+
+impl Broker {
+    /// The delivery ledger's buckets, created if missing.
+    ///
+    /// # Errors
+    /// JetStream refused.
+    pub async fn ledger_buckets(&self, s: &NatsSettings) -> Result<LedgerBuckets, NatsError> {
+        Ok(LedgerBuckets {
+            sent: self.bucket(&s.sent_bucket, s.sent_retention()).await?,
+            targets: self.bucket(&s.targets_bucket, Duration::ZERO).await?,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Settings for a server that is not there.
+    fn unreachable(extra: &[(&str, &str)]) -> crate::settings::Settings {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![("NEWSALERT__NATS__URL", "nats://u:pw@127.0.0.1:1")];
+        env.extend_from_slice(extra);
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        crate::settings::Settings::load_with_env(dir.path(), env).unwrap()
+    }
+
+    /// Connecting is retried until `connect_timeout_secs`; a bad creds
+    /// file fails at once. Errors never show the password.
+    #[tokio::test(start_paused = true)]
+    async fn connect_retries_until_the_timeout() {
+        let secs = Duration::from_secs;
+        // (settings, shortest and longest time to give up)
+        let cases = [
+            (
+                vec![("NEWSALERT__NATS__CONNECT_TIMEOUT_SECS", "3")],
+                secs(3),
+                secs(3) + connect_policy(&unreachable(&[]).nats).max,
+            ),
+            (
+                vec![
+                    ("NEWSALERT__NATS__USER", ""),
+                    ("NEWSALERT__NATS__CREDS_FILE", "/nonexistent/creds"),
+                ],
+                secs(0),
+                secs(0),
+            ),
+        ];
+        for (env, shortest, longest) in cases {
+            let s = unreachable(&env);
+            let started = tokio::time::Instant::now();
+            let err = connect(&s.nats).await.unwrap_err();
+            let took = started.elapsed();
+            assert!(shortest <= took && took <= longest, "{env:?}: {took:?}");
+            assert!(matches!(err, NatsError::Connect { .. }), "{err}");
+            assert!(!err.to_string().contains("pw"), "{err}");
+        }
+    }
 
     #[test]
     fn urls_are_redacted() {

@@ -14,7 +14,8 @@ use super::retry::{SendOutcome, send_with_retry};
 use super::{DeliveryError, Notifier};
 use crate::alert::Alert;
 use crate::consume::{Handler, Outcome};
-use crate::nats::{Broker, DeadLetter};
+use crate::dlq::DeadLetter;
+use crate::nats::Broker;
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
 use async_nats::jetstream;
@@ -72,7 +73,7 @@ impl AlertHandler {
             reason,
             category: "alerts",
         };
-        crate::consume::dead_letter(&self.broker, msg, letter).await
+        crate::dlq::dead_letter(&self.broker, msg, letter).await
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {

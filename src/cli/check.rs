@@ -1,0 +1,51 @@
+//! `newsalert check`: validate settings and rules, printing every problem
+//! with where it was set (`file:line:col`, environment variable or
+//! built-in default); exit 1 on errors.
+
+use crate::regions::Gazetteer;
+use crate::rulebook::{RuleBook, Severity};
+use crate::settings::Settings;
+use crate::settings::position::locate;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Check the settings and rules in config directory `dir`.
+///
+/// # Errors
+/// None: problems are printed and reflected in the exit code.
+pub fn check(dir: &Path) -> Result<ExitCode, String> {
+    let mut errors = 0;
+    let settings = match Settings::load(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    for p in settings.validate() {
+        println!(
+            "{}: {}: {}",
+            locate(dir, &p.place, &env),
+            p.place,
+            p.message
+        );
+        errors += 1;
+    }
+    let path = settings.rules_path();
+    let diagnostics = match RuleBook::load(&path, &Gazetteer::builtin()) {
+        Ok(book) => book.warnings,
+        Err(d) => d,
+    };
+    for d in &diagnostics {
+        println!("{d}");
+        errors += usize::from(d.severity == Severity::Error);
+    }
+    if errors == 0 {
+        println!("{}: OK", path.display());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{errors} error(s)");
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,176 @@
+//! Typed settings: plain data, read by the rest of the service and
+//! depending on none of it.
+//!
+//! - [`load`]: layered loading (built-in defaults → `DIR/default.toml` →
+//!   `DIR/local.toml` → `NEWSALERT__SECTION__KEY` environment variables);
+//! - [`validate`]: every problem at once, naming the key
+//!   ([`Settings::validate`]);
+//! - [`position`]: where a key was set (`file:line:col`, environment
+//!   variable or built-in default), for `newsalert check`;
+//! - [`subject`]: NATS subject names and patterns derived from the settings.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub mod load;
+pub mod position;
+pub mod subject;
+pub mod validate;
+
+/// All settings of one instance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub nats: NatsSettings,
+    pub rules: RulesSettings,
+    pub pipeline: PipelineSettings,
+    pub delivery: DeliverySettings,
+    pub telegram: TelegramSettings,
+    pub smtp: SmtpSettings,
+    pub log: LogSettings,
+    /// The config directory these settings were loaded from.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsSettings {
+    pub url: String,
+    pub user: String,
+    pub password: SecretString,
+    pub token: SecretString,
+    pub creds_file: String,
+    pub tls_required: bool,
+    pub tls_ca_file: String,
+    pub tls_cert_file: String,
+    pub tls_key_file: String,
+    pub stream: String,
+    pub subjects: Vec<String>,
+    pub consumer: String,
+    pub ack_wait_secs: u64,
+    pub dead_letter_stream: String,
+    pub dead_letter_subject: String,
+    pub alerts_stream: String,
+    pub alerts_subject: String,
+    pub sent_bucket: String,
+    pub sent_retention_days: u64,
+    pub targets_bucket: String,
+    pub duplicate_window_secs: u64,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSettings {
+    pub path: PathBuf,
+    pub watch: bool,
+    /// How often a watched rules file is checked for changes (milliseconds).
+    pub poll_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineSettings {
+    pub max_event_bytes: usize,
+    pub clean_text: bool,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub retry_attempts: u32,
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+    pub max_age_secs: u64,
+    pub telegram_concurrency: usize,
+    pub email_concurrency: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramSettings {
+    pub bot_token: SecretString,
+    pub api_url: String,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: SecretString,
+    pub from: String,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: String,
+}
+
+/// A settings problem: where (file or key) and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{place}: {message}")]
+pub struct SettingsError {
+    pub place: String,
+    pub message: String,
+}
+
+fn problem(place: impl Into<String>, message: impl Into<String>) -> SettingsError {
+    SettingsError {
+        place: place.into(),
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// The rules file: `rules.path`, relative paths taken from the config
+    /// directory.
+    pub fn rules_path(&self) -> PathBuf {
+        self.dir.join(&self.rules.path)
+    }
+
+    /// How often a watched rules file is checked for changes.
+    pub fn rules_poll(&self) -> Duration {
+        Duration::from_millis(self.rules.poll_ms.max(1))
+    }
+
+    /// How long a message may stay unacknowledged before redelivery.
+    pub fn ack_wait(&self) -> Duration {
+        Duration::from_secs(self.nats.ack_wait_secs.max(1))
+    }
+}
+
+impl NatsSettings {
+    /// How long to keep trying to reach NATS at start; `None` = forever.
+    pub fn connect_timeout(&self) -> Option<Duration> {
+        (self.connect_timeout_secs > 0).then(|| Duration::from_secs(self.connect_timeout_secs))
+    }
+
+    /// Window in which publishes with the same `Nats-Msg-Id` are dropped.
+    pub fn duplicate_window(&self) -> Duration {
+        Duration::from_secs(self.duplicate_window_secs.max(1))
+    }
+
+    /// How long the sent log remembers an alert.
+    pub fn sent_retention(&self) -> Duration {
+        Duration::from_secs(self.sent_retention_days.max(1) * 86_400)
+    }
+}

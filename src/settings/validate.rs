@@ -1,0 +1,154 @@
+//! [`Settings::validate`]: every problem with values that parsed but make
+//! no sense, each named by its key (`section.name`, or `section` when
+//! several keys are involved) so `newsalert check` can locate it.
+
+use super::subject::subjects_overlap;
+use super::{Settings, SettingsError, problem};
+use secrecy::ExposeSecret;
+use std::path::Path;
+
+impl Settings {
+    /// Every problem with values that parsed but make no sense.
+    pub fn validate(&self) -> Vec<SettingsError> {
+        let mut out = Vec::new();
+        self.validate_nats(&mut out);
+        if self.rules.poll_ms == 0 {
+            out.push(problem("rules.poll_ms", "must be > 0"));
+        }
+        if self.pipeline.max_event_bytes == 0 || self.pipeline.concurrency == 0 {
+            out.push(problem(
+                "pipeline",
+                "max_event_bytes and concurrency must be > 0",
+            ));
+        }
+        if url::Url::parse(&self.telegram.api_url).is_err() {
+            out.push(problem(
+                "telegram.api_url",
+                format!("{:?} is not a URL", self.telegram.api_url),
+            ));
+        }
+        if !self.smtp.host.is_empty() && self.smtp.from.parse::<lettre::message::Mailbox>().is_err()
+        {
+            out.push(problem(
+                "smtp.from",
+                format!("{:?} is not a mailbox", self.smtp.from),
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            out.push(problem("log.format", "must be \"text\" or \"json\""));
+        }
+        out
+    }
+
+    fn validate_nats(&self, out: &mut Vec<SettingsError>) {
+        let n = &self.nats;
+        for url in n.url.split(',') {
+            if url::Url::parse(url.trim()).is_err() && !url.trim().contains(':') {
+                out.push(problem(
+                    "nats.url",
+                    format!("{:?} is not a URL", url.trim()),
+                ));
+            }
+        }
+        let auth = [
+            !n.user.is_empty(),
+            !n.token.expose_secret().is_empty(),
+            !n.creds_file.is_empty(),
+        ];
+        if auth.iter().filter(|b| **b).count() > 1 {
+            out.push(problem(
+                "nats",
+                "set at most one of user+password, token, creds_file",
+            ));
+        }
+        for (key, file) in [
+            ("nats.creds_file", &n.creds_file),
+            ("nats.tls_ca_file", &n.tls_ca_file),
+            ("nats.tls_cert_file", &n.tls_cert_file),
+            ("nats.tls_key_file", &n.tls_key_file),
+        ] {
+            if !file.is_empty() && !Path::new(file).exists() {
+                out.push(problem(key, format!("file {file:?} does not exist")));
+            }
+        }
+        if n.subjects.is_empty() {
+            out.push(problem("nats.subjects", "needs at least one subject"));
+        }
+        for (key, name) in [
+            ("nats.stream", &n.stream),
+            ("nats.consumer", &n.consumer),
+            ("nats.dead_letter_stream", &n.dead_letter_stream),
+            ("nats.alerts_stream", &n.alerts_stream),
+            ("nats.sent_bucket", &n.sent_bucket),
+            ("nats.targets_bucket", &n.targets_bucket),
+        ] {
+            if name.is_empty() || name.contains(['.', ' ', '*', '>', '/', '\\']) {
+                out.push(problem(
+                    key,
+                    format!("{name:?} is not a valid JetStream name"),
+                ));
+            }
+        }
+        if n.subjects
+            .iter()
+            .any(|s| subjects_overlap(s, &n.dead_letter_subject))
+        {
+            out.push(problem(
+                "nats.dead_letter_subject",
+                "must not overlap nats.subjects",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::Settings;
+
+    /// Environment variables, and the keys the problems should name.
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
+
+    #[test]
+    fn each_problem_names_its_key() {
+        let cases: &[Case] = &[
+            (&[], &[]),
+            (&[("NEWSALERT__NATS__URL", "not a url")], &["nats.url"]),
+            (
+                &[
+                    ("NEWSALERT__NATS__USER", "u"),
+                    ("NEWSALERT__NATS__TOKEN", "t"),
+                ],
+                &["nats"],
+            ),
+            (&[("NEWSALERT__NATS__STREAM", "a.b")], &["nats.stream"]),
+            (
+                &[("NEWSALERT__NATS__DEAD_LETTER_SUBJECT", "news.articles.x")],
+                &["nats.dead_letter_subject"],
+            ),
+            (&[("NEWSALERT__RULES__POLL_MS", "0")], &["rules.poll_ms"]),
+            (&[("NEWSALERT__PIPELINE__CONCURRENCY", "0")], &["pipeline"]),
+            (
+                &[("NEWSALERT__TELEGRAM__API_URL", "x")],
+                &["telegram.api_url"],
+            ),
+            (
+                &[
+                    ("NEWSALERT__SMTP__HOST", "h"),
+                    ("NEWSALERT__SMTP__FROM", "no mailbox"),
+                ],
+                &["smtp.from"],
+            ),
+            (&[("NEWSALERT__LOG__FORMAT", "xml")], &["log.format"]),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (env, want) in cases {
+            let vars = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+            let s = Settings::load_with_env(dir.path(), vars).unwrap();
+            let got: Vec<String> = s.validate().into_iter().map(|p| p.place).collect();
+            assert_eq!(&got, want, "{env:?}");
+        }
+    }
+}
