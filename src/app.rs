@@ -133,6 +133,13 @@ impl App {
         self
     }
 
+    /// Replace the notifiers (the delivery benchmark counts sends instead
+    /// of making them).
+    pub fn with_notifiers(mut self, notifiers: Notifiers) -> Self {
+        self.notifiers = notifiers;
+        self
+    }
+
     /// The consumer of stage `name` (`articles`, `telegram`, `email`).
     fn spec(&self, name: &str) -> ConsumerSpec {
         let n = &self.settings.nats;
