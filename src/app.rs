@@ -23,7 +23,6 @@ use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::subscriber::Channel;
 use crate::text::CleanOptions;
-use async_nats::jetstream::kv;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::future::Future;
@@ -60,7 +59,7 @@ pub struct App {
 ///
 /// # Errors
 /// Invalid Telegram or SMTP settings.
-pub fn notifiers(settings: &Settings, directory: Option<kv::Store>) -> Result<Notifiers, String> {
+pub fn notifiers(settings: &Settings, ledger: &Ledger) -> Result<Notifiers, String> {
     let console = Arc::new(ConsoleNotifier);
     let token = settings.telegram.bot_token.expose_secret();
     let telegram: Arc<dyn Notifier> = if token.is_empty() {
@@ -70,7 +69,7 @@ pub fn notifiers(settings: &Settings, directory: Option<kv::Store>) -> Result<No
         Arc::new(TelegramNotifier::new(
             token,
             &settings.telegram.api_url,
-            directory,
+            ledger.clone(),
         )?)
     };
     let email: Arc<dyn Notifier> = if settings.smtp.host.is_empty() {
@@ -113,8 +112,8 @@ impl App {
             )
             .await?;
         let targets = broker.bucket(&n.targets_bucket, Duration::ZERO).await?;
-        let notifiers =
-            notifiers(&settings, Some(targets.clone())).map_err(StartError::Notifier)?;
+        let ledger = Ledger::new(sent, targets);
+        let notifiers = notifiers(&settings, &ledger).map_err(StartError::Notifier)?;
         Ok(App {
             rules: reload::shared(book),
             rules_stamp,
@@ -122,7 +121,7 @@ impl App {
             settings,
             broker,
             notifiers,
-            ledger: Ledger::new(sent, targets),
+            ledger,
             gazetteer,
         })
     }
