@@ -1,13 +1,13 @@
 //! An alert: one article for one subscriber on one channel, listing every
 //! rule that matched. Its [`Alert::key`] is the idempotency key used for
-//! dedup at every hand-off.
+//! dedup at every hand-off (the alert's `Nats-Msg-Id`, the sent log).
 
 use crate::subscriber::Channel;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 /// Where an alert goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     TelegramChat(i64),
@@ -39,8 +39,74 @@ pub struct Alert {
 
 impl Alert {
     /// Stable idempotency key: the same article, subscriber and channel
-    /// always give the same key.
+    /// always give the same key, and different ones never do.
+    ///
+    /// `article/subscriber/channel`, with `%` and `/` inside the ids
+    /// percent-encoded so that the separators are unambiguous. Ids without
+    /// those two characters keep the key they always had, so existing sent
+    /// logs stay valid.
     pub fn key(&self) -> String {
-        format!("{}/{}/{}", self.article_id, self.subscriber, self.channel)
+        format!(
+            "{}/{}/{}",
+            key_part(&self.article_id),
+            key_part(&self.subscriber),
+            self.channel
+        )
+    }
+}
+
+/// `id` with `%` and `/` percent-encoded (borrowed when it has neither).
+fn key_part(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.contains(['%', '/']) {
+        id.replace('%', "%25").replace('/', "%2F").into()
+    } else {
+        id.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(article_id: &str, subscriber: &str) -> Alert {
+        Alert {
+            article_id: article_id.into(),
+            subscriber: subscriber.into(),
+            channel: Channel::Telegram,
+            target: Target::TelegramChat(1),
+            title: "t".into(),
+            url: None,
+            source: None,
+            published_at: None,
+            rules: vec!["r".into()],
+            snippet: None,
+        }
+    }
+
+    #[test]
+    fn keys_of_plain_ids_are_unchanged() {
+        assert_eq!(alert("a-1", "desk").key(), "a-1/desk/telegram");
+        assert_eq!(
+            alert("https:x.org?a=1", "ops desk").key(),
+            "https:x.org?a=1/ops desk/telegram"
+        );
+    }
+
+    #[test]
+    fn ids_with_slashes_do_not_collide() {
+        let pairs = [
+            (("a/b", "c"), ("a", "b/c")),
+            (("a%2Fb", "c"), ("a/b", "c")),
+            (("a", "b%2Fc"), ("a", "b/c")),
+            (("a%", "b"), ("a%25", "b")),
+        ];
+        for ((a1, s1), (a2, s2)) in pairs {
+            assert_ne!(
+                alert(a1, s1).key(),
+                alert(a2, s2).key(),
+                "({a1:?}, {s1:?}) vs ({a2:?}, {s2:?})"
+            );
+        }
+        assert_eq!(alert("a/b", "c").key(), "a%2Fb/c/telegram");
     }
 }

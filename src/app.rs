@@ -24,7 +24,6 @@ use crate::settings::Settings;
 use crate::settings::subject::alert_subject;
 use crate::subscriber::Channel;
 use crate::text::CleanOptions;
-use async_nats::jetstream::kv;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::future::Future;
@@ -61,7 +60,7 @@ pub struct App {
 ///
 /// # Errors
 /// Invalid Telegram or SMTP settings.
-pub fn notifiers(settings: &Settings, directory: Option<kv::Store>) -> Result<Notifiers, String> {
+pub fn notifiers(settings: &Settings, ledger: &Ledger) -> Result<Notifiers, String> {
     let console = Arc::new(ConsoleNotifier);
     let token = settings.telegram.bot_token.expose_secret();
     let telegram: Arc<dyn Notifier> = if token.is_empty() {
@@ -71,7 +70,7 @@ pub fn notifiers(settings: &Settings, directory: Option<kv::Store>) -> Result<No
         Arc::new(TelegramNotifier::new(
             token,
             &settings.telegram.api_url,
-            directory,
+            ledger.clone(),
         )?)
     };
     let email: Arc<dyn Notifier> = if settings.smtp.host.is_empty() {
@@ -107,8 +106,8 @@ impl App {
         );
         let broker = Broker::connect(&settings.nats).await?;
         let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
-        let notifiers =
-            notifiers(&settings, Some(targets.clone())).map_err(StartError::Notifier)?;
+        let ledger = Ledger::new(sent, targets);
+        let notifiers = notifiers(&settings, &ledger).map_err(StartError::Notifier)?;
         Ok(App {
             rules: reload::shared(book),
             rules_stamp,
@@ -116,7 +115,7 @@ impl App {
             settings,
             broker,
             notifiers,
-            ledger: Ledger::new(sent, targets),
+            ledger,
             gazetteer,
         })
     }
@@ -124,6 +123,13 @@ impl App {
     /// Override the retry policy (tests use short waits).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Replace the notifiers (the delivery benchmark counts sends instead
+    /// of making them).
+    pub fn with_notifiers(mut self, notifiers: Notifiers) -> Self {
+        self.notifiers = notifiers;
         self
     }
 

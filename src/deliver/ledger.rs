@@ -1,12 +1,30 @@
 //! What delivery remembers, in JetStream key-value buckets (newsalert keeps
-//! no state outside NATS): which alerts were sent (so a redelivery long
-//! after the stream's dedup window still sends nothing twice), and which
-//! targets are disabled (bot blocked, chat gone) so other alerts to them are
-//! not attempted. Keys are SHA-256 hex digests of the alert key / target.
+//! no state outside NATS). The [`Ledger`] owns all of it:
+//! - the **sent log**: which alerts were sent, so a redelivery long after
+//!   the stream's dedup window still sends nothing twice. Keys are SHA-256
+//!   hex digests of [`Alert::key`](crate::alert::Alert::key).
+//! - the **targets bucket**: targets that are disabled (bot blocked, chat
+//!   gone; key `telegram.<chat>` or `email.<digest of the address>`, value
+//!   the reason) so other alerts to them are not attempted, and Telegram
+//!   chats that migrated to a supergroup (`telegram-migrated.<chat>`,
+//!   value the new chat id).
+//!
+//! The targets bucket is small and rarely written, so each instance keeps
+//! all of it in memory: loaded at start and kept current by a KV watch, so
+//! what one instance disables, re-enables or learns about a migration,
+//! every instance sees. Checking a target or a migration reads no bucket;
+//! a send costs one sent-log read before and one write after.
 
 use crate::alert::Target;
+use crate::retry::{Failure, RetryPolicy, retry};
+use crate::shutdown::Stopping;
 use async_nats::jetstream::kv;
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::watch;
 
 /// Hex SHA-256 of `s`: a valid KV key for any alert key or address.
 pub fn digest(s: &str) -> String {
@@ -23,16 +41,82 @@ fn target_key(target: &Target) -> String {
     }
 }
 
-/// The sent log and the disabled-target list.
+const MIGRATED: &str = "telegram-migrated.";
+
+fn migration_key(chat: i64) -> String {
+    format!("{MIGRATED}{chat}")
+}
+
+/// The targets bucket as last seen.
+#[derive(Debug, Default)]
+struct Targets {
+    /// Target key → why it is disabled.
+    disabled: HashMap<String, String>,
+    /// Telegram chat id → the supergroup it migrated to.
+    migrated: HashMap<i64, i64>,
+}
+
+impl Targets {
+    /// Apply one bucket entry: a put, or a delete / purge (`value` None).
+    fn apply(&mut self, key: &str, value: Option<&[u8]>) {
+        let value = value.map(|v| String::from_utf8_lossy(v).into_owned());
+        match key.strip_prefix(MIGRATED).map(str::parse::<i64>) {
+            Some(Ok(from)) => match value.and_then(|v| v.parse().ok()) {
+                Some(to) => {
+                    self.migrated.insert(from, to);
+                }
+                None => {
+                    self.migrated.remove(&from);
+                }
+            },
+            Some(Err(_)) => tracing::warn!(key, "ignoring an unreadable migration key"),
+            None => match value {
+                Some(reason) => {
+                    self.disabled.insert(key.to_string(), reason);
+                }
+                None => {
+                    self.disabled.remove(key);
+                }
+            },
+        }
+    }
+}
+
+/// Aborts the targets watch when the last [`Ledger`] clone is dropped.
+struct WatchTask(tokio::task::JoinHandle<()>);
+
+impl Drop for WatchTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The sent log, disabled targets and chat migrations.
 #[derive(Clone)]
 pub struct Ledger {
     sent: kv::Store,
     targets: kv::Store,
+    view: Arc<RwLock<Targets>>,
+    /// True once the view holds the whole bucket.
+    loaded: watch::Receiver<bool>,
+    _watch: Arc<WatchTask>,
 }
 
 impl Ledger {
+    /// A ledger on these buckets; starts watching `targets` (so it must be
+    /// called inside a tokio runtime). Target checks wait until the
+    /// bucket's current content is loaded.
     pub fn new(sent: kv::Store, targets: kv::Store) -> Self {
-        Ledger { sent, targets }
+        let view = Arc::new(RwLock::new(Targets::default()));
+        let (loaded_tx, loaded) = watch::channel(false);
+        let task = tokio::spawn(watch_targets(targets.clone(), view.clone(), loaded_tx));
+        Ledger {
+            sent,
+            targets,
+            view,
+            loaded,
+            _watch: Arc::new(WatchTask(task)),
+        }
     }
 
     /// Whether the alert with this key was sent before. A lookup failure
@@ -47,53 +131,144 @@ impl Ledger {
         }
     }
 
-    /// Record a successful send (retried a few times; failure only risks a
-    /// duplicate, so it is logged, not fatal).
-    pub async fn record_sent(&self, alert_key: &str) {
+    /// Record a successful send, retried briefly under the retry policy;
+    /// failure only risks a duplicate, so it is logged, not fatal.
+    pub async fn record_sent(&self, alert_key: &str, stopping: &Stopping) {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            initial: Duration::from_millis(100),
+            max: Duration::from_millis(400),
+            ..RetryPolicy::default()
+        };
         let key = digest(alert_key);
-        for attempt in 1..=3 {
-            match self.sent.put(&key, alert_key.to_string().into()).await {
-                Ok(_) => return,
-                Err(e) if attempt == 3 => {
-                    tracing::warn!(error = %e, "could not record a sent alert; a redelivery may duplicate it")
-                }
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await,
-            }
+        let written = retry(&policy, stopping, "sent-log write", |_| async {
+            self.sent
+                .put(&key, alert_key.to_string().into())
+                .await
+                .map_err(Failure::transient)
+        })
+        .await;
+        if let Err(e) = written {
+            tracing::warn!(error = %e, "could not record a sent alert; a redelivery may duplicate it");
         }
     }
 
     /// Why `target` is disabled, if it is.
     pub async fn disabled(&self, target: &Target) -> Option<String> {
-        match self.targets.get(target_key(target)).await {
-            Ok(v) => v.map(|b| String::from_utf8_lossy(&b).to_string()),
-            Err(e) => {
-                tracing::warn!(error = %e, "target lookup failed; treating as enabled");
-                None
-            }
-        }
+        self.wait_loaded().await;
+        self.read().disabled.get(&target_key(target)).cloned()
     }
 
     /// Mark `target` disabled with `reason`.
     pub async fn disable(&self, target: &Target, reason: &str) {
-        if let Err(e) = self
-            .targets
-            .put(target_key(target), reason.to_string().into())
-            .await
-        {
-            tracing::warn!(error = %e, "could not record a disabled target");
-        }
+        self.store(
+            target_key(target),
+            Some(reason.to_string()),
+            "disable a target",
+        )
+        .await;
     }
 
     /// Enable `target` again (after the cause was fixed).
     pub async fn enable(&self, target: &Target) {
-        if let Err(e) = self.targets.delete(target_key(target)).await {
-            tracing::warn!(error = %e, "could not re-enable a target");
+        self.store(target_key(target), None, "re-enable a target")
+            .await;
+    }
+
+    /// The chat Telegram alerts for `chat` go to: the supergroup it
+    /// migrated to, if it did, else `chat` itself.
+    pub async fn telegram_chat(&self, chat: i64) -> i64 {
+        self.wait_loaded().await;
+        self.read().migrated.get(&chat).copied().unwrap_or(chat)
+    }
+
+    /// Remember that Telegram chat `from` migrated to `to`.
+    pub async fn record_migration(&self, from: i64, to: i64) {
+        self.store(
+            migration_key(from),
+            Some(to.to_string()),
+            "store a chat migration",
+        )
+        .await;
+    }
+
+    /// Put (`Some`) or delete (`None`) a key of the targets bucket, and
+    /// apply it to this instance's view at once (the watch brings it to
+    /// the others).
+    async fn store(&self, key: String, value: Option<String>, what: &str) {
+        self.view
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .apply(&key, value.as_deref().map(str::as_bytes));
+        let stored = match value {
+            Some(v) => self
+                .targets
+                .put(&key, v.into())
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            None => self.targets.delete(&key).await.map_err(|e| e.to_string()),
+        };
+        if let Err(e) = stored {
+            tracing::warn!(error = %e, "could not {what}");
         }
     }
 
-    /// The targets bucket (Telegram chat migrations are kept there too).
-    pub fn targets(&self) -> &kv::Store {
-        &self.targets
+    async fn wait_loaded(&self) {
+        // An error means the watch task is gone (shutdown): use the view.
+        self.loaded.clone().wait_for(|loaded| *loaded).await.ok();
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Targets> {
+        self.view.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Keep `view` equal to the targets bucket: every key's latest value
+/// first (then `loaded` is set), then each change as it happens. A failed
+/// watch is started again (the latest values again, deletions included).
+async fn watch_targets(store: kv::Store, view: Arc<RwLock<Targets>>, loaded: watch::Sender<bool>) {
+    let policy = RetryPolicy::forever(Duration::from_millis(200), Duration::from_secs(10));
+    // Runs until the ledger is dropped, which aborts it.
+    let never = Stopping::new();
+    loop {
+        let started = retry(&policy, &never, "targets bucket watch", |_| async {
+            let empty = store
+                .status()
+                .await
+                .map_err(|e| Failure::transient(e.to_string()))?
+                .values()
+                == 0;
+            let watch = store
+                .watch_with_history(">")
+                .await
+                .map_err(|e| Failure::transient(e.to_string()))?;
+            Ok((empty, watch))
+        })
+        .await;
+        let Ok((empty, mut entries)) = started else {
+            return;
+        };
+        if empty {
+            loaded.send_replace(true);
+        }
+        while let Some(entry) = entries.next().await {
+            match entry {
+                Ok(e) => {
+                    let value = matches!(e.operation, kv::Operation::Put).then_some(&e.value[..]);
+                    view.write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .apply(&e.key, value);
+                    if e.delta == 0 {
+                        loaded.send_replace(true);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "targets bucket watch failed; watching again");
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -114,5 +289,20 @@ mod tests {
             target_key(&Target::Email("A@Example.org".into())),
             target_key(&Target::Email("a@example.org".into()))
         );
+    }
+
+    #[test]
+    fn the_view_follows_puts_and_deletes() {
+        let mut t = Targets::default();
+        let blocked = target_key(&Target::TelegramChat(5));
+        t.apply(&blocked, Some(b"telegram: blocked"));
+        t.apply(&migration_key(-7), Some(b"-1000000000007"));
+        t.apply("telegram-migrated.x", Some(b"1"));
+        assert_eq!(t.disabled[&blocked], "telegram: blocked");
+        assert_eq!(t.migrated[&-7], -1_000_000_000_007);
+        assert_eq!((t.disabled.len(), t.migrated.len()), (1, 1));
+        t.apply(&blocked, None);
+        t.apply(&migration_key(-7), None);
+        assert!(t.disabled.is_empty() && t.migrated.is_empty());
     }
 }

@@ -1,5 +1,9 @@
-//! Delivery: notifiers for each channel behind one [`Notifier`] trait, and
-//! the single place where failed sends are retried ([`retry`]).
+//! Delivery: notifiers for each channel behind one [`Notifier`] trait
+//! ([`telegram`] with its flood limits in [`flood`], [`email`],
+//! [`console`]), the single place where failed sends are retried
+//! ([`retry`]), what delivery remembers ([`ledger`]: sent log, disabled
+//! targets, chat migrations) and the stage that ties them together
+//! ([`worker`]).
 //!
 //! Notifiers classify their errors where they happen: [`DeliveryError::Transient`]
 //! (retry later, maybe not before `retry_after`) or
@@ -7,6 +11,7 @@
 
 pub mod console;
 pub mod email;
+pub mod flood;
 pub mod ledger;
 pub mod render;
 pub mod retry;

@@ -5,11 +5,13 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alert_key;
 mod binary;
 mod chaos;
 mod cli;
 mod delivery;
 mod explain;
+mod flood;
 mod ops;
 mod pipeline;
 mod reload;

@@ -1,0 +1,269 @@
+//! Telegram's flood limits, kept before each request so that a 429 is
+//! rare, and a 429 that still comes pauses only the chat it was for.
+//!
+//! Telegram publishes three limits: about 1 message per second to one
+//! chat, 20 messages per minute to one group, 30 messages per second
+//! overall. [`FloodControl::acquire`] waits for a chat's turn:
+//! - **per chat**: 1 s after the previous request to that chat *ended*
+//!   (so arrivals are at least 1 s apart however long requests take);
+//! - **per group** (any negative chat id): at most 20 requests in any
+//!   sliding minute. A sliding window, not a token bucket: a bucket that
+//!   lets a group send 10 alerts at 1/s would also let a 21st through
+//!   within the minute, which Telegram answers with a 429;
+//! - **overall**: 30/s, evenly spaced, by a `governor` rate limiter (GCRA)
+//!   on the tokio clock (so tests can pause time);
+//! - **after a 429** for a chat ([`FloodControl::pause`]), that chat only
+//!   waits out `retry_after`; every other chat goes on at its normal rate.
+//!
+//! Short waits (the per-chat second, the overall spacing) are slept here;
+//! long ones (a 429 pause, a full group minute) are returned as a [`Wait`]
+//! so that the caller hands them to the retry policy, which waits them out
+//! and stays responsive to shutdown.
+//!
+//! Sends to one chat are sequential (the delivery worker holds a lock per
+//! target), so a chat's own state is never raced for.
+
+use governor::clock::Clock;
+use governor::{Quota, RateLimiter, middleware::NoOpMiddleware, state};
+use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Telegram's limit for one chat: one message per this interval.
+pub const PER_CHAT_INTERVAL: Duration = Duration::from_secs(1);
+/// Telegram's limit for one group (basic group, supergroup or channel).
+pub const GROUP_MESSAGES_PER_MIN: usize = 20;
+/// Telegram's limit for a bot across all chats.
+pub const OVERALL_MESSAGES_PER_SEC: u32 = 30;
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// A chat must wait longer than is worth sleeping in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait {
+    pub duration: Duration,
+    pub reason: &'static str,
+}
+
+/// The tokio clock for `governor` (paused in tests like the rest).
+#[derive(Debug, Clone)]
+struct TokioClock(Instant);
+
+impl Clock for TokioClock {
+    /// Time since the limiter was made.
+    type Instant = Duration;
+
+    fn now(&self) -> Duration {
+        self.0.elapsed()
+    }
+}
+
+type Overall =
+    RateLimiter<state::NotKeyed, state::InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
+
+/// What one chat's next request waits for.
+#[derive(Debug, Default)]
+struct ChatState {
+    /// Not before this: [`PER_CHAT_INTERVAL`] after the last request ended.
+    next: Option<Instant>,
+    /// Not before this: the end of a 429's `retry_after`.
+    paused_until: Option<Instant>,
+    /// Ends of this group's requests in the last minute (groups only).
+    recent: VecDeque<Instant>,
+}
+
+impl ChatState {
+    fn idle(&self, now: Instant) -> bool {
+        self.next.is_none_or(|t| t <= now)
+            && self.paused_until.is_none_or(|t| t <= now)
+            && self.recent.back().is_none_or(|t| now - *t >= MINUTE)
+    }
+
+    /// How long the group's minute is still full, if it is.
+    fn group_full(&mut self, now: Instant) -> Option<Duration> {
+        while self.recent.front().is_some_and(|t| now - *t >= MINUTE) {
+            self.recent.pop_front();
+        }
+        (self.recent.len() >= GROUP_MESSAGES_PER_MIN).then(|| MINUTE - (now - self.recent[0]))
+    }
+}
+
+/// Telegram's flood limits for one bot.
+pub struct FloodControl {
+    overall: Overall,
+    clock: TokioClock,
+    chats: Mutex<HashMap<i64, ChatState>>,
+}
+
+impl Default for FloodControl {
+    fn default() -> Self {
+        let clock = TokioClock(Instant::now());
+        let spacing = Duration::from_secs(1) / OVERALL_MESSAGES_PER_SEC;
+        let quota = Quota::with_period(spacing)
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::MIN);
+        FloodControl {
+            overall: RateLimiter::direct_with_clock(quota, clock.clone()),
+            clock,
+            chats: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl FloodControl {
+    /// Wait for `chat`'s turn to be sent a message (sleeping up to the
+    /// per-chat interval and the overall spacing).
+    ///
+    /// # Errors
+    /// The chat is paused after a 429 or its group's minute is full: wait
+    /// the returned time, then call again.
+    pub async fn acquire(&self, chat: i64) -> Result<(), Wait> {
+        loop {
+            let now = Instant::now();
+            let next = {
+                let mut chats = self.lock();
+                let state = chats.entry(chat).or_default();
+                if let Some(until) = state.paused_until.filter(|t| *t > now) {
+                    return Err(Wait {
+                        duration: until - now,
+                        reason: "telegram: chat paused after a 429",
+                    });
+                }
+                if let Some(duration) = state.group_full(now) {
+                    return Err(Wait {
+                        duration,
+                        reason: "telegram: group at 20 messages/min",
+                    });
+                }
+                state.next.filter(|t| *t > now)
+            };
+            if let Some(next) = next {
+                tokio::time::sleep_until(next).await;
+                continue;
+            }
+            match self.overall.check() {
+                Ok(()) => return Ok(()),
+                Err(not_until) => {
+                    tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
+                }
+            }
+        }
+    }
+
+    /// A request to `chat` ended at `at` (whatever its answer): it counts
+    /// towards the chat's and its group's limits.
+    pub fn sent(&self, chat: i64, at: Instant) {
+        let mut chats = self.lock();
+        if chats.len() > 10_000 {
+            chats.retain(|_, s| !s.idle(at));
+        }
+        let state = chats.entry(chat).or_default();
+        state.next = state.next.max(Some(at + PER_CHAT_INTERVAL));
+        if chat < 0 {
+            state.recent.push_back(at);
+        }
+    }
+
+    /// Telegram answered 429 for `chat`: no request to it before
+    /// `retry_after` from now. Other chats are not affected.
+    pub fn pause(&self, chat: i64, retry_after: Duration) {
+        let mut chats = self.lock();
+        let state = chats.entry(chat).or_default();
+        state.paused_until = state.paused_until.max(Some(Instant::now() + retry_after));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, ChatState>> {
+        self.chats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    /// Acquire and record a request that takes no time.
+    async fn send(flood: &FloodControl, chat: i64) -> Result<Instant, Wait> {
+        flood.acquire(chat).await?;
+        let at = Instant::now();
+        flood.sent(chat, at);
+        Ok(at)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_message_per_second_per_chat_counted_from_the_request_end() {
+        let flood = FloodControl::default();
+        let t0 = Instant::now();
+        assert_eq!(send(&flood, 7).await, Ok(t0));
+        assert_eq!(send(&flood, 7).await, Ok(t0 + S));
+        let other = send(&flood, 8).await.unwrap();
+        assert!(other - t0 < 2 * S, "other chats do not wait for chat 7");
+        // A slow request: the next one waits a second after it ended.
+        flood.acquire(7).await.unwrap();
+        tokio::time::sleep(3 * S / 2).await;
+        let ended = Instant::now();
+        flood.sent(7, ended);
+        assert_eq!(send(&flood, 7).await, Ok(ended + S));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_pauses_only_its_chat() {
+        let flood = FloodControl::default();
+        send(&flood, 1).await.unwrap();
+        tokio::time::sleep(S).await;
+        flood.pause(1, 20 * S);
+        let paused = Instant::now();
+        let wait = flood.acquire(1).await.unwrap_err();
+        assert_eq!(wait.duration, 20 * S);
+        for chat in 2..=10 {
+            send(&flood, chat).await.unwrap();
+        }
+        assert!(Instant::now() - paused < S, "other chats go on");
+        tokio::time::sleep_until(paused + 5 * S).await;
+        assert_eq!(flood.acquire(1).await.unwrap_err().duration, 15 * S);
+        tokio::time::sleep_until(paused + 20 * S).await;
+        assert_eq!(flood.acquire(1).await, Ok(()), "resumes after retry_after");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn twenty_messages_per_sliding_minute_per_group() {
+        let flood = FloodControl::default();
+        let t0 = Instant::now();
+        for i in 0..20 {
+            assert_eq!(send(&flood, -42).await, Ok(t0 + i * S));
+        }
+        tokio::time::sleep(S).await; // t0 + 20 s
+        let wait = flood.acquire(-42).await.unwrap_err();
+        assert_eq!(wait.duration, 40 * S, "until the first leaves the minute");
+        assert_eq!(send(&flood, -43).await, Ok(t0 + 20 * S), "per group");
+        assert!(
+            send(&flood, 42).await.is_ok(),
+            "private chats have no minute"
+        );
+        tokio::time::sleep_until(t0 + 60 * S).await;
+        assert_eq!(send(&flood, -42).await, Ok(t0 + 60 * S));
+        assert!(
+            flood.acquire(-42).await.is_err(),
+            "the second's turn at 61 s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn thirty_messages_per_second_overall() {
+        let flood = FloodControl::default();
+        let t0 = Instant::now();
+        let mut times = Vec::new();
+        for chat in 0..91 {
+            times.push(send(&flood, chat).await.unwrap() - t0);
+        }
+        let ms = times[90].as_millis();
+        assert!(
+            (2990..=3100).contains(&ms),
+            "evenly spaced at 30/s: {ms} ms"
+        );
+        let in_one_second = times.iter().filter(|t| **t < S).count();
+        assert_eq!(in_one_second, 30);
+    }
+}
