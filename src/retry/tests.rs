@@ -25,11 +25,7 @@ type Answer = Option<Result<u32, Failure<&'static str>>>;
 type Outcome = Result<u32, RetryError<&'static str>>;
 
 /// Run `retry` over a script of answers; returns the outcome and the calls.
-async fn run(
-    policy: RetryPolicy,
-    answers: Vec<Answer>,
-    stopping: &Stopping,
-) -> (Outcome, u32) {
+async fn run(policy: RetryPolicy, answers: Vec<Answer>, stopping: &Stopping) -> (Outcome, u32) {
     let script = Mutex::new(answers);
     let calls = AtomicU32::new(0);
     let out = retry(&policy, stopping, "test", |_| {
