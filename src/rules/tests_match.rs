@@ -306,7 +306,7 @@ fn candidates_do_not_grow_with_rule_count() {
     rules.push(("not".into(), parse("NOT sport").unwrap()));
     let m = Matcher::compile(&rules, &gazetteer()).unwrap();
     let p = prepare("word7 and pre12xyz", "", "nothing else");
-    let mut ix = super::eval::DocIndex::new(&m, &p.doc());
+    let mut ix = super::doc_index::DocIndex::new(&m, &p.doc());
     assert_eq!(ix.candidates(), [7, 12, 5000]);
     let found: Vec<usize> = m.find(&p.doc()).iter().map(|r| r.rule).collect();
     assert_eq!(found, [7, 12, 5000]);
