@@ -130,6 +130,21 @@ fn cases() -> Vec<(&'static str, TestDoc, bool)> {
             meta(None, Some("BBC"), Some("http://www.bbc.co.uk/news"), &[]),
             true,
         ),
+        (
+            "source:bücher.example",
+            meta(None, None, Some("https://shop.xn--bcher-kva.example/"), &[]),
+            true,
+        ),
+        (
+            "source:xn--bcher-kva.example",
+            meta(None, Some("Bücher.Example."), None, &[]),
+            true,
+        ),
+        (
+            "source:[2001:db8::1]",
+            meta(None, None, Some("http://[2001:DB8:0::1]:8080/feed"), &[]),
+            true,
+        ),
         ("lang:en OR baku", meta(Some("en"), None, None, &[]), true),
         ("lang:en baku", meta(Some("en"), None, None, &[]), false),
     ]
