@@ -1,29 +1,13 @@
-//! Per-article evaluation: one pass over each field's tokens records where
-//! the matcher's indexed terms occur and which rules they trigger; phrase,
-//! NEAR and region conditions are then checked from those positions only.
+//! Per-article evaluation: [`Matcher::find`] evaluates the candidate rules
+//! of a [`DocIndex`] (existence first, hits only for rules that hold), and
+//! the boolean, `NEAR` and region conditions are checked from the
+//! article's phrase occurrences only.
 
-use super::compile::{CompiledRegion, Matcher, NO_TERM, Node, PhraseId, RuleId, TermId};
-use super::domain::{normalize_host, suffixes, within};
-use super::hasher::FastMap;
+use super::doc_index::{DocIndex, Occ, field_at};
+use super::domain::within;
+use super::layout::{CompiledRegion, Matcher, NO_TERM, Node, PhraseId};
 use super::query::Scope;
 use super::{Document, Hit, RuleMatch};
-use crate::text::FieldName;
-
-/// An occurrence of a phrase: field index (in [`FieldName::ALL`] order)
-/// and its first and last token positions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) struct Occ {
-    pub field: usize,
-    pub first: usize,
-    pub last: usize,
-}
-
-fn field_at(index: usize) -> FieldName {
-    FieldName::ALL
-        .get(index)
-        .copied()
-        .unwrap_or(FieldName::Body)
-}
 
 impl Matcher {
     /// Rules matching `doc`, sorted by rule index.
@@ -61,113 +45,7 @@ impl Matcher {
     }
 }
 
-/// What one article offers the matcher; built once per article.
-pub(super) struct DocIndex<'m, 'd> {
-    m: &'m Matcher,
-    doc: Document<'d>,
-    /// (term, field index, token position) of each anchor term, sorted.
-    occ: Vec<(TermId, u32, u32)>,
-    /// The range of `occ` of each term that occurs.
-    term_occ: FastMap<TermId, (u32, u32)>,
-    /// Occurrences of the phrases looked up so far: a range of `occs`.
-    memo: FastMap<PhraseId, (u32, u32)>,
-    occs: Vec<Occ>,
-    hosts: Vec<String>,
-    candidates: Vec<RuleId>,
-}
-
-impl<'m, 'd> DocIndex<'m, 'd> {
-    pub(super) fn new(m: &'m Matcher, doc: &Document<'d>) -> DocIndex<'m, 'd> {
-        let mut ix = DocIndex {
-            m,
-            doc: *doc,
-            occ: Vec::new(),
-            term_occ: FastMap::default(),
-            memo: FastMap::default(),
-            occs: Vec::new(),
-            hosts: Vec::new(),
-            candidates: m.always.clone(),
-        };
-        for (fi, field) in FieldName::ALL.iter().enumerate() {
-            for (pos, tok) in doc.field(*field).tokens.iter().enumerate() {
-                let at = (fi as u32, pos as u32);
-                if m.word_heads.may_contain(&tok.norm)
-                    && m.word_bloom.may_contain(&tok.norm)
-                    && let Some(&t) = m.words.get(tok.norm.as_str())
-                {
-                    ix.occ.push((t, at.0, at.1));
-                }
-                if !m.prefix_heads.may_contain(&tok.norm) {
-                    continue;
-                }
-                for &len in &m.prefix_lens {
-                    let Some(head) = tok.norm.get(..len) else {
-                        if len > tok.norm.len() {
-                            break;
-                        }
-                        continue; // not a char boundary
-                    };
-                    if m.prefix_bloom.may_contain(head)
-                        && let Some(&t) = m.prefixes.get(head)
-                    {
-                        ix.occ.push((t, at.0, at.1));
-                    }
-                }
-            }
-        }
-        ix.occ.sort_unstable();
-        let mut from = 0;
-        while let Some(&(t, _, _)) = ix.occ.get(from) {
-            let to = from + ix.occ[from..].partition_point(|o| o.0 == t);
-            ix.term_occ.insert(t, (from as u32, to as u32));
-            ix.candidates.extend_from_slice(m.term_rules.get(t));
-            from = to;
-        }
-        if let Some(lang) = doc.language {
-            let primary = lang
-                .trim()
-                .split(['-', '_'])
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            ix.candidates
-                .extend(m.lang_rules.get(primary.as_str()).into_iter().flatten());
-        }
-        ix.hosts = [doc.source, doc.url]
-            .into_iter()
-            .flatten()
-            .filter_map(normalize_host)
-            .collect();
-        for host in &ix.hosts {
-            for suffix in suffixes(host) {
-                ix.candidates
-                    .extend(m.source_rules.get(suffix).into_iter().flatten());
-            }
-        }
-        for tag in doc.regions {
-            let tag = tag.trim().to_ascii_uppercase();
-            ix.candidates
-                .extend(m.tag_rules.get(tag.as_str()).into_iter().flatten());
-        }
-        ix
-    }
-
-    /// Rules the presearcher selected, sorted and deduplicated.
-    pub(super) fn candidates(&mut self) -> Vec<RuleId> {
-        let mut c = std::mem::take(&mut self.candidates);
-        c.sort_unstable();
-        c.dedup();
-        c
-    }
-
-    /// (field, position) of each occurrence of anchor term `t`.
-    fn anchor_occ(&self, t: TermId) -> &[(TermId, u32, u32)] {
-        match self.term_occ.get(&t) {
-            Some(&(from, to)) => &self.occ[from as usize..to as usize],
-            None => &[],
-        }
-    }
-
+impl<'m> DocIndex<'m, '_> {
     /// Whether `node` holds for this article.
     pub(super) fn eval(&mut self, node: &'m Node) -> bool {
         match node {
@@ -243,102 +121,6 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             }
             Node::Region { region, scope, .. } => self.region(*region, *scope),
             other => (self.eval(other), Vec::new()),
-        }
-    }
-
-    pub(super) fn hit(&self, o: Occ) -> Hit {
-        let field = field_at(o.field);
-        let tokens = &self.doc.field(field).tokens;
-        let start = tokens.get(o.first).map_or(0, |t| t.start);
-        let end = tokens.get(o.last).map_or(start, |t| t.end);
-        Hit { field, start, end }
-    }
-
-    /// The clean text of a hit (for explanations).
-    pub(super) fn hit_text(&self, h: Hit) -> &str {
-        self.doc
-            .field(h.field)
-            .clean
-            .get(h.start..h.end)
-            .unwrap_or("")
-    }
-
-    fn slice(&self, (from, to): (u32, u32)) -> &[Occ] {
-        &self.occs[from as usize..to as usize]
-    }
-
-    /// Whether phrase `id` occurs in a field of `scope`. A plain word is
-    /// its anchor's occurrences: no neighbours to check, nothing to store.
-    fn phrase_in(&mut self, id: PhraseId, scope: Scope) -> bool {
-        let m = self.m;
-        if let Some(p) = m.phrases.get(id as usize)
-            && p.len == 1
-            && !p.exact
-        {
-            let t = m.phrase_terms(p)[0];
-            return self
-                .anchor_occ(t)
-                .iter()
-                .any(|&(_, f, _)| scope.contains(field_at(f as usize)));
-        }
-        let range = self.phrase(id);
-        self.slice(range)
-            .iter()
-            .any(|o| scope.contains(field_at(o.field)))
-    }
-
-    /// Occurrences of a phrase in any field, sorted: looked up once per
-    /// article, kept in `occs`.
-    fn phrase(&mut self, id: PhraseId) -> (u32, u32) {
-        if let Some(&range) = self.memo.get(&id) {
-            return range;
-        }
-        let from = self.occs.len() as u32;
-        self.find_phrase(id);
-        let range = (from, self.occs.len() as u32);
-        self.memo.insert(id, range);
-        range
-    }
-
-    /// Append the occurrences of the phrase's anchor term whose
-    /// neighbouring tokens are the phrase's other words to `occs`.
-    fn find_phrase(&mut self, id: PhraseId) {
-        let m = self.m;
-        let Some(p) = m.phrases.get(id as usize) else {
-            return;
-        };
-        let terms = m.phrase_terms(p);
-        let anchor = p.anchor as usize;
-        let exact = if p.exact { m.exact.get(&id) } else { None };
-        let doc = self.doc;
-        let (from, to) = self.term_occ.get(&terms[anchor]).copied().unwrap_or((0, 0));
-        for &(_, field, pos) in &self.occ[from as usize..to as usize] {
-            let field = field as usize;
-            let Some(first) = (pos as usize).checked_sub(anchor) else {
-                continue;
-            };
-            let f = doc.field(field_at(field));
-            let Some(window) = f.tokens.get(first..first + terms.len()) else {
-                continue;
-            };
-            let words_match = terms
-                .iter()
-                .zip(window)
-                .enumerate()
-                .all(|(i, (&t, tok))| i == anchor || m.term_matches(t, &tok.norm));
-            let case_matches = exact.is_none_or(|words| {
-                words
-                    .iter()
-                    .zip(window)
-                    .all(|(w, tok)| f.clean.get(tok.start..tok.end) == Some(&**w))
-            });
-            if words_match && case_matches {
-                self.occs.push(Occ {
-                    field,
-                    first,
-                    last: first + terms.len() - 1,
-                });
-            }
         }
     }
 

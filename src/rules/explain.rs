@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use super::compile::{Matcher, Node};
-use super::eval::DocIndex;
+use super::doc_index::DocIndex;
+use super::layout::{Matcher, Node};
 use super::{Document, Hit};
 
 /// One rule evaluated against one article.

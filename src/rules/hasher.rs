@@ -7,10 +7,18 @@
 //! article text only looks keys up, which cannot lengthen a probe chain.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
-/// A `HashMap` with [`FxHasher`].
-pub(super) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// The hasher state of [`FastMap`] and of [`hash_str`].
+pub(super) type FastState = BuildHasherDefault<FxHasher>;
+
+/// A `HashMap` with the fast hasher.
+pub(super) type FastMap<K, V> = HashMap<K, V, FastState>;
+
+/// The fast hash of `s` (the Bloom filters' one hash).
+pub(super) fn hash_str(s: &str) -> u64 {
+    FastState::default().hash_one(s)
+}
 
 const K: u64 = 0xf135_7aea_2e62_a9c5;
 
@@ -93,7 +101,6 @@ fn load4(bytes: &[u8], at: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::hash::BuildHasher;
 
     #[test]
     fn strings_that_differ_hash_differently() {

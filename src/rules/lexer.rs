@@ -7,7 +7,7 @@
 //! for the known names (ASCII case-insensitive); any other `x:y` (a URL, a
 //! time `10:30`) is an ordinary word.
 
-use super::query::QueryError;
+use super::error::QueryError;
 
 /// Field prefixes a query may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

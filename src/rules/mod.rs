@@ -43,15 +43,19 @@
 //! cheapest operand; see `weight.rs`), and hits are collected only for
 //! rules that match.
 
-mod build;
-mod compile;
+mod compiler;
+mod doc_index;
 mod domain;
+mod error;
 mod eval;
 mod explain;
+mod filter;
 mod hasher;
+mod layout;
 mod lexer;
 mod lint;
 mod parser;
+mod presearch;
 mod query;
 mod weight;
 
@@ -66,11 +70,12 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_support;
 
-pub use compile::{CompileError, Matcher};
+pub use error::{CompileError, QueryError, Span};
 pub use explain::{Clause, ExplainedHit, Explanation};
+pub use layout::Matcher;
 pub use lint::{Lint, Severity, lint};
 pub use parser::parse;
-pub use query::{Expr, Phrase, Query, QueryError, Scope, Span};
+pub use query::{Expr, Phrase, Query, Scope};
 
 use crate::text::{FieldName, PreparedField};
 

@@ -1,8 +1,10 @@
 //! Query parser: lexemes → [`Expr`]. Precedence, loosest first: `OR`,
 //! `AND` (or juxtaposition), `NOT` / `-`, `NEAR/n`, then terms and groups.
 
+use super::domain::normalize_host;
+use super::error::{QueryError, Span};
 use super::lexer::{FieldKind, Lexeme, Tok, lex};
-use super::query::{Expr, Phrase, Query, QueryError, Scope, Span};
+use super::query::{Expr, Phrase, Query, Scope};
 use crate::text::FieldName;
 
 /// Parse a query string.
@@ -29,6 +31,13 @@ pub fn parse(src: &str) -> Result<Query, QueryError> {
         source: src.to_string(),
         root,
     })
+}
+
+impl std::str::FromStr for Query {
+    type Err = QueryError;
+    fn from_str(s: &str) -> Result<Query, QueryError> {
+        parse(s)
+    }
 }
 
 /// Deepest nesting of groups and NOTs accepted (keeps recursion bounded).
@@ -353,7 +362,7 @@ impl<'a> Parser<'a> {
                 }
                 Ok(Expr::Lang { code, span })
             }
-            FieldKind::Source => match super::domain::normalize_host(text) {
+            FieldKind::Source => match normalize_host(text) {
                 Some(domain) => Ok(Expr::Source { domain, span }),
                 None => Err(self.err(at, format!("'{text}' is not a domain like example.com"))),
             },

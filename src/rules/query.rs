@@ -1,9 +1,11 @@
 //! The query AST: what a parsed rule means, independent of how it was
-//! written. [`Query`] keeps its source text so positions (byte offset and
-//! column) can be reported for errors found after parsing.
+//! written, and its canonical text form (`Display`). [`Query`] keeps its
+//! source text so positions (byte offset and column) can be reported for
+//! errors found after parsing.
 
 use std::fmt;
 
+use super::error::{Span, column};
 use crate::text::FieldName;
 
 /// Where a text condition is looked for.
@@ -31,13 +33,6 @@ impl Scope {
             (Scope::Only(a), Scope::Only(b)) => (a == b).then_some(self),
         }
     }
-}
-
-/// A byte range of the query source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
 }
 
 /// Consecutive words; a single word is a one-word phrase.
@@ -206,45 +201,7 @@ impl Query {
     /// 1-based column (in characters, counted from the last line break) of
     /// byte `offset` of the source.
     pub fn column(&self, offset: usize) -> usize {
-        column_of(&self.source, offset)
-    }
-}
-
-impl std::str::FromStr for Query {
-    type Err = QueryError;
-    fn from_str(s: &str) -> Result<Query, QueryError> {
-        super::parser::parse(s)
-    }
-}
-
-/// 1-based character column of byte `offset` in `source`.
-pub(super) fn column_of(source: &str, offset: usize) -> usize {
-    let mut offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
-    source[line_start..offset].chars().count() + 1
-}
-
-/// Why a query could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("col {column}: {message}")]
-pub struct QueryError {
-    /// Byte offset into the query.
-    pub offset: usize,
-    /// 1-based column (characters) of `offset`.
-    pub column: usize,
-    pub message: String,
-}
-
-impl QueryError {
-    pub(super) fn at(source: &str, offset: usize, message: impl Into<String>) -> QueryError {
-        QueryError {
-            offset,
-            column: column_of(source, offset),
-            message: message.into(),
-        }
+        column(&self.source, offset)
     }
 }
 

@@ -130,6 +130,21 @@ fn cases() -> Vec<(&'static str, TestDoc, bool)> {
             meta(None, Some("BBC"), Some("http://www.bbc.co.uk/news"), &[]),
             true,
         ),
+        (
+            "source:bücher.example",
+            meta(None, None, Some("https://shop.xn--bcher-kva.example/"), &[]),
+            true,
+        ),
+        (
+            "source:xn--bcher-kva.example",
+            meta(None, Some("Bücher.Example."), None, &[]),
+            true,
+        ),
+        (
+            "source:[2001:db8::1]",
+            meta(None, None, Some("http://[2001:DB8:0::1]:8080/feed"), &[]),
+            true,
+        ),
         ("lang:en OR baku", meta(Some("en"), None, None, &[]), true),
         ("lang:en baku", meta(Some("en"), None, None, &[]), false),
     ]
@@ -306,7 +321,7 @@ fn candidates_do_not_grow_with_rule_count() {
     rules.push(("not".into(), parse("NOT sport").unwrap()));
     let m = Matcher::compile(&rules, &gazetteer()).unwrap();
     let p = prepare("word7 and pre12xyz", "", "nothing else");
-    let mut ix = super::eval::DocIndex::new(&m, &p.doc());
+    let mut ix = super::doc_index::DocIndex::new(&m, &p.doc());
     assert_eq!(ix.candidates(), [7, 12, 5000]);
     let found: Vec<usize> = m.find(&p.doc()).iter().map(|r| r.rule).collect();
     assert_eq!(found, [7, 12, 5000]);

@@ -46,6 +46,8 @@ fn parses_to_canonical_form() {
             "source:https://news.example.com/x",
             "source:news.example.com",
         ),
+        ("source:bücher.example.", "source:xn--bcher-kva.example"),
+        ("source:[2001:DB8::1]", "source:[2001:db8::1]"),
         ("https://example.com/a", "\"https example com a\""),
         ("10:30", "\"10 30\""),
         ("Azerbaijan's", "azerbaijan"),

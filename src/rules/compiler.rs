@@ -1,34 +1,72 @@
-//! Compiling queries one at a time into a [`Matcher`]: interning terms and
-//! phrases, resolving regions, and choosing each rule's presearcher keys
-//! (the cheapest set of keys of which an article must have one for the
-//! rule to match; see [`super::weight`]).
+//! The compiler: parsed queries → the [`Matcher`] laid out in
+//! [`super::layout`]. Rules are added one at a time: terms and phrases are
+//! interned (shared between rules), regions resolved against the
+//! gazetteer, and each rule indexed under its presearcher keys
+//! ([`super::presearch`]); [`Builder::finish`] then keeps only the anchor
+//! terms, builds the token filters and compacts the tables.
 
 use std::collections::HashMap;
 
-use super::compile::{
-    Bloom, CompileError, CompiledPhrase, CompiledRegion, Matcher, NO_TERM, Node, PhraseId, RuleId,
-    RuleLists, TermId,
-};
+use super::error::CompileError;
+use super::filter::Bloom;
 use super::hasher::FastMap;
+use super::layout::{
+    CompiledPhrase, CompiledRegion, Matcher, NO_TERM, Node, PhraseId, RuleId, RuleLists, TermId,
+};
+use super::presearch::{self, Key, Trigger};
 use super::query::{Expr, Phrase, Query};
 use super::weight::{self, Cost};
+use super::{RuleDef, parse};
 use crate::regions::{Gazetteer, Strength};
 
-/// Why an article can be a candidate for a rule.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    Term(TermId),
-    Lang(Box<str>),
-    Source(Box<str>),
-    Tag(Box<str>),
+impl Matcher {
+    /// Compile parsed rules `(id, query)`; rule indices in results are
+    /// positions in `rules`.
+    ///
+    /// # Errors
+    /// Every unknown region and duplicate id, each with its position.
+    pub fn compile(
+        rules: &[(String, Query)],
+        gazetteer: &Gazetteer,
+    ) -> Result<Matcher, Vec<CompileError>> {
+        let mut b = Builder::new(gazetteer);
+        for (id, query) in rules {
+            b.add(id, query);
+        }
+        b.finish()
+    }
+
+    /// Parse and compile rule definitions.
+    ///
+    /// # Errors
+    /// Every parse error, or else every compile error, each with its rule
+    /// and position.
+    pub fn build(defs: &[RuleDef], gazetteer: &Gazetteer) -> Result<Matcher, Vec<CompileError>> {
+        let mut b = Builder::new(gazetteer);
+        let mut errors = Vec::new();
+        for (rule, def) in defs.iter().enumerate() {
+            match parse(&def.query) {
+                Ok(q) if errors.is_empty() => b.add(&def.id, &q),
+                Ok(_) => {}
+                Err(e) => errors.push(CompileError {
+                    rule,
+                    id: def.id.clone(),
+                    offset: e.offset,
+                    column: e.column,
+                    message: e.message,
+                }),
+            }
+        }
+        if errors.is_empty() {
+            b.finish()
+        } else {
+            Err(errors)
+        }
+    }
 }
 
-/// Keys of which an article must have one for a node to hold; `None`
-/// when the node can hold without any (`NOT x`).
-type Trigger = Option<Vec<Key>>;
-
 /// A matcher under construction.
-pub(super) struct Builder<'g> {
+struct Builder<'g> {
     gaz: &'g Gazetteer,
     m: Matcher,
     words: FastMap<Box<str>, TermId>,
@@ -44,7 +82,7 @@ pub(super) struct Builder<'g> {
 }
 
 impl<'g> Builder<'g> {
-    pub fn new(gaz: &'g Gazetteer) -> Builder<'g> {
+    fn new(gaz: &'g Gazetteer) -> Builder<'g> {
         Builder {
             gaz,
             m: Matcher::default(),
@@ -60,11 +98,11 @@ impl<'g> Builder<'g> {
     }
 
     /// Compile the next rule; errors are reported by [`Builder::finish`].
-    pub fn add(&mut self, id: &str, query: &Query) {
+    fn add(&mut self, id: &str, query: &Query) {
         let rule = self.m.ids.push(id);
         match self.node(query.root()) {
             Ok((root, trigger)) => {
-                self.register(rule, trigger);
+                presearch::register(&mut self.m, &mut self.term_pairs, rule, trigger);
                 self.m.roots.push(root);
             }
             Err((offset, message)) => self.errors.push(CompileError {
@@ -79,7 +117,7 @@ impl<'g> Builder<'g> {
 
     /// The matcher, or every unknown region and duplicate id, each with
     /// its rule and position.
-    pub fn finish(mut self) -> Result<Matcher, Vec<CompileError>> {
+    fn finish(mut self) -> Result<Matcher, Vec<CompileError>> {
         let m = &mut self.m;
         let mut by_id: Vec<RuleId> = (0..m.ids.len() as u32).collect();
         by_id.sort_by(|&a, &b| m.ids.get(a).cmp(m.ids.get(b)));
@@ -245,19 +283,6 @@ impl<'g> Builder<'g> {
         Some((id, keys))
     }
 
-    fn cost(&self, keys: &[Key]) -> u64 {
-        keys.iter()
-            .map(|k| {
-                u64::from(match k {
-                    Key::Term(t) => self.term_cost[*t as usize],
-                    Key::Lang(_) => weight::LANG,
-                    Key::Source(_) => weight::SOURCE,
-                    Key::Tag(_) => weight::TAG,
-                })
-            })
-            .sum()
-    }
-
     /// Compile `e`; also returns its trigger keys (`None`: may match
     /// without any key).
     fn node(&mut self, e: &Expr) -> Result<(Node, Trigger), (usize, String)> {
@@ -289,13 +314,7 @@ impl<'g> Builder<'g> {
                 let (left, lkey) = self.phrase(left);
                 let (right, rkey) = self.phrase(right);
                 // Both sides must occur: either one's key will do.
-                let key = if self.cost(std::slice::from_ref(&rkey))
-                    < self.cost(std::slice::from_ref(&lkey))
-                {
-                    rkey
-                } else {
-                    lkey
-                };
+                let key = presearch::cheaper(lkey, rkey, &self.term_cost);
                 let label = self.m.labels.push(&e.to_string());
                 let node = Node::Near {
                     left,
@@ -343,36 +362,13 @@ impl<'g> Builder<'g> {
                 }
                 let nodes = nodes.into_boxed_slice();
                 if matches!(e, Expr::And(_)) {
-                    // Any one operand's keys suffice: take the cheapest.
-                    let best = triggers.into_iter().flatten().min_by_key(|k| self.cost(k));
-                    (Node::And(nodes), best)
+                    let trigger = presearch::all_of(triggers, &self.term_cost);
+                    (Node::And(nodes), trigger)
                 } else {
-                    let all: Option<Vec<Vec<Key>>> = triggers.into_iter().collect();
-                    (Node::Or(nodes), all.map(|k| k.concat()))
+                    (Node::Or(nodes), presearch::any_of(triggers))
                 }
             }
         })
-    }
-
-    fn register(&mut self, rule: RuleId, trigger: Trigger) {
-        let Some(mut keys) = trigger else {
-            self.m.always.push(rule);
-            return;
-        };
-        keys.sort();
-        keys.dedup();
-        for key in keys {
-            let list = match key {
-                Key::Term(t) => {
-                    self.term_pairs.push((t, rule));
-                    continue;
-                }
-                Key::Lang(l) => self.m.lang_rules.entry(l).or_default(),
-                Key::Source(s) => self.m.source_rules.entry(s).or_default(),
-                Key::Tag(t) => self.m.tag_rules.entry(t).or_default(),
-            };
-            list.push(rule);
-        }
     }
 }
 

@@ -1,18 +1,14 @@
-//! The compiled, immutable [`Matcher`]: deduplicated phrases over a shared
-//! term dictionary, resolved regions, and the presearcher index (which
-//! keys make a rule a candidate for an article). Built by
-//! [`super::build`]; laid out in a few flat arrays (u32 ids, shared string
-//! arenas) so that 100k rules take little memory.
+//! The compiled, immutable [`Matcher`] as data: deduplicated phrases over
+//! a shared term dictionary, resolved regions, and the presearcher index
+//! (which keys make a rule a candidate for an article). Laid out in a few
+//! flat arrays (u32 ids, shared string arenas) so that 100k rules take
+//! little memory. Built by [`super::compiler`]; read by [`super::eval`].
 
 use std::collections::HashMap;
 
-use super::build::Builder;
-use std::hash::{BuildHasher, BuildHasherDefault};
-
-use super::hasher::{FastMap, FxHasher};
-use super::query::{Query, Scope};
-use super::{RuleDef, parse};
-use crate::regions::Gazetteer;
+use super::filter::{Bloom, Heads};
+use super::hasher::FastMap;
+use super::query::Scope;
 
 pub(super) type TermId = u32;
 pub(super) type PhraseId = u32;
@@ -20,20 +16,6 @@ pub(super) type RuleId = u32;
 
 /// See [`Node::Phrase`].
 pub(super) const NO_TERM: TermId = TermId::MAX;
-
-/// A rule that could not be compiled.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("rule {id} (#{rule}), col {column}: {message}")]
-pub struct CompileError {
-    /// Index of the rule in the input.
-    pub rule: usize,
-    pub id: String,
-    /// Byte offset into the rule's query.
-    pub offset: usize,
-    /// 1-based column of `offset`.
-    pub column: usize,
-    pub message: String,
-}
 
 /// A phrase: `len` term ids from `start` in [`Matcher::phrase_terms`]; the
 /// last is a prefix term when the query word was `x*`.
@@ -76,85 +58,6 @@ impl StrArena {
     pub fn shrink_to_fit(&mut self) {
         self.text.shrink_to_fit();
         self.ends.shrink_to_fit();
-    }
-}
-
-/// A set of two-byte word beginnings (a 64 Kbit bitmap).
-#[derive(Debug)]
-pub(super) struct Heads(Box<[u64]>);
-
-impl Default for Heads {
-    fn default() -> Heads {
-        Heads(vec![0; 1024].into_boxed_slice())
-    }
-}
-
-impl Heads {
-    fn bit(word: &str) -> usize {
-        let b = word.as_bytes();
-        usize::from(b.first().copied().unwrap_or(0)) << 8
-            | usize::from(b.get(1).copied().unwrap_or(0))
-    }
-
-    /// Add `word`; as a prefix (`prefix`) it begins every longer word.
-    pub fn insert(&mut self, word: &str, prefix: bool) {
-        let bits = match word.as_bytes() {
-            [] if prefix => 0..1 << 16,
-            [a] if prefix => {
-                let a = usize::from(*a) << 8;
-                a..a + 256
-            }
-            _ => {
-                let bit = Heads::bit(word);
-                bit..bit + 1
-            }
-        };
-        for bit in bits {
-            self.0[bit / 64] |= 1 << (bit % 64);
-        }
-    }
-
-    /// Whether some inserted word begins like `word` (`false`: none does).
-    pub fn may_contain(&self, word: &str) -> bool {
-        let bit = Heads::bit(word);
-        self.0[bit / 64] & (1 << (bit % 64)) != 0
-    }
-}
-
-/// A Bloom filter over strings, blocked: a key sets two bits of one
-/// 64-bit word, so a lookup touches one cache line; at least 8 bits per
-/// key; one [`FxHasher`](super::hasher) hash.
-#[derive(Debug, Default)]
-pub(super) struct Bloom {
-    words: Box<[u64]>,
-}
-
-impl Bloom {
-    pub fn new<'a>(keys: impl ExactSizeIterator<Item = &'a str>) -> Bloom {
-        let words = (keys.len() / 8).next_power_of_two().max(64);
-        let mut bloom = Bloom {
-            words: vec![0; words].into_boxed_slice(),
-        };
-        for k in keys {
-            let (word, bits) = bloom.locate(k);
-            bloom.words[word] |= bits;
-        }
-        bloom
-    }
-
-    fn locate(&self, key: &str) -> (usize, u64) {
-        let h = BuildHasherDefault::<FxHasher>::default().hash_one(key);
-        let word = (h as usize) & (self.words.len() - 1);
-        (word, 1 << ((h >> 52) & 63) | 1 << ((h >> 58) & 63))
-    }
-
-    /// Whether `key` may have been inserted (`false`: it was not).
-    pub fn may_contain(&self, key: &str) -> bool {
-        if self.words.is_empty() {
-            return false;
-        }
-        let (word, bits) = self.locate(key);
-        self.words[word] & bits == bits
     }
 }
 
@@ -283,50 +186,6 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    /// Compile parsed rules `(id, query)`; rule indices in results are
-    /// positions in `rules`.
-    ///
-    /// # Errors
-    /// Every unknown region and duplicate id, each with its position.
-    pub fn compile(
-        rules: &[(String, Query)],
-        gazetteer: &Gazetteer,
-    ) -> Result<Matcher, Vec<CompileError>> {
-        let mut b = Builder::new(gazetteer);
-        for (id, query) in rules {
-            b.add(id, query);
-        }
-        b.finish()
-    }
-
-    /// Parse and compile rule definitions.
-    ///
-    /// # Errors
-    /// Every parse error, or else every compile error, each with its rule
-    /// and position.
-    pub fn build(defs: &[RuleDef], gazetteer: &Gazetteer) -> Result<Matcher, Vec<CompileError>> {
-        let mut b = Builder::new(gazetteer);
-        let mut errors = Vec::new();
-        for (rule, def) in defs.iter().enumerate() {
-            match parse(&def.query) {
-                Ok(q) if errors.is_empty() => b.add(&def.id, &q),
-                Ok(_) => {}
-                Err(e) => errors.push(CompileError {
-                    rule,
-                    id: def.id.clone(),
-                    offset: e.offset,
-                    column: e.column,
-                    message: e.message,
-                }),
-            }
-        }
-        if errors.is_empty() {
-            b.finish()
-        } else {
-            Err(errors)
-        }
-    }
-
     /// Number of compiled rules.
     pub fn rule_count(&self) -> usize {
         self.roots.len()
