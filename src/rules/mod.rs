@@ -42,6 +42,16 @@
 //! are chosen by guessed rarity (a phrase's rarest word, an `AND`'s
 //! cheapest operand; see `weight.rs`), and hits are collected only for
 //! rules that match.
+//!
+//! # Files
+//! Text to AST: `lexer` → `parser` → `query` (the AST), with positions
+//! and errors in `error`. AST to matcher: `compiler` builds the immutable
+//! `layout` (the [`Matcher`]'s data), choosing keys in `presearch` by the
+//! costs in `weight`; `filter` holds its token filters, `hasher` its hash.
+//! Matching: `doc_index` (one article's term occurrences and candidate
+//! rules) and `eval` ([`Matcher::find`]); `explain` and `lint` for the
+//! CLI; `domain` for `source:` hosts. `naive` is the slow oracle the
+//! property tests compare the matcher with.
 
 mod compiler;
 mod doc_index;
