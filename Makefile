@@ -24,9 +24,13 @@ test: tools
 	else echo "== compatibility: no $(NATS_COMPAT_BIN); skipped"; fi
 	NATS_SERVER_BIN=$(NATS_SERVER_BIN) $(CARGO) test --lib --bins --tests
 
+# Formatting, clippy, no import cycle between src/ modules, and no source
+# file over 400 lines outside its test module.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	python3 scripts/module-deps.py src
+	bash scripts/file-sizes.sh 400 src
 
 demo: tools
 	NATS_SERVER_BIN=$(NATS_SERVER_BIN) bash scripts/demo.sh
