@@ -51,7 +51,9 @@ pub struct TokenSlice<'a> {
 /// What [`Tokens::get`] takes: a position (one word) or a range of
 /// positions (a [`TokenSlice`]), as slices do.
 pub trait TokenIndex {
+    /// [`TokenRef`] for a position, [`TokenSlice`] for a range.
     type Output<'a>;
+    /// The word(s) of `tokens` at `self`; `None` when out of bounds.
     fn get_from(self, tokens: TokenSlice<'_>) -> Option<Self::Output<'_>>;
 }
 
