@@ -8,6 +8,9 @@
 //! Groups:
 //! - `prepare/corpus`: cleaning + tokenizing every article (the matcher's
 //!   input; not included in `match`);
+//! - `tokenize/{corpus,multilingual}`: tokenizing alone (a field prepared
+//!   with cleaning off), over the corpus's clean fields and over a
+//!   mixed-script text where most words take the Unicode path;
 //! - `match/{100,1k,10k,100k}`: `Matcher::find` over prepared articles;
 //! - `match_1k_plus_99k_nonmatching/100k`: the 1k set plus 99k rules that
 //!   match nothing (compare with `match/1k`);
@@ -38,7 +41,7 @@ use newsalert::article::Article;
 use newsalert::pipeline::PreparedArticle;
 use newsalert::regions::Gazetteer;
 use newsalert::rules::{Matcher, RuleDef, parse};
-use newsalert::text::CleanOptions;
+use newsalert::text::{CleanOptions, FieldFormat, FieldName, PreparedField};
 
 use common::baseline::{Baseline, BaselineDoc};
 use common::{Vocabulary, corpus, rules, size_label};
@@ -113,6 +116,42 @@ fn bench_prepare(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    g.finish();
+}
+
+/// News-like text in several scripts with diacritics, `ß`, Turkish `İ`,
+/// ligatures, full-width letters, curly apostrophes and hyphens.
+const MULTILINGUAL: &str = "Захарова: Россия заинтересована в нормализации \
+    азербайджано-армянских отношений. Türkiye'nin Dışişleri Bakanlığı İstanbul'da \
+    açıklama yaptı. Die Außenministerin traf sich in der Straße mit dem \
+    Botschafter. Le ministre français a rencontré son homologue à São Tomé. \
+    Հայաստանի արտաքին գործերի նախարարը ﬁnally met ＡＢＣ officials in \
+    Nagorno-Karabakh’s capital on 21.Oct.2025 ― ΕΛΛΆΔΑ και Κύπρος. ";
+
+fn bench_tokenize(c: &mut Criterion) {
+    let w = Workload::new();
+    let clean: Vec<String> = w
+        .prepared()
+        .iter()
+        .flat_map(|p| FieldName::ALL.map(|f| p.field(f).clean.clone()))
+        .collect();
+    let multilingual = MULTILINGUAL.repeat(20);
+    let off = CleanOptions { enabled: false };
+    let tokenize = |texts: &[String]| {
+        texts
+            .iter()
+            .map(|t| PreparedField::with_format(black_box(t), FieldFormat::Text, off))
+            .map(|f| f.tokens.len())
+            .sum::<usize>()
+    };
+    let mut g = c.benchmark_group("tokenize");
+    g.throughput(Throughput::Bytes(
+        clean.iter().map(|t| t.len() as u64).sum(),
+    ));
+    g.bench_function("corpus", |b| b.iter(|| tokenize(&clean)));
+    g.throughput(Throughput::Bytes(multilingual.len() as u64));
+    let texts = [multilingual];
+    g.bench_function("multilingual", |b| b.iter(|| tokenize(&texts)));
     g.finish();
 }
 
@@ -206,6 +245,7 @@ fn bench_compile(c: &mut Criterion) {
 criterion_group!(
     benches,
     bench_prepare,
+    bench_tokenize,
     bench_match,
     bench_baseline,
     bench_compile

@@ -58,13 +58,13 @@ impl<'m, 'd> DocIndex<'m, 'd> {
         for (fi, field) in FieldName::ALL.iter().enumerate() {
             for (pos, tok) in doc.field(*field).tokens.iter().enumerate() {
                 let at = (fi as u32, pos as u32);
-                if m.word_heads.may_contain(&tok.norm)
-                    && m.word_bloom.may_contain(&tok.norm)
-                    && let Some(&t) = m.words.get(tok.norm.as_str())
+                if m.word_heads.may_contain(tok.norm)
+                    && m.word_bloom.may_contain(tok.norm)
+                    && let Some(&t) = m.words.get(tok.norm)
                 {
                     ix.occ.push((t, at.0, at.1));
                 }
-                if !m.prefix_heads.may_contain(&tok.norm) {
+                if !m.prefix_heads.may_contain(tok.norm) {
                     continue;
                 }
                 for &len in &m.prefix_lens {
@@ -214,7 +214,7 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                 .iter()
                 .zip(window)
                 .enumerate()
-                .all(|(i, (&t, tok))| i == anchor || m.term_matches(t, &tok.norm));
+                .all(|(i, (&t, tok))| i == anchor || m.term_matches(t, tok.norm));
             let case_matches = exact.is_none_or(|words| {
                 words
                     .iter()

@@ -8,6 +8,11 @@
 //! "Read more" lines. Both keep an `OffsetMap` so every byte of the clean
 //! text knows which span of the original it came from.
 //!
+//! Words are split and normalised in `normalize` (what a word is, its
+//! normal form) into a field's [`Tokens`] (`tokens`: one buffer of normal
+//! forms, no `String` per word); `naive` is the reference the property
+//! tests in `tests_prop` hold the fast path to.
+//!
 //! What a field may hold is its [`FieldFormat`]: titles and summaries are
 //! plain text (as JSON Feed defines them), so `<draft>` in a title is text
 //! a reader sees, while a body is HTML, plain text or detected.
@@ -17,13 +22,19 @@ mod dates;
 mod entities;
 mod html;
 mod lexer;
+#[cfg(test)]
+mod naive;
 pub mod normalize;
 mod offsets;
 mod tags;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_prop;
+mod tokens;
 
 pub use normalize::{Token, fold, tokenize};
+pub use tokens::{Span, TokenIndex, TokenIter, TokenRef, TokenSlice, Tokens};
 
 use offsets::OffsetMap;
 
@@ -82,7 +93,7 @@ pub struct PreparedField {
     /// The text a reader sees, boilerplate removed.
     pub clean: String,
     /// Words of `clean`, in order; offsets are into `clean`.
-    pub tokens: Vec<Token>,
+    pub tokens: Tokens,
     /// Offsets in `clean` → offsets in the original.
     map: OffsetMap,
 }
@@ -102,7 +113,7 @@ impl PreparedField {
         } else {
             (original.to_string(), OffsetMap::identity(original.len()))
         };
-        let tokens = tokenize(&clean);
+        let tokens = Tokens::new(&clean);
         PreparedField { clean, tokens, map }
     }
 

@@ -7,11 +7,22 @@
 //! `'s` / `’s` directly after a word is dropped (`Azerbaijan's` →
 //! `azerbaijan`). The normal form is full Unicode case folding with
 //! diacritics removed (`Türkiye` → `turkiye`, `ß` → `ss`).
+//!
+//! Tokenizing a text allocates nothing per word: [`Tokens`] keeps every
+//! normal form in one buffer. A word of ASCII letters and digits (most
+//! words of most news) is copied and lower-cased in place, which is all
+//! folding does to ASCII; only a word with a byte ≥ 0x80 goes through
+//! Unicode decomposition and case folding, as a chain of iterators that
+//! writes into the same buffer. `naive.rs` keeps the straightforward
+//! per-word `String` version as the oracle of a property test.
 
+use super::tokens::Tokens;
+use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// One word of a text, with byte offsets into the text it came from.
+/// One word of a text, owning its normal form (for parsing queries and
+/// other short texts; a field's words are a [`Tokens`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     /// Byte offset of the first byte of the word.
@@ -25,11 +36,21 @@ pub struct Token {
 /// Case-fold and strip diacritics from `s` (which may hold several words;
 /// separators are kept as they are).
 pub fn fold(s: &str) -> String {
-    let stripped: String = s.nfkd().filter(|c| !is_combining_mark(*c)).collect();
-    caseless::default_case_fold_str(&stripped)
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    fold_chars(s).collect()
+}
+
+/// The chars of `s` folded: compatibility decomposition without marks,
+/// full case folding, and decomposition without marks again (folding can
+/// produce precomposed letters: `İ` → `i̇`).
+fn fold_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .default_case_fold()
         .nfkd()
         .filter(|c| !is_combining_mark(*c))
-        .collect()
 }
 
 fn is_word_char(c: char) -> bool {
@@ -42,55 +63,100 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Split `text` into words (see the module docs), in order.
 pub fn tokenize(text: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
-        if !is_word_char(c) {
-            continue;
+    Tokens::new(text)
+        .iter()
+        .map(|t| Token {
+            start: t.start,
+            end: t.end,
+            norm: t.norm.to_string(),
+        })
+        .collect()
+}
+
+impl Tokens {
+    /// The words of `text` (see the module docs).
+    pub fn new(text: &str) -> Tokens {
+        let mut tokens = Tokens::with_capacity(text.len());
+        tokens.refill(text);
+        tokens
+    }
+
+    /// Replace the words with those of `text`, reusing the buffers.
+    pub fn refill(&mut self, text: &str) {
+        self.clear();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            if b.is_ascii() {
+                if !b.is_ascii_alphanumeric() {
+                    i += 1;
+                    continue;
+                }
+            } else {
+                let c = char_at(text, i);
+                if !is_word_char(c) {
+                    i += c.len_utf8();
+                    continue;
+                }
+            }
+            let (end, ascii) = word_end(text, i);
+            let word = &text[i..end];
+            let buf = self.norm_buffer();
+            if ascii {
+                let from = buf.len();
+                buf.push_str(word);
+                buf[from..].make_ascii_lowercase();
+            } else {
+                // Compatibility forms can fold to separators (`¼` →
+                // `1⁄4`): keep word characters only. A run of combining
+                // marks alone folds to nothing: not a word.
+                buf.extend(fold_chars(word).filter(|c| is_word_char(*c)));
+            }
+            self.end_word(i, end);
+            i = after_possessive(text, end);
         }
-        let mut end = start + c.len_utf8();
-        while let Some(&(i, c)) = chars.peek() {
+    }
+}
+
+/// The char starting at byte `i` of `text` (a char boundary).
+fn char_at(text: &str, i: usize) -> char {
+    text[i..].chars().next().unwrap_or('\0')
+}
+
+/// Where the word starting at `start` ends, and whether it is all ASCII.
+fn word_end(text: &str, start: usize) -> (usize, bool) {
+    let bytes = text.as_bytes();
+    let mut i = start;
+    let mut ascii = true;
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii() {
+            if !b.is_ascii_alphanumeric() {
+                break;
+            }
+            i += 1;
+        } else {
+            let c = char_at(text, i);
             if !is_word_char(c) {
                 break;
             }
-            end = i + c.len_utf8();
-            chars.next();
+            ascii = false;
+            i += c.len_utf8();
         }
-        // Compatibility forms can fold to separators (`¼` → `1⁄4`): keep
-        // word characters only. A run of combining marks alone folds to
-        // nothing: not a word.
-        let norm: String = fold(&text[start..end])
-            .chars()
-            .filter(|c| is_word_char(*c))
-            .collect();
-        if !norm.is_empty() {
-            tokens.push(Token { start, end, norm });
-        }
-        skip_possessive(text, end, &mut chars);
     }
-    tokens
+    (i, ascii)
 }
 
-/// After a word ending at `end`, consume a following `'s` / `’s` that is
-/// not itself followed by a word character.
-fn skip_possessive(
-    text: &str,
-    end: usize,
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-) {
-    let rest = &text[end..];
-    let mut it = rest.chars();
+/// Where reading goes on after a word ending at `end`: past a following
+/// `'s` / `’s` that is not itself followed by a word character.
+fn after_possessive(text: &str, end: usize) -> usize {
+    let mut it = text[end..].chars();
     let (Some(a), Some(s)) = (it.next(), it.next()) else {
-        return;
+        return end;
     };
-    if !is_apostrophe(a) || !matches!(s, 's' | 'S') {
-        return;
+    if !is_apostrophe(a) || !matches!(s, 's' | 'S') || it.next().is_some_and(is_word_char) {
+        return end;
     }
-    if it.next().is_some_and(is_word_char) {
-        return;
-    }
-    chars.next();
-    chars.next();
+    end + a.len_utf8() + 1
 }
 
 #[cfg(test)]
@@ -138,6 +204,21 @@ mod tests {
         for s in ["Türkiye", "ǅemal", "ΣΊΣΥΦΟΣ", "ﬁne", "İstanbul"] {
             assert_eq!(fold(&fold(s)), fold(s), "{s}");
         }
+    }
+
+    #[test]
+    fn refill_reuses_and_replaces() {
+        let mut t = Tokens::new("Straße in Baku's centre");
+        let words: Vec<&str> = t.iter().map(|t| t.norm).collect();
+        assert_eq!(words, ["strasse", "in", "baku", "centre"]);
+        assert_eq!((t[3].start, t[3].end), (18, 24));
+        t.refill("ﬁne ¼");
+        let words: Vec<(usize, usize, &str)> = t.iter().map(|t| (t.start, t.end, t.norm)).collect();
+        assert_eq!(words, [(0, 5, "fine"), (6, 8, "14")]);
+        let window: Vec<&str> = t.get(1..2).unwrap().into_iter().map(|t| t.norm).collect();
+        assert_eq!(window, ["14"]);
+        assert!(t.get(1..3).is_none() && t.get(2).is_none());
+        assert_eq!(t.get(1).map(|t| t.norm), Some("14"));
     }
 
     proptest::proptest! {
