@@ -74,6 +74,9 @@ pub(super) struct DocIndex<'m, 'd> {
     occs: Vec<Occ>,
     hosts: Vec<String>,
     candidates: Vec<RuleId>,
+    /// What the article names for weak names in context; scanned the first
+    /// time a context region's weak alias is found.
+    named: Option<crate::regions::Named>,
 }
 
 impl<'m, 'd> DocIndex<'m, 'd> {
@@ -87,6 +90,7 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             occs: Vec::new(),
             hosts: Vec::new(),
             candidates: m.always.clone(),
+            named: None,
         };
         for (fi, field) in FieldName::ALL.iter().enumerate() {
             for (pos, tok) in doc.field(*field).tokens.iter().enumerate() {
@@ -327,10 +331,8 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                 .enumerate()
                 .all(|(i, (&t, tok))| i == anchor || m.term_matches(t, &tok.norm));
             let case_matches = exact.is_none_or(|words| {
-                words
-                    .iter()
-                    .zip(window)
-                    .all(|(w, tok)| f.clean.get(tok.start..tok.end) == Some(&**w))
+                let headline = p.caps && field == 0;
+                crate::regions::exact_case_matches(f, headline, window, words.iter().map(|w| &**w))
             });
             if words_match && case_matches {
                 self.occs.push(Occ {
@@ -431,6 +433,29 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             || r.strong
                 .iter()
                 .any(|&p| self.phrase_in(p, scope) && !self.alive(r, &[p], scope).is_empty())
+            || self.in_context(r, scope)
+    }
+
+    /// Whether a weak alias of `r` in `scope` counts in context (see
+    /// [`crate::regions::Context`]): the article names no competing sense,
+    /// and names a subdivision, city or neighbour, or a strong alias in any
+    /// field.
+    fn in_context(&mut self, r: &CompiledRegion, scope: Scope) -> bool {
+        let Some(id) = r.context else {
+            return false;
+        };
+        if self.alive(r, &r.weak, scope).is_empty() {
+            return false;
+        }
+        let doc = self.doc;
+        let m = self.m;
+        let named = self
+            .named
+            .get_or_insert_with(|| m.context.scan([doc.title, doc.summary, doc.body]));
+        match m.context.judge(id, named) {
+            Some(verdict) => verdict,
+            None => !self.alive(r, &r.strong, Scope::All).is_empty(),
+        }
     }
 
     /// A region's hits when it holds: its strong aliases outside every
@@ -441,7 +466,7 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             return (false, Vec::new());
         };
         let mut occs = self.alive(r, &r.strong, scope);
-        if !self.tagged(r) && occs.is_empty() {
+        if !self.tagged(r) && occs.is_empty() && !self.in_context(r, scope) {
             return (false, Vec::new());
         }
         occs.extend(self.alive(r, &r.weak, scope));
