@@ -49,7 +49,9 @@ pub enum Strength {
     Strong,
     /// An ambiguous name (`Nice`, `Georgia`, `Jordan`): it counts only when
     /// the same text also has a strong alias of the region or the producer
-    /// tagged the article with the region.
+    /// tagged the article with the region; for the countries in
+    /// [`Context`], also when the article names one of their regions,
+    /// cities or neighbours and no competing sense.
     Weak,
 }
 
@@ -60,7 +62,8 @@ pub struct Alias {
     /// phrase (word boundaries, case- and diacritic-insensitive).
     pub text: String,
     pub strength: Strength,
-    /// Match only with this exact capitalisation (`Nice`, not `nice`).
+    /// Match only with this exact capitalisation (`Nice`, not `nice`), or
+    /// in upper case in an all-caps title (`NICE`).
     pub exact_case: bool,
 }
 

@@ -239,9 +239,7 @@ impl<'g> Builder<'g> {
                 }
                 Strength::Weak => {
                     compiled.weak.push(id);
-                    if compiled.context.is_some() {
-                        keys.push(key); // it may hold in context
-                    }
+                    keys.extend(compiled.context.map(|_| key)); // may hold in context
                 }
             }
         }
