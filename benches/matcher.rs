@@ -17,6 +17,10 @@
 //! - `baseline_aho_corasick/{100,1k,10k,100k}`: the same rules on the
 //!   baseline in `common/baseline.rs`;
 //! - `compile/{10k,100k}`: `Matcher::compile` of parsed rules.
+//! - `region_context/{without,with}`: the 1k set plus `region:` rules of
+//!   the countries with weak names, over the corpus plus articles with weak
+//!   names in context; `without` uses the same gazetteer with its context
+//!   tables left out (the matcher before regions in context).
 //!
 //! `cargo test --all-targets` runs each benchmark once; in a debug build
 //! the 100k sizes are skipped to keep that fast.
@@ -242,12 +246,77 @@ fn bench_compile(c: &mut Criterion) {
     g.finish();
 }
 
+/// Articles that name a weak country name with and without context.
+const CONTEXT_ARTICLES: &[(&str, &str)] = &[
+    (
+        "Georgia",
+        "The Georgian mountain resort of Bakuriani in the Borjomi district expects visitors from Armenia.",
+    ),
+    (
+        "Rail",
+        "New rail lines in Georgia and Azerbaijan were opened.",
+    ),
+    (
+        "Georgia votes",
+        "Voters in Atlanta and Savannah queued for hours in Georgia.",
+    ),
+    (
+        "Jordan",
+        "Jordan and Israel signed a water deal; Michael Jordan was not there.",
+    ),
+    (
+        "Chad",
+        "Sudanese refugees cross into Chad. Chad said he would visit.",
+    ),
+];
+
+fn bench_region_context(c: &mut Criterion) {
+    let w = Workload::new();
+    let mut corpus = w.prepared();
+    let extra: Vec<Article> = (0..corpus.len() / 10)
+        .map(|i| {
+            let (title, body) = CONTEXT_ARTICLES[i % CONTEXT_ARTICLES.len()];
+            let mut a = w.articles[i].clone();
+            (a.title, a.body) = (title.into(), body.into());
+            a.summary.clear();
+            a
+        })
+        .collect();
+    corpus.extend(
+        extra
+            .iter()
+            .map(|a| PreparedArticle::new(a, CleanOptions::default())),
+    );
+    let mut defs = rules::mixed(&w.vocab, 1_000);
+    for key in ["GE", "JO", "TD", "MK", "FM", "AZ", "US", "FR"] {
+        defs.push(RuleDef {
+            id: format!("region-{key}"),
+            query: format!("region:{key}"),
+        });
+    }
+    let mut without = Gazetteer::default();
+    for r in w.gazetteer.regions() {
+        without.insert(r.clone());
+    }
+    let mut g = c.benchmark_group("region_context");
+    g.sample_size(10).measurement_time(Duration::from_secs(4));
+    for (label, gaz) in [("without", &without), ("with", &w.gazetteer)] {
+        let m = Matcher::build(&defs, gaz).expect("benchmark rules compile");
+        report(label, defs.len(), match_corpus(&m, &corpus), corpus.len());
+        g.bench_function(BenchmarkId::from_parameter(label), |b| {
+            b.iter(|| match_corpus(black_box(&m), &corpus))
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_prepare,
     bench_tokenize,
     bench_match,
     bench_baseline,
-    bench_compile
+    bench_compile,
+    bench_region_context
 );
 criterion_main!(benches);

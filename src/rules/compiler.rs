@@ -85,7 +85,10 @@ impl<'g> Builder<'g> {
     fn new(gaz: &'g Gazetteer) -> Builder<'g> {
         Builder {
             gaz,
-            m: Matcher::default(),
+            m: Matcher {
+                context: gaz.context().clone(),
+                ..Matcher::default()
+            },
             words: FastMap::default(),
             prefixes: FastMap::default(),
             term_cost: Vec::new(),
@@ -222,6 +225,7 @@ impl<'g> Builder<'g> {
             len: terms.len() as u16,
             anchor: anchor as u16,
             exact,
+            caps: false,
         });
         self.m.phrase_terms.extend_from_slice(&terms);
         if let Some(words) = &p.exact {
@@ -238,7 +242,11 @@ impl<'g> Builder<'g> {
     /// Phrase of a gazetteer alias or exclusion; `None` if it has no words.
     fn text_phrase(&mut self, text: &str, exact: bool) -> Option<(PhraseId, Key)> {
         let phrase = Phrase::of_text(text, exact, false)?;
-        Some(self.phrase(&phrase))
+        let (id, key) = self.phrase(&phrase);
+        if exact && let Some(p) = self.m.phrases.get_mut(id as usize) {
+            p.caps = true; // exact phrases are never shared with `case:` ones
+        }
+        Some((id, key))
     }
 
     fn region(&mut self, name: &str) -> Option<(u32, Vec<Key>)> {
@@ -256,6 +264,7 @@ impl<'g> Builder<'g> {
             strong: Vec::new(),
             weak: Vec::new(),
             exclusions: Vec::new(),
+            context: self.gaz.context().id(&region.key),
         };
         for alias in &region.aliases {
             let Some((id, key)) = self.text_phrase(&alias.text, alias.exact_case) else {
@@ -266,7 +275,10 @@ impl<'g> Builder<'g> {
                     compiled.strong.push(id);
                     keys.push(key);
                 }
-                Strength::Weak => compiled.weak.push(id),
+                Strength::Weak => {
+                    compiled.weak.push(id);
+                    keys.extend(compiled.context.map(|_| key)); // may hold in context
+                }
             }
         }
         for ex in &region.exclusions {

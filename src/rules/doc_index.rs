@@ -41,6 +41,9 @@ pub(super) struct DocIndex<'m, 'd> {
     occs: Vec<Occ>,
     pub(super) hosts: Vec<String>,
     candidates: Vec<RuleId>,
+    /// What the article names for weak names in context; scanned the first
+    /// time a context region's weak alias is found.
+    pub(super) named: Option<crate::regions::Named>,
 }
 
 impl<'m, 'd> DocIndex<'m, 'd> {
@@ -54,6 +57,7 @@ impl<'m, 'd> DocIndex<'m, 'd> {
             occs: Vec::new(),
             hosts: Vec::new(),
             candidates: m.always.clone(),
+            named: None,
         };
         for (fi, field) in FieldName::ALL.iter().enumerate() {
             for (pos, tok) in doc.field(*field).tokens.iter().enumerate() {
@@ -216,10 +220,8 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                 .enumerate()
                 .all(|(i, (&t, tok))| i == anchor || m.term_matches(t, tok.norm));
             let case_matches = exact.is_none_or(|words| {
-                words
-                    .iter()
-                    .zip(window)
-                    .all(|(w, tok)| f.clean.get(tok.start..tok.end) == Some(&**w))
+                let headline = p.caps && field == 0;
+                crate::regions::exact_case_matches(f, headline, window, words.iter().map(|w| &**w))
             });
             if words_match && case_matches {
                 self.occs.push(Occ {

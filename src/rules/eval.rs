@@ -213,6 +213,29 @@ impl<'m> DocIndex<'m, '_> {
             || r.strong
                 .iter()
                 .any(|&p| self.phrase_in(p, scope) && !self.alive(r, &[p], scope).is_empty())
+            || self.in_context(r, scope)
+    }
+
+    /// Whether a weak alias of `r` in `scope` counts in context (see
+    /// [`crate::regions::Context`]): the article names no competing sense,
+    /// and names a subdivision, city or neighbour, or a strong alias in any
+    /// field.
+    fn in_context(&mut self, r: &CompiledRegion, scope: Scope) -> bool {
+        let Some(id) = r.context else {
+            return false;
+        };
+        if self.alive(r, &r.weak, scope).is_empty() {
+            return false;
+        }
+        let doc = self.doc;
+        let m = self.m;
+        let named = self
+            .named
+            .get_or_insert_with(|| m.context.scan([doc.title, doc.summary, doc.body]));
+        match m.context.judge(id, named) {
+            Some(verdict) => verdict,
+            None => !self.alive(r, &r.strong, Scope::All).is_empty(),
+        }
     }
 
     /// A region's hits when it holds: its strong aliases outside every
@@ -223,7 +246,7 @@ impl<'m> DocIndex<'m, '_> {
             return (false, Vec::new());
         };
         let mut occs = self.alive(r, &r.strong, scope);
-        if !self.tagged(r) && occs.is_empty() {
+        if !self.tagged(r) && occs.is_empty() && !self.in_context(r, scope) {
             return (false, Vec::new());
         }
         occs.extend(self.alive(r, &r.weak, scope));

@@ -29,6 +29,9 @@ pub(super) struct CompiledPhrase {
     pub anchor: u16,
     /// With `case:`: the words as written are in [`Matcher::exact`].
     pub exact: bool,
+    /// An exact-case gazetteer alias: also matches in upper case in an
+    /// all-caps title ([`crate::regions::exact_case_matches`]).
+    pub caps: bool,
 }
 
 /// Strings stored end to end; item `i` is `text[ends[i-1]..ends[i]]`.
@@ -103,6 +106,8 @@ pub(super) struct CompiledRegion {
     pub strong: Vec<PhraseId>,
     pub weak: Vec<PhraseId>,
     pub exclusions: Vec<PhraseId>,
+    /// Its id in [`Matcher::context`] if its weak aliases count in context.
+    pub context: Option<u16>,
 }
 
 /// A compiled boolean tree. Leaves keep their query text for explanations
@@ -181,6 +186,8 @@ pub struct Matcher {
     /// Words as written of `case:` phrases.
     pub(super) exact: FastMap<PhraseId, Box<[Box<str>]>>,
     pub(super) regions: Vec<CompiledRegion>,
+    /// The gazetteer's tables for weak names in context.
+    pub(super) context: std::sync::Arc<crate::regions::Context>,
     /// Query text of leaves.
     pub(super) labels: StrArena,
 }

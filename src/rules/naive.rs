@@ -103,21 +103,32 @@ fn leaf_occs(e: &Expr, doc: &Document<'_>, gaz: &Gazetteer) -> (bool, Vec<Occ>) 
                 .iter()
                 .flat_map(|x| occurrences(&phrase_of(x, false), doc, Scope::All))
                 .collect();
-            let alive = |strength: Strength| -> Vec<Occ> {
+            let alive = |strength: Strength, scope: Scope| -> Vec<Occ> {
                 r.aliases
                     .iter()
                     .filter(|a| {
                         a.strength == strength && !phrase_of(&a.text, false).words.is_empty()
                     })
-                    .flat_map(|a| occurrences(&phrase_of(&a.text, a.exact_case), doc, *scope))
+                    .flat_map(|a| {
+                        let p = phrase_of(&a.text, a.exact_case);
+                        occurrences_caps(&p, doc, scope, a.exact_case)
+                    })
                     .filter(|o| !excl.iter().any(|x| x.0 == o.0 && x.1 <= o.1 && o.2 <= x.2))
                     .collect()
             };
-            let mut occs = alive(Strength::Strong);
-            if !tagged && occs.is_empty() {
+            let mut occs = alive(Strength::Strong, *scope);
+            let weak = alive(Strength::Weak, *scope);
+            let ctx = gaz.context();
+            let in_context = !weak.is_empty()
+                && ctx.id(&r.key).is_some_and(|id| {
+                    let named = ctx.scan([doc.title, doc.summary, doc.body]);
+                    ctx.judge(id, &named)
+                        .unwrap_or_else(|| !alive(Strength::Strong, Scope::All).is_empty())
+                });
+            if !tagged && occs.is_empty() && !in_context {
                 return (false, Vec::new());
             }
-            occs.extend(alive(Strength::Weak));
+            occs.extend(weak);
             (true, occs)
         }
         _ => (false, Vec::new()),
@@ -134,6 +145,12 @@ fn phrase_of(text: &str, exact: bool) -> Phrase {
 
 /// Every (field, first, last) where `p` occurs within `scope`.
 fn occurrences(p: &Phrase, doc: &Document<'_>, scope: Scope) -> Vec<Occ> {
+    occurrences_caps(p, doc, scope, false)
+}
+
+/// [`occurrences`]; with `caps`, an exact-case phrase also matches in upper
+/// case in an all-caps title.
+fn occurrences_caps(p: &Phrase, doc: &Document<'_>, scope: Scope, caps: bool) -> Vec<Occ> {
     let mut out = Vec::new();
     for field in FieldName::ALL.into_iter().filter(|f| scope.contains(*f)) {
         let f = doc.field(field);
@@ -148,10 +165,12 @@ fn occurrences(p: &Phrase, doc: &Document<'_>, scope: Scope) -> Vec<Occ> {
                 } else {
                     tok.norm == p.words[i]
                 };
-                let case_ok = p
-                    .exact
-                    .as_ref()
-                    .is_none_or(|ex| f.clean[tok.start..tok.end] == ex[i]);
+                let written = &f.clean[tok.start..tok.end];
+                let shouting =
+                    caps && field == FieldName::Title && crate::regions::all_caps(&f.clean);
+                let case_ok = p.exact.as_ref().is_none_or(|ex| {
+                    written == ex[i] || (shouting && written == ex[i].to_uppercase())
+                });
                 word_ok && case_ok
             });
             if fits && n > 0 {
