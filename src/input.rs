@@ -1,43 +1,71 @@
-//! Reading article files for `match` and `publish`: JSON lines, a JSON
-//! array, or concatenated (pretty-printed) JSON objects. A bad item is
-//! reported with its line and reading goes on with the next line.
+//! Reading article input for `match` and `publish`, as a stream: JSON
+//! lines, a JSON array, or concatenated (pretty-printed) JSON values, read
+//! incrementally from any [`BufRead`] with line numbers counted on the way
+//! (one pass, O(n) in total). Memory is bounded whatever the input size:
+//! one read buffer plus the value being read, itself capped (a larger
+//! value is skipped and reported). A bad value is reported with the line
+//! it starts on and reading goes on with the next value.
+//!
+//! How values are found: a small scanner tracks brace/bracket depth and
+//! strings (with escapes), so a value ends where its outermost `}` or `]`
+//! closes, whatever its layout. Limits, all reported as errors for the
+//! value concerned, never silently:
+//! - a JSON string cannot hold a raw line break, so a line that ends inside
+//!   a string ends its value (invalid);
+//! - an object still open at depth 1 when a line starts with `{` is taken
+//!   as unterminated, and the `{` starts the next value (so a JSON-lines
+//!   file with one truncated line loses only that line);
+//! - a top-level array (the input's first character is `[`) gives its
+//!   elements one by one, each with the line it starts on; a non-container
+//!   element ends at `,`, `]` or the end of its line;
+//! - outside an array, a value that is not an object or array runs to the
+//!   end of its line.
 
-use crate::location::line_col;
-use std::io::Read;
+use serde::de::IgnoredAny;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-/// One JSON value from an input file and the line it starts on.
+/// One JSON value from the input and the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputItem {
     pub line: usize,
-    /// The value's JSON text.
-    pub bytes: String,
+    /// The value's JSON text (compacted when it spanned several lines).
+    pub bytes: Vec<u8>,
 }
 
-/// Read `file`, or stdin for `None` / `-`; returns (name, text).
+/// An item, or the line a bad one starts on and what is wrong with it.
+pub type ItemResult = Result<InputItem, (usize, String)>;
+
+/// The largest value [`Items`] keeps, given the largest accepted event:
+/// room for pretty-printing, and never less than 1 MiB.
+pub fn item_limit(max_event_bytes: usize) -> usize {
+    max_event_bytes.saturating_mul(4).max(1 << 20)
+}
+
+/// Open `file`, or stdin for `None` / `-`, for streaming; returns (name,
+/// reader).
 ///
 /// # Errors
-/// The file cannot be read.
-pub fn read(file: Option<&Path>) -> Result<(String, String), String> {
+/// The file cannot be opened.
+pub fn open(file: Option<&Path>) -> Result<(String, Box<dyn BufRead + Send>), String> {
+    const CAPACITY: usize = 1 << 16;
     match file {
-        None => read_stdin(),
-        Some(p) if p == Path::new("-") => read_stdin(),
-        Some(p) => std::fs::read_to_string(p)
-            .map(|t| (p.display().to_string(), t))
+        Some(p) if p != Path::new("-") => std::fs::File::open(p)
+            .map(|f| {
+                let r: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(CAPACITY, f));
+                (p.display().to_string(), r)
+            })
             .map_err(|e| format!("{}: {e}", p.display())),
+        _ => Ok((
+            "<stdin>".into(),
+            Box::new(BufReader::with_capacity(CAPACITY, std::io::stdin())),
+        )),
     }
 }
 
-fn read_stdin() -> Result<(String, String), String> {
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| format!("<stdin>: {e}"))?;
-    Ok(("<stdin>".into(), text))
-}
-
-/// serde_json's message without its " at line L column C" (relative to a
-/// slice, so misleading here).
+/// serde_json's message without its " at line L column C" (relative to
+/// the value, so misleading here).
 fn without_position(e: &serde_json::Error) -> String {
     let msg = e.to_string();
     match msg.rfind(" at line ") {
@@ -46,85 +74,372 @@ fn without_position(e: &serde_json::Error) -> String {
     }
 }
 
-/// Every JSON value in `text`, or `(line, message)` for each bad one.
-pub fn items(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('[') {
-        let base = text.len() - trimmed.len();
-        return match serde_json::from_str::<Vec<serde_json::Value>>(text) {
-            Ok(values) => values
-                .into_iter()
-                .map(|v| {
-                    Ok(InputItem {
-                        line: line_col(text, base).0,
-                        bytes: v.to_string(),
-                    })
-                })
-                .collect(),
-            Err(e) => vec![Err((e.line(), format!("invalid JSON array: {e}")))],
-        };
-    }
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < text.len() {
-        let mut stream =
-            serde_json::Deserializer::from_str(&text[at..]).into_iter::<serde_json::Value>();
-        match stream.next() {
-            None => break,
-            Some(Ok(v)) => {
-                let start = at + text[at..].len() - text[at..].trim_start().len();
-                out.push(Ok(InputItem {
-                    line: line_col(text, start).0,
-                    bytes: v.to_string(),
-                }));
-                at += stream.byte_offset();
-            }
-            Some(Err(e)) => {
-                let start = at + text[at..].len() - text[at..].trim_start().len();
-                out.push(Err((
-                    line_col(text, start).0,
-                    format!("invalid JSON: {}", without_position(&e)),
-                )));
-                // Skip to the line after the error and go on.
-                let err_line_end = text[at..]
-                    .split_inclusive('\n')
-                    .take(e.line().max(1))
-                    .map(str::len)
-                    .sum::<usize>();
-                at += err_line_end.max(1);
-            }
-        }
-    }
-    out
+/// Where the scanner is between values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Array {
+    /// Nothing but whitespace read yet.
+    Unknown,
+    /// Inside a top-level array.
+    Open,
+    /// Not in an array (never was, or it closed).
+    No,
 }
 
-/// Every non-empty line of `text`, unparsed (for `publish --raw`).
-pub fn raw_lines(text: &str) -> Vec<Result<InputItem, (usize, String)>> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            Ok(InputItem {
-                line: i + 1,
-                bytes: l.to_string(),
-            })
-        })
-        .collect()
+/// What the value being read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Value {
+    None,
+    /// An object or array, `depth` levels deep.
+    Container {
+        depth: usize,
+    },
+    /// Anything else (a number, `true`, garbage …).
+    Scalar,
+}
+
+/// The scanner's state between chunks.
+struct Scanner {
+    limit: usize,
+    /// The line of the next byte (1-based).
+    line: usize,
+    /// Only whitespace since the last line break.
+    line_blank: bool,
+    array: Array,
+    value: Value,
+    in_string: bool,
+    escaped: bool,
+    /// The current value's bytes (empty once it grew past `limit`).
+    buf: Vec<u8>,
+    /// The line the current value starts on.
+    start: usize,
+    multiline: bool,
+    oversize: bool,
+    ready: VecDeque<ItemResult>,
+}
+
+/// The JSON values in a stream, one [`ItemResult`] each; see the module
+/// docs. Create with [`items`].
+pub struct Items<R> {
+    reader: R,
+    scan: Scanner,
+    done: bool,
+}
+
+/// The values in `reader`; a value longer than `limit` bytes is reported
+/// and skipped (see [`item_limit`]).
+pub fn items<R: BufRead>(reader: R, limit: usize) -> Items<R> {
+    Items {
+        reader,
+        scan: Scanner {
+            limit,
+            line: 1,
+            line_blank: true,
+            array: Array::Unknown,
+            value: Value::None,
+            in_string: false,
+            escaped: false,
+            buf: Vec::new(),
+            start: 1,
+            multiline: false,
+            oversize: false,
+            ready: VecDeque::new(),
+        },
+        done: false,
+    }
+}
+
+impl<R: BufRead> Iterator for Items<R> {
+    type Item = ItemResult;
+
+    fn next(&mut self) -> Option<ItemResult> {
+        while self.scan.ready.is_empty() && !self.done {
+            match self.reader.fill_buf() {
+                Ok([]) => {
+                    self.scan.end_of_input();
+                    self.done = true;
+                }
+                Ok(chunk) => {
+                    let n = chunk.len();
+                    self.scan.feed(chunk);
+                    self.reader.consume(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let at = self.scan.line;
+                    self.scan
+                        .ready
+                        .push_back(Err((at, format!("cannot read input: {e}"))));
+                    self.done = true;
+                }
+            }
+        }
+        self.scan.ready.pop_front()
+    }
+}
+
+impl Scanner {
+    /// Scan one chunk of input, queueing every value that ends in it.
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.in_string && !self.escaped {
+                // The bulk of the input: string contents, up to the next
+                // quote, backslash or line break.
+                let rest = &chunk[i..];
+                let n = rest
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'\\' | b'\n'))
+                    .unwrap_or(rest.len());
+                self.push(&rest[..n]);
+                i += n;
+                if i == chunk.len() {
+                    break;
+                }
+            }
+            self.byte(chunk[i]);
+            i += 1;
+        }
+    }
+
+    /// Append to the current value, unless it is already too long.
+    fn push(&mut self, bytes: &[u8]) {
+        if self.oversize {
+            return;
+        }
+        if self.buf.len() + bytes.len() > self.limit {
+            self.oversize = true;
+            self.buf = Vec::new();
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        let at_line_start = self.line_blank;
+        if b == b'\n' {
+            self.line += 1;
+            self.line_blank = true;
+        } else if !b.is_ascii_whitespace() {
+            self.line_blank = false;
+        }
+        match self.value {
+            Value::None => self.between_values(b),
+            Value::Scalar => self.in_scalar(b),
+            Value::Container { depth } => self.in_container(b, depth, at_line_start),
+        }
+    }
+
+    fn between_values(&mut self, b: u8) {
+        if b.is_ascii_whitespace() {
+            return;
+        }
+        if self.array == Array::Unknown {
+            self.array = Array::No;
+            if b == b'[' {
+                self.array = Array::Open;
+                return;
+            }
+        }
+        if self.array == Array::Open && matches!(b, b',' | b']') {
+            if b == b']' {
+                self.array = Array::No;
+            }
+            return;
+        }
+        self.buf.clear();
+        self.start = self.line;
+        self.multiline = false;
+        self.oversize = false;
+        self.value = match b {
+            b'{' | b'[' => Value::Container { depth: 1 },
+            _ => Value::Scalar,
+        };
+        self.in_string = b == b'"';
+        self.push(&[b]);
+    }
+
+    fn in_scalar(&mut self, b: u8) {
+        let ends_element = self.array == Array::Open && matches!(b, b',' | b']');
+        if b == b'\n' || (!self.in_string && ends_element) {
+            self.complete();
+            if b == b']' {
+                self.array = Array::No;
+            }
+            return;
+        }
+        self.string_byte(b);
+        self.push(&[b]);
+    }
+
+    fn in_container(&mut self, b: u8, depth: usize, at_line_start: bool) {
+        if b == b'\n' {
+            if self.in_string {
+                self.fail("invalid JSON: a line ends inside a string".into());
+                return;
+            }
+            self.multiline = true;
+        } else if self.in_string {
+            self.string_byte(b);
+        } else {
+            match b {
+                b'"' => self.in_string = true,
+                b'{' if depth == 1 && at_line_start && self.buf.first() == Some(&b'{') => {
+                    self.fail("invalid JSON: unterminated object".into());
+                    self.between_values(b);
+                    return;
+                }
+                b'{' | b'[' => self.value = Value::Container { depth: depth + 1 },
+                b'}' | b']' => {
+                    self.push(&[b]);
+                    if depth == 1 {
+                        self.complete();
+                    } else {
+                        self.value = Value::Container { depth: depth - 1 };
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.push(&[b]);
+    }
+
+    /// Track the end of a string and escapes inside it.
+    fn string_byte(&mut self, b: u8) {
+        if !self.in_string {
+            if b == b'"' {
+                self.in_string = true;
+            }
+        } else if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.in_string = false;
+        }
+    }
+
+    /// The current value ended: queue it, checked.
+    fn complete(&mut self) {
+        self.value = Value::None;
+        self.in_string = false;
+        self.escaped = false;
+        let line = self.start;
+        if self.oversize {
+            let limit = self.limit;
+            self.ready.push_back(Err((
+                line,
+                format!("value larger than {limit} bytes; skipped"),
+            )));
+            return;
+        }
+        let mut bytes = std::mem::take(&mut self.buf);
+        let trimmed = bytes.trim_ascii_end().len();
+        bytes.truncate(trimmed);
+        let checked = if self.multiline {
+            serde_json::from_slice::<serde_json::Value>(&bytes).map(|v| v.to_string().into_bytes())
+        } else {
+            serde_json::from_slice::<IgnoredAny>(&bytes).map(|_| bytes)
+        };
+        self.ready.push_back(
+            checked
+                .map(|bytes| InputItem { line, bytes })
+                .map_err(|e| (line, format!("invalid JSON: {}", without_position(&e)))),
+        );
+    }
+
+    /// The current value is bad: report it and look for the next one.
+    fn fail(&mut self, message: String) {
+        self.ready.push_back(Err((self.start, message)));
+        self.value = Value::None;
+        self.in_string = false;
+        self.escaped = false;
+        self.buf.clear();
+    }
+
+    fn end_of_input(&mut self) {
+        match self.value {
+            Value::None => {}
+            Value::Scalar => self.complete(),
+            Value::Container { .. } => {
+                self.fail("invalid JSON: the input ends inside this value".into())
+            }
+        }
+        if self.array == Array::Open {
+            let line = self.line;
+            self.ready.push_back(Err((
+                line,
+                "invalid JSON array: the input ends before its `]`".into(),
+            )));
+        }
+    }
+}
+
+/// Every non-empty line of `reader`, unparsed (for `publish --raw`); a
+/// line is read whole, so memory is bounded by the longest line.
+pub fn raw_lines<R: BufRead>(reader: R) -> impl Iterator<Item = ItemResult> {
+    let mut reader = reader;
+    let mut line = 0;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        while !failed {
+            let mut bytes = Vec::new();
+            line += 1;
+            match reader.read_until(b'\n', &mut bytes) {
+                Ok(0) => return None,
+                Ok(_) => {
+                    if bytes.ends_with(b"\n") {
+                        bytes.pop();
+                        if bytes.ends_with(b"\r") {
+                            bytes.pop();
+                        }
+                    }
+                    if !bytes.trim_ascii().is_empty() {
+                        return Some(Ok(InputItem { line, bytes }));
+                    }
+                }
+                Err(e) => {
+                    failed = true;
+                    return Some(Err((line, format!("cannot read input: {e}"))));
+                }
+            }
+        }
+        None
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// (line, Ok(compact JSON) | Err(message)) for every value in `text`,
+    /// read in chunks of `chunk` bytes.
+    fn scan(text: &str, chunk: usize) -> Vec<(usize, Result<String, String>)> {
+        let reader = BufReader::with_capacity(chunk, text.as_bytes());
+        items(reader, 1 << 20)
+            .map(|r| match r {
+                Ok(i) => (i.line, Ok(String::from_utf8(i.bytes).unwrap())),
+                Err((line, e)) => (line, Err(e)),
+            })
+            .collect()
+    }
+
+    /// Only the lines, `Ok` or `Err`; every chunk size gives the same.
+    fn lines(text: &str) -> Vec<Result<usize, usize>> {
+        let whole = scan(text, 1 << 16);
+        for chunk in [1, 2, 3, 7, 64] {
+            assert_eq!(scan(text, chunk), whole, "chunk size {chunk}: {text:?}");
+        }
+        whole
+            .into_iter()
+            .map(|(line, r)| r.map(|_| line).map_err(|_| line))
+            .collect()
+    }
+
     #[test]
     fn jsonl_pretty_array_and_errors() {
-        let lines = |t: &str| -> Vec<Result<usize, usize>> {
-            items(t)
-                .into_iter()
-                .map(|r| r.map(|i| i.line).map_err(|e| e.0))
-                .collect()
-        };
         assert_eq!(lines("{\"a\":1}\n{\"b\":2}\n"), vec![Ok(1), Ok(2)]);
+        assert_eq!(lines("{\"a\":1}\r\n{\"b\":2}"), vec![Ok(1), Ok(2)]);
         assert_eq!(
             lines("{\n  \"a\": 1\n}\n{\n \"b\": 2\n}"),
             vec![Ok(1), Ok(4)]
@@ -135,5 +450,123 @@ mod tests {
             vec![Ok(1), Err(2), Ok(3)]
         );
         assert_eq!(lines("\n\n"), vec![]);
+        assert_eq!(lines(""), vec![]);
+    }
+
+    #[test]
+    fn values_keep_their_text_and_multi_line_ones_are_compacted() {
+        let got = scan(
+            "{\"a\": 1, \"s\": \"x}\\\"{\"}\n{\n  \"b\": [1,\n 2]\n}\n",
+            4,
+        );
+        assert_eq!(
+            got,
+            vec![
+                (1, Ok("{\"a\": 1, \"s\": \"x}\\\"{\"}".into())),
+                (2, Ok("{\"b\":[1,2]}".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn concatenated_values_on_one_line() {
+        assert_eq!(
+            lines("{\"a\":1}{\"b\":2} {\"c\":3}"),
+            vec![Ok(1), Ok(1), Ok(1)]
+        );
+    }
+
+    #[test]
+    fn array_elements_carry_their_own_lines() {
+        let text = "[\n  {\"a\": 1},\n  {\n    \"b\": 2\n  },\n  7, \"s,]\"\n]\n{\"after\": 1}\n";
+        let got = scan(text, 5);
+        assert_eq!(
+            got,
+            vec![
+                (2, Ok("{\"a\": 1}".into())),
+                (3, Ok("{\"b\":2}".into())),
+                (6, Ok("7".into())),
+                (6, Ok("\"s,]\"".into())),
+                (8, Ok("{\"after\": 1}".into())),
+            ]
+        );
+        assert_eq!(lines("[ ]"), vec![]);
+        assert_eq!(lines("[{\"a\":1},\n{\"b\":"), vec![Ok(1), Err(2), Err(2)]);
+    }
+
+    #[test]
+    fn bad_values_are_reported_and_reading_goes_on() {
+        // Truncated line: a line ending inside a string.
+        assert_eq!(lines("{\"a\":\"cut\n{\"b\":2}\n"), vec![Err(1), Ok(2)]);
+        // Truncated line ending outside a string: the next `{` at the
+        // start of a line starts the next value.
+        assert_eq!(
+            lines("{\"a\":1,\n{\"b\":2}\n{\"c\":3}"),
+            vec![Err(1), Ok(2), Ok(3)]
+        );
+        // Balanced but invalid; trailing garbage; unterminated at the end.
+        assert_eq!(
+            lines("{\"a\" 1}\n{\"b\":2} x\n{\"c\":"),
+            vec![Err(1), Ok(2), Err(2), Err(3)]
+        );
+        let got = scan("{\"a\" 1}\n", 64);
+        assert!(
+            got[0].1.as_ref().unwrap_err().starts_with("invalid JSON: "),
+            "{got:?}"
+        );
+        assert!(
+            !got[0].1.as_ref().unwrap_err().contains(" at line "),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn oversized_values_are_skipped_with_bounded_memory() {
+        let big = format!("{{\"body\":\"{}\"}}", "x".repeat(5000));
+        let text = format!("{{\"a\":1}}\n{big}\n{{\"b\":2}}\n");
+        let got: Vec<_> = items(text.as_bytes(), 1000)
+            .map(|r| r.map(|i| i.line))
+            .collect();
+        assert_eq!(got[0], Ok(1));
+        assert_eq!(
+            got[1],
+            Err((2, "value larger than 1000 bytes; skipped".into()))
+        );
+        assert_eq!(got[2], Ok(3));
+    }
+
+    #[test]
+    fn line_numbers_stay_right_deep_into_a_large_input() {
+        let mut text = String::new();
+        for i in 1..=20_000 {
+            if i == 10_001 {
+                text.push_str("{\"broken\": \n");
+            } else {
+                text.push_str(&format!(
+                    "{{\"id\":\"a{i}\",\"n\":\"multi\\nline {{}}\"}}\n"
+                ));
+            }
+        }
+        let errors: Vec<usize> = items(text.as_bytes(), 1 << 20)
+            .filter_map(|r| r.err().map(|e| e.0))
+            .collect();
+        assert_eq!(errors, vec![10_001]);
+        assert_eq!(
+            items(text.as_bytes(), 1 << 20)
+                .filter(Result::is_ok)
+                .count(),
+            19_999
+        );
+    }
+
+    #[test]
+    fn raw_lines_skip_blank_lines() {
+        let got: Vec<(usize, Vec<u8>)> = raw_lines("a\n\n  \nb c\r\nd".as_bytes())
+            .map(|r| r.map(|i| (i.line, i.bytes)).unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, b"a".to_vec()), (4, b"b c".to_vec()), (5, b"d".to_vec())]
+        );
     }
 }
