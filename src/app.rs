@@ -200,6 +200,9 @@ impl App {
             max_event_bytes: self.settings.pipeline.max_event_bytes,
             alerts_subject: self.settings.nats.alerts_subject.clone(),
             retry: self.retry,
+            match_slots: Arc::new(tokio::sync::Semaphore::new(
+                self.settings.pipeline.match_threads(),
+            )),
         });
         let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
         let worker = |channel: Channel| {

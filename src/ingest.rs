@@ -5,6 +5,11 @@
 //! acknowledged, so a crash in between loses nothing (JetStream drops the
 //! re-published duplicates). Events that can never be processed are
 //! dead-lettered with the reason, then acked.
+//!
+//! Cleaning and matching are CPU work (~0.6 ms per article with 100k
+//! rules): they run on tokio's blocking threads, at most
+//! `pipeline.match_threads` at once ([`ArticleHandler::match_slots`]), so
+//! the runtime's workers stay free for NATS I/O.
 
 use crate::article;
 use crate::consume::{Handler, Outcome};
@@ -18,6 +23,8 @@ use crate::shutdown::Stopping;
 use crate::text::CleanOptions;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Handles article events.
 pub struct ArticleHandler {
@@ -30,6 +37,8 @@ pub struct ArticleHandler {
     /// When an article whose alerts could not all be published is tried
     /// again: the policy's delay for its delivery count.
     pub retry: RetryPolicy,
+    /// One permit per article being matched: `pipeline.match_threads`.
+    pub match_slots: Arc<Semaphore>,
 }
 
 impl ArticleHandler {
@@ -56,10 +65,27 @@ impl ArticleHandler {
         }
         // The rules this article started with, even if a reload lands now.
         let book = self.rules.borrow().clone();
-        let alerts = {
-            let prepared = PreparedArticle::new(&article, self.clean);
-            let matches = pipeline::evaluate(&book, &prepared);
-            pipeline::route(&book, &prepared, &matches)
+        let clean = self.clean;
+        let matched = {
+            // The semaphore is never closed.
+            let _slot = self.match_slots.acquire().await;
+            tokio::task::spawn_blocking(move || {
+                let alerts = {
+                    let prepared = PreparedArticle::new(&article, clean);
+                    let matches = pipeline::evaluate(&book, &prepared);
+                    pipeline::route(&book, &prepared, &matches)
+                };
+                (article, alerts)
+            })
+            .await
+        };
+        let (article, alerts) = match matched {
+            Ok(done) => done,
+            Err(e) => {
+                let outcome = Outcome::retry_later(&self.retry, msg);
+                tracing::error!(subject = %msg.subject, error = %e, ?outcome, "matching failed; will retry the article");
+                return outcome;
+            }
         };
         tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
         let publishes = alerts.iter().map(|alert| async move {

@@ -2,9 +2,10 @@
 //! rules without NATS, one JSON line per article; with `--explain` or
 //! `--rule ID`, also which clauses matched (see [`super::explain`]).
 
+use super::ordered::{self, Sink};
 use super::{exit_code, render_explanation};
-use crate::article::{self, Article};
-use crate::input::{self, InputItem};
+use crate::article;
+use crate::input::{self, InputItem, ItemResult};
 use crate::location::join_lines;
 use crate::pipeline::{self, PreparedArticle};
 use crate::regions::Gazetteer;
@@ -12,12 +13,21 @@ use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use serde_json::json;
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Items in flight per matching thread (read, matched or waiting to be
+/// written in order).
+const IN_FLIGHT_PER_THREAD: usize = 8;
 
 /// Match the articles in `file` (stdin for `None` / `-`) against the
-/// rules in config directory `dir`.
+/// rules in config directory `dir`, streaming: articles are read as they
+/// come, matched on `pipeline.match_threads` threads, and each result is
+/// written (in input order) as soon as it and those before it are ready;
+/// stdout is flushed whenever no further result is ready.
 ///
 /// # Errors
 /// Unloadable settings or rules, an unknown `--rule`, unreadable input,
@@ -40,51 +50,116 @@ pub fn match_articles(
             known.join(", ")
         ));
     }
-    let (name, text) = input::read(file)?;
-    let clean = CleanOptions {
-        enabled: settings.pipeline.clean_text,
+    let (name, reader) = input::open(file)?;
+    let max_bytes = settings.pipeline.max_event_bytes;
+    let items = input::items(reader, input::item_limit(max_bytes));
+    let job = Job {
+        book: Arc::new(book),
+        clean: CleanOptions {
+            enabled: settings.pipeline.clean_text,
+        },
+        max_bytes,
+        explain,
+        rule: rule.map(str::to_string),
     };
-    let mut failed = false;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for item in input::items(&text) {
-        let article = match item.and_then(|i| decode_item(i, settings.pipeline.max_event_bytes)) {
+    let threads = settings.pipeline.match_threads();
+    let mut out = Output {
+        name,
+        stdout: BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
+        failed: false,
+    };
+    ordered::ordered_map(
+        items,
+        threads,
+        threads * IN_FLIGHT_PER_THREAD,
+        move |item| job.run(item),
+        &mut out,
+    )?;
+    Ok(exit_code(out.failed))
+}
+
+/// What one article gives: its output lines, or why it was skipped.
+enum Outcome {
+    Text(String),
+    Bad { line: usize, message: String },
+}
+
+/// Matching one input item; shared by the worker threads.
+struct Job {
+    book: Arc<RuleBook>,
+    clean: CleanOptions,
+    max_bytes: usize,
+    explain: bool,
+    rule: Option<String>,
+}
+
+impl Job {
+    fn run(&self, item: ItemResult) -> Outcome {
+        let (line, bytes) = match item {
+            Ok(InputItem { line, bytes }) => (line, bytes),
+            Err((line, message)) => return Outcome::Bad { line, message },
+        };
+        let article = match article::decode(&bytes, self.max_bytes) {
             Ok(a) => a,
-            Err((line, e)) => {
-                eprintln!("{name}:{line}: {e}");
-                failed = true;
-                continue;
+            Err(e) => {
+                return Outcome::Bad {
+                    line,
+                    message: e.to_string(),
+                };
             }
         };
-        let prepared = PreparedArticle::new(&article, clean);
-        let line = match_line(&book, &prepared);
-        writeln!(out, "{line}").map_err(|e| e.to_string())?;
-        if explain || rule.is_some() {
+        drop(bytes);
+        let book = &*self.book;
+        let prepared = PreparedArticle::new(&article, self.clean);
+        let mut text = match_line(book, &prepared).to_string();
+        text.push('\n');
+        if self.explain || self.rule.is_some() {
             let doc = prepared.document();
-            let ids: Vec<&str> = match rule {
-                Some(r) => vec![r],
-                None => {
-                    let matches = pipeline::evaluate(&book, &prepared);
-                    matches
-                        .iter()
-                        .map(|m| book.rules[m.rule].id.as_str())
-                        .collect()
-                }
+            let ids: Vec<&str> = match &self.rule {
+                Some(r) => vec![r.as_str()],
+                None => pipeline::evaluate(book, &prepared)
+                    .iter()
+                    .map(|m| book.rules[m.rule].id.as_str())
+                    .collect(),
             };
             for id in ids {
-                let e = book
-                    .matcher
-                    .explain(id, &doc)
-                    .ok_or_else(|| format!("no rule {id:?}"))?;
-                write!(out, "{}", render_explanation(&e, &prepared)).map_err(|e| e.to_string())?;
+                // Every id comes from the book (`--rule` was checked).
+                if let Some(e) = book.matcher.explain(id, &doc) {
+                    let _ = write!(text, "{}", render_explanation(&e, &prepared));
+                }
+            }
+        }
+        Outcome::Text(text)
+    }
+}
+
+/// Results to stdout, problems to stderr as `name:line: message`.
+struct Output<W: Write> {
+    name: String,
+    stdout: W,
+    failed: bool,
+}
+
+impl<W: Write> Sink<Outcome> for Output<W> {
+    fn write(&mut self, out: Outcome) -> Result<(), String> {
+        match out {
+            Outcome::Text(text) => self
+                .stdout
+                .write_all(text.as_bytes())
+                .map_err(|e| e.to_string()),
+            Outcome::Bad { line, message } => {
+                // Keep stdout and stderr in step for a reader of both.
+                self.stdout.flush().map_err(|e| e.to_string())?;
+                eprintln!("{}:{line}: {message}", self.name);
+                self.failed = true;
+                Ok(())
             }
         }
     }
-    Ok(exit_code(failed))
-}
 
-fn decode_item(item: InputItem, max_bytes: usize) -> Result<Article, (usize, String)> {
-    article::decode(item.bytes.as_bytes(), max_bytes).map_err(|e| (item.line, e.to_string()))
+    fn idle(&mut self) -> Result<(), String> {
+        self.stdout.flush().map_err(|e| e.to_string())
+    }
 }
 
 /// The `match` output line for one article.

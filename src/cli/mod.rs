@@ -13,6 +13,7 @@ mod dlq;
 mod explain;
 pub mod logging;
 mod r#match;
+mod ordered;
 mod publish;
 mod run;
 pub mod signals;

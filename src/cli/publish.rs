@@ -29,11 +29,12 @@ pub async fn publish(
         .map_err(|e| e.to_string())?;
     let (mut published, mut failed) = (0, 0);
     for file in files {
-        let (name, text) = input::read(Some(file))?;
-        let items = if raw {
-            input::raw_lines(&text)
+        let (name, reader) = input::open(Some(file))?;
+        let max_bytes = settings.pipeline.max_event_bytes;
+        let items: Box<dyn Iterator<Item = input::ItemResult> + Send> = if raw {
+            Box::new(input::raw_lines(reader))
         } else {
-            input::items(&text)
+            Box::new(input::items(reader, input::item_limit(max_bytes)))
         };
         for item in items {
             let item = match item {
@@ -44,8 +45,7 @@ pub async fn publish(
                     continue;
                 }
             };
-            let id = match article::decode(item.bytes.as_bytes(), settings.pipeline.max_event_bytes)
-            {
+            let id = match article::decode(&item.bytes, max_bytes) {
                 Ok(a) => a.id.to_string(),
                 Err(e) if !raw => {
                     eprintln!("{name}:{}: {e}", item.line);
@@ -55,7 +55,7 @@ pub async fn publish(
                 Err(_) => format!("raw-{name}-{}", item.line),
             };
             broker
-                .publish(subject.clone(), &id, None, item.bytes.into_bytes().into())
+                .publish(subject.clone(), &id, None, item.bytes.into())
                 .await
                 .map_err(|e| format!("{name}:{}: {e}", item.line))?;
             published += 1;

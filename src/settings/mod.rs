@@ -77,6 +77,9 @@ pub struct PipelineSettings {
     pub max_event_bytes: usize,
     pub clean_text: bool,
     pub concurrency: usize,
+    /// Threads that match articles at once (`run` and `match`); 0 = one
+    /// per core.
+    pub match_threads: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +158,16 @@ impl Settings {
     /// How long a message may stay unacknowledged before redelivery.
     pub fn ack_wait(&self) -> Duration {
         Duration::from_secs(self.nats.ack_wait_secs.max(1))
+    }
+}
+
+impl PipelineSettings {
+    /// `match_threads`, with 0 resolved to the number of cores.
+    pub fn match_threads(&self) -> usize {
+        match self.match_threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
     }
 }
 

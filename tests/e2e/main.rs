@@ -12,6 +12,7 @@ mod cli;
 mod delivery;
 mod explain;
 mod flood;
+mod match_stream;
 mod ops;
 mod pipeline;
 mod reload;
