@@ -54,8 +54,7 @@ struct RawFile {
     subscriber: Vec<RawSubscriber>,
     /// Rules written as an inline array (`rule = [{ … }]`); `[[rule]]`
     /// tables are cut out before this is parsed ([`chunks`]).
-    #[serde(default)]
-    rule: Vec<RawRule>,
+    rule: Option<Vec<RawRule>>,
     #[serde(default)]
     region: BTreeMap<Spanned<String>, RawRegion>,
 }
@@ -122,14 +121,18 @@ impl RuleBook {
                 return Err(report.out);
             }
         };
-        if let (Some(first), false) = (chunks.rules.first(), raw.rule.is_empty()) {
-            // As the TOML parser says of the whole file.
-            report.at(first.start, Severity::Error, "duplicate key");
+        if let (Some(first), Some(_)) = (chunks.rules.first(), &raw.rule) {
+            // `rule = [...]` and `[[rule]]`: what the TOML parser says of
+            // the whole file, at the header's key.
+            let key = text[first.clone()]
+                .find(|c| !matches!(c, '[' | ' ' | '\t'))
+                .unwrap_or(0);
+            report.at(first.start + key, Severity::Error, "duplicate key");
             return Err(report.out);
         }
         let gazetteer = custom_regions(&raw, gazetteer, &mut report);
         let subscribers = subscribers(&raw, &mut report);
-        let inline = std::mem::take(&mut raw.rule);
+        let inline = raw.rule.take().unwrap_or_default();
         drop(raw);
         let mut loader = RuleLoader::new(&subscribers, MatcherBuilder::new(&gazetteer));
         for r in inline {
