@@ -11,6 +11,13 @@
 //!   does nothing but `RuleBook::load` it (TOML, lints, regions, compile),
 //!   drops everything else and reports `VmRSS` (resident for N rules) and
 //!   `VmHWM` (the peak while loading).
+//! - `binary` (with `--bench` only): the real `newsalert` binary on the
+//!   same file: `newsalert check` under `/usr/bin/time -v` (wall time and
+//!   maximum resident set size, the figure a container limit sees), then
+//!   `newsalert match -` idling on an open stdin for its settled RSS.
+//!
+//! `--write-config N DIR` only writes the `N`-rule `DIR/rules.toml`, for
+//! measuring by hand: `/usr/bin/time -v newsalert check --config DIR`.
 //!
 //! Results are printed and written to `target/criterion/memory.json` for
 //! `scripts/bench-summary.py`. Without `--bench` (under `cargo test`) it

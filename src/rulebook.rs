@@ -5,6 +5,10 @@
 //!
 //! Raw TOML types (with spans) stay private; the rest of the service sees
 //! only validated [`Subscriber`]s, [`Rule`]s and the compiled [`Matcher`].
+//!
+//! Files: `chunks` cuts the text at its `[[rule]]` tables so that `rule`
+//! can parse, check and compile them one at a time (peak memory stays
+//! near the result's size); `diagnostic` places problems in the file.
 
 use crate::regions::{CustomRegionSpec, Gazetteer, RegionError};
 use crate::rules::{Matcher, MatcherBuilder};
@@ -110,10 +114,10 @@ impl RuleBook {
         text: &str,
         gazetteer: &Gazetteer,
     ) -> Result<RuleBook, Vec<Diagnostic>> {
-        let mut report = Report::new(file, text);
         let chunks = chunks::split(text);
-        let parsed = toml::from_str::<RawFile>(&chunks.rest(text));
-        let mut raw = match parsed {
+        let rest = chunks.rest(text);
+        let mut report = Report::new(file, &rest.text);
+        let mut raw = match toml::from_str::<RawFile>(&rest.text) {
             Ok(raw) => raw,
             Err(e) => {
                 let offset = e.span().map_or(0, |s| s.start);
@@ -127,6 +131,7 @@ impl RuleBook {
             let key = text[first.clone()]
                 .find(|c| !matches!(c, '[' | ' ' | '\t'))
                 .unwrap_or(0);
+            let mut report = Report::new(file, text);
             report.at(first.start + key, Severity::Error, "duplicate key");
             return Err(report.out);
         }
@@ -134,10 +139,17 @@ impl RuleBook {
         let subscribers = subscribers(&raw, &mut report);
         let inline = raw.rule.take().unwrap_or_default();
         drop(raw);
-        let mut loader = RuleLoader::new(&subscribers, MatcherBuilder::new(&gazetteer));
+        let count = inline.len() + chunks.rules.len();
+        let mut loader = RuleLoader::new(&subscribers, MatcherBuilder::new(&gazetteer), count);
         for r in inline {
-            loader.add(r, &mut report);
+            let span = rest.to_file(r.query_span());
+            loader.add(r, span, &mut report);
         }
+        // From here on, places are in the file's own text.
+        let out = report.out;
+        drop(rest);
+        let mut report = Report::new(file, text);
+        report.out = out;
         for range in chunks.rules {
             loader.add_chunk(range, &mut report);
         }

@@ -7,9 +7,8 @@
 //! chunk runs from its header to the next table header that is not under
 //! `rule` (so `[rule.x]` stays with its rule and is rejected there, as in
 //! the whole document). Everything else (subscribers, regions, top-level
-//! keys) is [`Chunks::rest`]: the text with the rule chunks blanked out,
-//! every byte but newlines replaced by a space, so that its spans, lines
-//! and columns are those of the file.
+//! keys) is [`Chunks::rest`]: the text with each rule chunk reduced to
+//! its newlines, so that lines and columns are those of the file.
 
 use std::ops::Range;
 
@@ -17,29 +16,54 @@ use std::ops::Range;
 pub(super) struct Chunks {
     /// Byte ranges of the `[[rule]]` chunks, in file order.
     pub(super) rules: Vec<Range<usize>>,
-    /// Where the rule chunks were cut out, if any.
-    cut: bool,
+}
+
+/// The file without its rule chunks, each replaced by its newlines and
+/// the indentation its last line ends with: lines and columns are those
+/// of the file, and the TOML parser (whose token buffers are sized by the
+/// input, ~10 bytes per byte) sees only the short rest.
+pub(super) struct Rest<'t> {
+    pub(super) text: std::borrow::Cow<'t, str>,
+    /// `(offset in text, offset in the file)` where each copied piece starts.
+    pieces: Vec<(usize, usize)>,
+}
+
+impl Rest<'_> {
+    /// The file's range for `range` of [`Rest::text`] (inside one piece).
+    pub(super) fn to_file(&self, range: Range<usize>) -> Range<usize> {
+        let i = self.pieces.partition_point(|&(at, _)| at <= range.start);
+        let (at, file) = self.pieces[i.saturating_sub(1)];
+        range.start - at + file..range.end - at + file
+    }
 }
 
 impl Chunks {
-    /// The text without its rule chunks (same length, same lines), or the
-    /// text itself when there are none.
-    pub(super) fn rest<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        if !self.cut {
-            return text.into();
+    /// The text without its rule chunks; see [`Rest`].
+    pub(super) fn rest<'t>(&self, text: &'t str) -> Rest<'t> {
+        if self.rules.is_empty() {
+            return Rest {
+                text: text.into(),
+                pieces: vec![(0, 0)],
+            };
         }
-        let mut bytes = text.as_bytes().to_vec();
+        let mut out = String::new();
+        let mut pieces = Vec::new();
+        let mut copied = 0;
         for range in &self.rules {
-            for b in &mut bytes[range.clone()] {
-                if *b != b'\n' {
-                    *b = b' ';
-                }
-            }
+            pieces.push((out.len(), copied));
+            out.push_str(&text[copied..range.start]);
+            let chunk = &text[range.clone()];
+            out.extend(chunk.matches('\n'));
+            let tail = chunk.rfind('\n').map_or(chunk, |i| &chunk[i + 1..]);
+            out.extend(tail.chars().map(|c| if c == '\t' { '\t' } else { ' ' }));
+            copied = range.end;
         }
-        // Whole characters were replaced by ASCII spaces: still UTF-8.
-        String::from_utf8(bytes)
-            .unwrap_or_else(|_| text.to_string())
-            .into()
+        pieces.push((out.len(), copied));
+        out.push_str(&text[copied..]);
+        Rest {
+            text: out.into(),
+            pieces,
+        }
     }
 }
 
@@ -98,10 +122,7 @@ pub(super) fn split(text: &str) -> Chunks {
     if let Some(start) = open {
         rules.push(start..b.len());
     }
-    Chunks {
-        cut: !rules.is_empty(),
-        rules,
-    }
+    Chunks { rules }
 }
 
 /// What a table header names.
@@ -229,19 +250,19 @@ mod tests {
         );
         let chunks = split(text);
         let rest = chunks.rest(text);
-        assert_eq!(rest.len(), text.len());
-        assert_eq!(rest.lines().count(), text.lines().count());
-        assert!(rest.contains("[region.x]") && !rest.contains("rule"));
+        assert_eq!(rest.text.lines().count(), text.lines().count());
+        assert!(rest.text.contains("[region.x]") && !rest.text.contains("rule"));
+        let at = rest.text.find("[region.x]").unwrap();
+        assert_eq!(&text[rest.to_file(at..at + 10)], "[region.x]");
+        assert_eq!(rest.to_file(0..5), 0..5);
     }
 
     #[test]
     fn headers_need_a_line_start_outside_values() {
         let text = "x = [\n[[rule]]]\n# [[rule]]\ns = '''\n[[rule]]'''''\n";
         assert!(split(text).rules.is_empty());
-        assert!(matches!(
-            split(text).rest(text),
-            std::borrow::Cow::Borrowed(_)
-        ));
+        let rest = split(text).rest(text);
+        assert!(matches!(rest.text, std::borrow::Cow::Borrowed(_)));
         assert_eq!(header(b"[[rule.x]]", 0).0, Header::UnderRule);
         assert_eq!(header(b"[rules]", 0).0, Header::Other);
         assert_eq!(header(b"[[rule]", 0).0, Header::UnderRule);

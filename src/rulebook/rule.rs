@@ -24,6 +24,13 @@ pub(super) struct RawRule {
     description: String,
 }
 
+impl RawRule {
+    /// Where the query string is, in the text this was parsed from.
+    pub(super) fn query_span(&self) -> Range<usize> {
+        self.query.span()
+    }
+}
+
 /// One `[[rule]]` chunk, parsed as a document of its own.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,7 +50,13 @@ pub(super) struct RuleLoader<'a> {
 }
 
 impl<'a> RuleLoader<'a> {
-    pub(super) fn new(subscribers: &'a [Subscriber], builder: MatcherBuilder<'a>) -> Self {
+    /// A loader for about `rules` rules (sized once: growing by doubling
+    /// would hold the old and the new table at once).
+    pub(super) fn new(
+        subscribers: &'a [Subscriber],
+        builder: MatcherBuilder<'a>,
+        rules: usize,
+    ) -> Self {
         RuleLoader {
             subscribers,
             index: subscribers
@@ -51,10 +64,10 @@ impl<'a> RuleLoader<'a> {
                 .enumerate()
                 .map(|(i, s)| (s.id.as_str(), i))
                 .collect(),
-            seen: HashSet::new(),
+            seen: HashSet::with_capacity(rules),
             builder,
-            rules: Vec::new(),
-            spans: Vec::new(),
+            rules: Vec::with_capacity(rules),
+            spans: Vec::with_capacity(rules),
         }
     }
 
@@ -65,7 +78,9 @@ impl<'a> RuleLoader<'a> {
         match toml::from_str::<RawChunk>(&report.text[range]) {
             Ok(chunk) => {
                 for r in chunk.rule {
-                    self.add(shifted(r, base), report);
+                    let r = shifted(r, base);
+                    let span = r.query.span();
+                    self.add(r, span, report);
                 }
             }
             Err(e) => {
@@ -75,8 +90,9 @@ impl<'a> RuleLoader<'a> {
         }
     }
 
-    /// Check, parse, lint and compile `r` (spans in the report's text).
-    pub(super) fn add(&mut self, r: RawRule, report: &mut Report<'_>) {
+    /// Check, parse, lint and compile `r` (spans in the report's text;
+    /// `query_in_file`: its query's span in the file, for compile errors).
+    pub(super) fn add(&mut self, r: RawRule, query_in_file: Range<usize>, report: &mut Report<'_>) {
         let mut duplicate = false;
         if r.id.get_ref().trim().is_empty() {
             report.error(&r.id, "rule id must not be empty");
@@ -101,7 +117,7 @@ impl<'a> RuleLoader<'a> {
                 if !duplicate {
                     self.builder.add(id, &q);
                     self.rules.push(rule);
-                    self.spans.push(r.query.span());
+                    self.spans.push(query_in_file);
                 }
             }
             Err(e) => {
