@@ -251,3 +251,27 @@ fn later_problems_are_placed_after_earlier_ones_and_before() {
         ]
     );
 }
+
+#[test]
+fn places_stay_right_around_cut_out_rules() {
+    let inline = "rule = [{ id = \"a\", query = 'x AND region:atlantis', notify = [\"desk\"] }]\n";
+    let got = RuleBook::parse(
+        Path::new("rules.toml"),
+        &format!("{inline}{HEADER}"),
+        &Gazetteer::builtin(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        got[0].to_string(),
+        "rules.toml:1:36: rule \"a\": unknown region 'atlantis'"
+    );
+    let text = "[[rule]]\nid = \"r\"\nquery = 'baku'\nnotify = [\"desk\"]\n\n  \
+                [region.caucasus]\ninclude = [\"AZ\", \"Narnia\"]\n";
+    assert_eq!(
+        diagnostics(text),
+        [
+            "rules.toml:11:18: region `caucasus`: unknown member `Narnia` \
+          (not a country code or name)"
+        ]
+    );
+}
