@@ -187,13 +187,11 @@ fn toml_errors_are_those_of_the_whole_document() {
 
 #[test]
 fn rules_load_in_every_form_in_file_order() {
-    let text = format!(
-        "[[rule]]\nid = \"b\"\nquery = 'gas'\nnotify = [\"desk\"]\n\n\
+    let text = "[[rule]]\nid = \"b\"\nquery = 'gas'\nnotify = [\"desk\"]\n\n\
          [region.caucasus]\ninclude = [\"AZ\"]\n\n\
          [[ rule ]] # spaced\nid = \"c\"\nquery = '''\nregion:caucasus\n'''\nnotify = [\"desk\"]\n\n\
          [[subscriber]]\nid = \"late\"\nemail = \"late@example.org\"\n\n\
-         [[\"rule\"]]\nid = \"d\"\nquery = \"oil\"\nnotify = [\"late\"]\n"
-    );
+         [[\"rule\"]]\nid = \"d\"\nquery = \"oil\"\nnotify = [\"late\"]\n";
     let book = RuleBook::parse(
         Path::new("rules.toml"),
         &format!("{HEADER}{text}"),
