@@ -74,7 +74,8 @@ pub(super) fn split(text: &str) -> Chunks {
     let mut open: Option<usize> = None;
     let mut depth = 0usize;
     let mut line_start = true;
-    let mut i = 0;
+    // A byte order mark is not part of the first line.
+    let mut i = if text.starts_with('\u{feff}') { 3 } else { 0 };
     while i < b.len() {
         let c = b[i];
         if line_start && (c == b' ' || c == b'\t') {
@@ -263,6 +264,8 @@ mod tests {
         assert!(split(text).rules.is_empty());
         let rest = split(text).rest(text);
         assert!(matches!(rest.text, std::borrow::Cow::Borrowed(_)));
+        let bom = "\u{feff}[[rule]]\nid = 'a'\n";
+        assert_eq!(split(bom).rules, [3..bom.len()]);
         assert_eq!(header(b"[[rule.x]]", 0).0, Header::UnderRule);
         assert_eq!(header(b"[rules]", 0).0, Header::Other);
         assert_eq!(header(b"[[rule]", 0).0, Header::UnderRule);

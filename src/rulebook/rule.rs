@@ -42,7 +42,7 @@ struct RawChunk {
 pub(super) struct RuleLoader<'a> {
     subscribers: &'a [Subscriber],
     index: HashMap<&'a str, usize>,
-    seen: HashSet<String>,
+    seen: HashSet<Box<str>>,
     builder: MatcherBuilder<'a>,
     rules: Vec<Rule>,
     /// Span of each rule's query string, for compile errors.
@@ -96,7 +96,7 @@ impl<'a> RuleLoader<'a> {
         let mut duplicate = false;
         if r.id.get_ref().trim().is_empty() {
             report.error(&r.id, "rule id must not be empty");
-        } else if !self.seen.insert(r.id.get_ref().clone()) {
+        } else if !self.seen.insert(r.id.get_ref().as_str().into()) {
             report.error(&r.id, format!("duplicate rule id {:?}", r.id.get_ref()));
             duplicate = true;
         }

@@ -273,3 +273,11 @@ fn places_stay_right_around_cut_out_rules() {
         ]
     );
 }
+
+#[test]
+fn a_byte_order_mark_before_the_first_rule_is_no_duplicate() {
+    let rule = "[[rule]]\nid = \"a\"\nquery = 'baku'\nnotify = [\"desk\"]\n";
+    let text = format!("\u{feff}{rule}{HEADER}{}", rule.replace("\"a\"", "\"b\""));
+    let book = RuleBook::parse(Path::new("rules.toml"), &text, &Gazetteer::builtin()).unwrap();
+    assert_eq!(book.rules.len(), 2);
+}
