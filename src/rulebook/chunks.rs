@@ -265,7 +265,7 @@ mod tests {
         let rest = split(text).rest(text);
         assert!(matches!(rest.text, std::borrow::Cow::Borrowed(_)));
         let bom = "\u{feff}[[rule]]\nid = 'a'\n";
-        assert_eq!(split(bom).rules, [3..bom.len()]);
+        assert_eq!(rule_chunks(bom), ["[[rule]]\nid = 'a'\n"]);
         assert_eq!(header(b"[[rule.x]]", 0).0, Header::UnderRule);
         assert_eq!(header(b"[rules]", 0).0, Header::Other);
         assert_eq!(header(b"[[rule]", 0).0, Header::UnderRule);
