@@ -11,6 +11,13 @@
 //!   does nothing but `RuleBook::load` it (TOML, lints, regions, compile),
 //!   drops everything else and reports `VmRSS` (resident for N rules) and
 //!   `VmHWM` (the peak while loading).
+//! - `binary` (with `--bench` only): the real `newsalert` binary on the
+//!   same file: `newsalert check` under `/usr/bin/time -v` (wall time and
+//!   maximum resident set size, the figure a container limit sees), then
+//!   `newsalert match -` idling on an open stdin for its settled RSS.
+//!
+//! `--write-config N DIR` only writes the `N`-rule `DIR/rules.toml`, for
+//! measuring by hand: `/usr/bin/time -v newsalert check --config DIR`.
 //!
 //! Results are printed and written to `target/criterion/memory.json` for
 //! `scripts/bench-summary.py`. Without `--bench` (under `cargo test`) it
@@ -152,15 +159,112 @@ fn rules_toml(defs: &[RuleDef]) -> String {
     s
 }
 
-/// Write the generated `n`-rule file into a fresh temporary directory.
-fn write_rules_file(n: usize) -> PathBuf {
+/// Write the generated `n`-rule file as `dir/rules.toml` (a config
+/// directory for `newsalert --config dir`).
+fn write_rules_file(n: usize, dir: &Path) -> PathBuf {
     let gazetteer = Gazetteer::builtin();
     let vocab = Vocabulary::new(&gazetteer);
-    let dir = std::env::temp_dir().join(format!("newsalert-memory-{}-{n}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::create_dir_all(dir).expect("config dir");
     let path = dir.join("rules.toml");
     std::fs::write(&path, rules_toml(&rules::mixed(&vocab, n))).expect("write rules.toml");
     path
+}
+
+/// The `newsalert` binary, built by `cargo bench` with the bench profile.
+const BIN: &str = env!("CARGO_BIN_EXE_newsalert");
+
+/// The real binary on config directory `dir`: `newsalert check` under
+/// `/usr/bin/time -v` gives the load time (wall clock) and the peak
+/// (maximum resident set size); `newsalert match -` with an open, empty
+/// stdin gives the settled RSS once the rules are loaded. `None` without
+/// `/usr/bin/time`.
+fn measure_binary(n: usize, dir: &Path) -> Option<Sample> {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(BIN)
+        .args(["check", "--config"])
+        .arg(dir)
+        .output()
+        .ok()?;
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "newsalert check failed: {}{report}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let field = |name: &str| {
+        report
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .map(str::trim)
+    };
+    let peak_kb: u64 = field("Maximum resident set size (kbytes):")?.parse().ok()?;
+    let wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss):")?
+        .split(':')
+        .try_fold(0.0, |acc, part| {
+            Some(acc * 60.0 + part.parse::<f64>().ok()?)
+        })?;
+    let (rss, match_peak) = settled_binary(dir);
+    println!(
+        "  binary {}: check {wall:.2} s, max RSS {:.1} MiB; match - idle: RSS {:.1} MiB, VmHWM {:.1} MiB",
+        size_label(n),
+        mib(peak_kb * 1024),
+        mib(rss),
+        mib(match_peak)
+    );
+    Some(Sample {
+        mode: "binary".into(),
+        rules: n,
+        parse_s: 0.0,
+        compile_s: wall,
+        rss_before: 0,
+        rss_after: rss,
+        peak: peak_kb * 1024,
+    })
+}
+
+/// `newsalert match --config dir -` with stdin left open: once its CPU
+/// time stops growing (rules loaded, waiting for input) and the allocator
+/// has settled, its `VmRSS` and `VmHWM`.
+fn settled_binary(dir: &Path) -> (u64, u64) {
+    let mut child = Command::new(BIN)
+        .args(["match", "--config"])
+        .arg(dir)
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("newsalert match starts");
+    let status = format!("/proc/{}/status", child.id());
+    let stat = format!("/proc/{}/stat", child.id());
+    let cpu = || -> Option<u64> {
+        let s = std::fs::read_to_string(&stat).ok()?;
+        let f: Vec<&str> = s.rsplit_once(')')?.1.split_whitespace().collect();
+        Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+    };
+    let (mut last, mut idle) = (None, 0);
+    while idle < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let now = cpu();
+        idle = if now.is_some() && now == last {
+            idle + 1
+        } else {
+            0
+        };
+        last = now;
+    }
+    std::thread::sleep(SETTLE);
+    let text = std::fs::read_to_string(&status).unwrap_or_default();
+    let kb = |field: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let measured = (kb("VmRSS:") * 1024, kb("VmHWM:") * 1024);
+    drop(child.stdin.take());
+    let _ = child.wait();
+    measured
 }
 
 impl Sample {
@@ -234,6 +338,12 @@ fn child(mode: &str, n: usize, path: Option<&Path>) -> Sample {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--write-config") {
+        let n = args[i + 1].parse().expect("--write-config N DIR");
+        let path = write_rules_file(n, Path::new(&args[i + 2]));
+        println!("{}", path.display());
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let mode = args[i + 1].as_str();
         let n = args[i + 2].parse().expect("--child MODE N");
@@ -264,8 +374,11 @@ fn main() {
     );
     let mut json = Vec::new();
     for &n in sizes {
-        let path = write_rules_file(n);
-        for s in [child("matcher", n, None), child("book", n, Some(&path))] {
+        let dir = std::env::temp_dir().join(format!("newsalert-memory-{}-{n}", std::process::id()));
+        let path = write_rules_file(n, &dir);
+        let binary = if bench { measure_binary(n, &dir) } else { None };
+        let book = child("book", n, Some(&path));
+        for s in [child("matcher", n, None), book].into_iter().chain(binary) {
             println!(
                 "{:>8} {:>7} {:>8.3} {:>9.3} {:>11.1} {:>10.1} {:>11.1} {:>7.0} {:>9.1}",
                 s.mode,
@@ -280,9 +393,7 @@ fn main() {
             );
             json.push(s.to_json());
         }
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
     if !bench {
         return;

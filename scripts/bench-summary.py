@@ -70,7 +70,8 @@ def main():
             mem = json.load(f)
         print()
         print("memory (fresh process each; matcher: RSS added by Matcher::compile;")
-        print("        book: the whole process after RuleBook::load of a generated rules.toml):")
+        print("        book: the whole process after RuleBook::load of a generated rules.toml;")
+        print("        binary: newsalert check (load s, max RSS) and newsalert match - idle (RSS)):")
         print(f"  {'mode':>8} {'rules':>7} {'parse s':>8} {'compile s':>10} {'RSS MiB':>8} {'added MiB':>10} {'B/rule':>8} {'peak MiB':>9}")
         for m in mem:
             added = m.get("added_bytes", m.get("matcher_bytes", 0))
@@ -105,6 +106,13 @@ def main():
             added = m.get("added_bytes", m.get("matcher_bytes", 0))
             line = (f"  {what} RSS with 100k rules = {rss / 2**20:.1f} MiB = {rss / 1e6:.1f} MB "
                     f"(added {added / 2**20:.1f} MiB, peak {m['peak'] / 2**20:.1f} MiB)")
+            if m.get("mode") == "binary":
+                # What a container limit sees: the real binary loading them.
+                peak = m["peak"]
+                print(f"  newsalert check, 100k rules: max RSS {peak / 2**20:.1f} MiB = {peak / 1e6:.1f} MB, "
+                      f"load {m['compile_s']:.2f} s  (<= 100 MB)  {ok(peak <= 100e6)}")
+                print(f"  newsalert match - idle, 100k rules: RSS {rss / 2**20:.1f} MiB  (info)")
+                continue
             # The target is what the service holds: the RuleBook process.
             print(line + (f"  (<= 100 MB)  {ok(rss <= 100e6)}" if m.get("mode") == "book" else "  (info)"))
 

@@ -5,21 +5,28 @@
 //!
 //! Raw TOML types (with spans) stay private; the rest of the service sees
 //! only validated [`Subscriber`]s, [`Rule`]s and the compiled [`Matcher`].
+//!
+//! Files: `chunks` cuts the text at its `[[rule]]` tables so that `rule`
+//! can parse, check and compile them one at a time (peak memory stays
+//! near the result's size); `diagnostic` places problems in the file.
 
 use crate::regions::{CustomRegionSpec, Gazetteer, RegionError};
-use crate::rules::{self, Matcher};
+use crate::rules::{Matcher, MatcherBuilder};
 use crate::subscriber::{Channel, DigestSchedule, Subscriber};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use toml::Spanned;
 
+mod chunks;
 mod diagnostic;
+mod rule;
 
+use diagnostic::Report;
 #[cfg(test)]
 use diagnostic::string_offsets;
 pub use diagnostic::{Diagnostic, Severity};
-use diagnostic::{Report, offset_in_string};
+use rule::{RawRule, RuleLoader};
 
 /// A validated rule: who it notifies, on which channels.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,8 +56,9 @@ pub struct RuleBook {
 struct RawFile {
     #[serde(default)]
     subscriber: Vec<RawSubscriber>,
-    #[serde(default)]
-    rule: Vec<RawRule>,
+    /// Rules written as an inline array (`rule = [{ … }]`); `[[rule]]`
+    /// tables are cut out before this is parsed ([`chunks`]).
+    rule: Option<Vec<RawRule>>,
     #[serde(default)]
     region: BTreeMap<Spanned<String>, RawRegion>,
 }
@@ -63,18 +71,6 @@ struct RawSubscriber {
     email: Option<Spanned<String>>,
     digest: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    id: Spanned<String>,
-    query: Spanned<String>,
-    notify: Vec<Spanned<String>>,
-    channels: Option<Vec<Spanned<String>>>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    description: String,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +102,11 @@ impl RuleBook {
 
     /// Compile the rules file `text` (named `file` in diagnostics).
     ///
+    /// Memory stays proportional to the result, not to the TOML tree: the
+    /// file minus its `[[rule]]` tables is parsed first (subscribers,
+    /// regions), then each rule on its own, compiled and dropped before the
+    /// next ([`rule::RuleLoader`]).
+    ///
     /// # Errors
     /// Every error found, with warnings too.
     pub fn parse(
@@ -113,12 +114,10 @@ impl RuleBook {
         text: &str,
         gazetteer: &Gazetteer,
     ) -> Result<RuleBook, Vec<Diagnostic>> {
-        let mut report = Report {
-            file,
-            text,
-            out: Vec::new(),
-        };
-        let raw: RawFile = match toml::from_str(text) {
+        let chunks = chunks::split(text);
+        let rest = chunks.rest(text);
+        let mut report = Report::new(file, &rest.text);
+        let mut raw = match toml::from_str::<RawFile>(&rest.text) {
             Ok(raw) => raw,
             Err(e) => {
                 let offset = e.span().map_or(0, |s| s.start);
@@ -126,76 +125,40 @@ impl RuleBook {
                 return Err(report.out);
             }
         };
+        if let (Some(first), Some(_)) = (chunks.rules.first(), &raw.rule) {
+            // `rule = [...]` and `[[rule]]`: what the TOML parser says of
+            // the whole file, at the header's key.
+            let key = text[first.clone()]
+                .find(|c| !matches!(c, '[' | ' ' | '\t'))
+                .unwrap_or(0);
+            let mut report = Report::new(file, text);
+            report.at(first.start + key, Severity::Error, "duplicate key");
+            return Err(report.out);
+        }
         let gazetteer = custom_regions(&raw, gazetteer, &mut report);
         let subscribers = subscribers(&raw, &mut report);
-        let index: HashMap<&str, usize> = subscribers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i))
-            .collect();
-        let mut seen: HashMap<&str, ()> = HashMap::new();
-        let mut rules = Vec::new();
-        let mut queries = Vec::new();
-        for r in &raw.rule {
-            let mut duplicate = false;
-            if r.id.get_ref().trim().is_empty() {
-                report.error(&r.id, "rule id must not be empty");
-            } else if seen.insert(r.id.get_ref(), ()).is_some() {
-                report.error(&r.id, format!("duplicate rule id {:?}", r.id.get_ref()));
-                duplicate = true;
-            }
-            let rule = compile_rule_targets(r, &subscribers, &index, &mut report);
-            match rules::parse(r.query.get_ref()) {
-                Ok(q) => {
-                    for lint in rules::lint(&q) {
-                        let at =
-                            offset_in_string(text, r.query.span(), r.query.get_ref(), lint.offset);
-                        let severity = match lint.severity {
-                            rules::Severity::Error => Severity::Error,
-                            rules::Severity::Warning => Severity::Warning,
-                        };
-                        report.at(
-                            at,
-                            severity,
-                            format!("rule {:?}: {}", r.id.get_ref(), lint.message),
-                        );
-                    }
-                    // Reported above; the matcher would report it again.
-                    if !duplicate {
-                        queries.push((r.id.get_ref().clone(), q));
-                        rules.push((rule, r.query.span(), r.query.get_ref()));
-                    }
-                }
-                Err(e) => {
-                    let at = offset_in_string(text, r.query.span(), r.query.get_ref(), e.offset);
-                    report.at(
-                        at,
-                        Severity::Error,
-                        format!("rule {:?}: {}", r.id.get_ref(), e.message),
-                    );
-                }
-            }
+        let inline = raw.rule.take().unwrap_or_default();
+        drop(raw);
+        let count = inline.len() + chunks.rules.len();
+        let mut loader = RuleLoader::new(&subscribers, MatcherBuilder::new(&gazetteer), count);
+        for r in inline {
+            let span = rest.to_file(r.query_span());
+            loader.add(r, span, &mut report);
         }
-        let matcher = match Matcher::compile(&queries, &gazetteer) {
-            Ok(m) => Some(m),
-            Err(errors) => {
-                for e in errors {
-                    let (_, span, value) = &rules[e.rule];
-                    let at = offset_in_string(text, span.clone(), value, e.offset);
-                    report.at(
-                        at,
-                        Severity::Error,
-                        format!("rule {:?}: {}", queries[e.rule].0, e.message),
-                    );
-                }
-                None
-            }
-        };
+        // From here on, places are in the file's own text.
+        let out = report.out;
+        drop(rest);
+        let mut report = Report::new(file, text);
+        report.out = out;
+        for range in chunks.rules {
+            loader.add_chunk(range, &mut report);
+        }
+        let compiled = loader.finish(&mut report);
         report.out.sort_by_key(|d| (d.line, d.col));
-        match matcher {
-            Some(matcher) if !report.has_errors() => Ok(RuleBook {
+        match compiled {
+            Some((matcher, rules)) if !report.has_errors() => Ok(RuleBook {
                 subscribers,
-                rules: rules.into_iter().map(|(r, _, _)| r).collect(),
+                rules,
                 matcher,
                 warnings: report.out,
             }),
@@ -300,68 +263,6 @@ fn subscribers(raw: &RawFile, report: &mut Report<'_>) -> Vec<Subscriber> {
         });
     }
     out
-}
-
-fn compile_rule_targets(
-    r: &RawRule,
-    subscribers: &[Subscriber],
-    index: &HashMap<&str, usize>,
-    report: &mut Report<'_>,
-) -> Rule {
-    let id = r.id.get_ref();
-    if r.notify.is_empty() {
-        report.at(
-            r.id.span().start,
-            Severity::Warning,
-            format!("rule {id:?} notifies nobody"),
-        );
-    }
-    let mut notify = Vec::new();
-    for n in &r.notify {
-        match index.get(n.get_ref().as_str()) {
-            Some(&i) if notify.contains(&i) => report.error(
-                n,
-                format!("rule {id:?}: subscriber {:?} listed twice", n.get_ref()),
-            ),
-            Some(&i) => notify.push(i),
-            None => report.error(
-                n,
-                format!("rule {id:?}: unknown subscriber {:?}", n.get_ref()),
-            ),
-        }
-    }
-    let channels = r.channels.as_ref().map(|list| {
-        let mut out = Vec::new();
-        for c in list {
-            match Channel::parse(c.get_ref()) {
-                Ok(ch) if !out.contains(&ch) => out.push(ch),
-                Ok(_) => {}
-                Err(e) => report.error(c, format!("rule {id:?}: {e}")),
-            }
-        }
-        for &ch in &out {
-            for &i in &notify {
-                if !subscribers[i].channels().contains(&ch) {
-                    let at = list.first().map_or(r.id.span().start, |c| c.span().start);
-                    report.at(
-                        at,
-                        Severity::Warning,
-                        format!(
-                            "rule {id:?}: subscriber {:?} has no {ch} channel",
-                            subscribers[i].id
-                        ),
-                    );
-                }
-            }
-        }
-        out
-    });
-    Rule {
-        id: id.clone(),
-        query: r.query.get_ref().clone(),
-        notify,
-        channels,
-    }
 }
 
 #[cfg(test)]

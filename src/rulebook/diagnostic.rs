@@ -48,11 +48,36 @@ pub(super) struct Report<'a> {
     pub(super) file: &'a Path,
     pub(super) text: &'a str,
     pub(super) out: Vec<Diagnostic>,
+    /// Byte offset and number of the line of the last diagnostic: lines
+    /// are counted on from there, so diagnostics in file order cost one
+    /// pass over the text in all, not one each.
+    mark: (usize, usize),
 }
 
-impl Report<'_> {
+impl<'a> Report<'a> {
+    pub(super) fn new(file: &'a Path, text: &'a str) -> Report<'a> {
+        Report {
+            file,
+            text,
+            out: Vec::new(),
+            mark: (0, 1),
+        }
+    }
+
     pub(super) fn at(&mut self, offset: usize, severity: Severity, message: impl Into<String>) {
-        let (line, col) = line_col(self.text, offset);
+        let (start, first) = if offset >= self.mark.0 {
+            self.mark
+        } else {
+            (0, 1)
+        };
+        // `start` is a line start: the column is the same as in the file.
+        let (lines, col) = line_col(&self.text[start..], offset - start);
+        let line = first + lines - 1;
+        let line_start = self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        self.mark = (line_start.max(start), line);
         self.out.push(Diagnostic {
             file: self.file.to_path_buf(),
             line,

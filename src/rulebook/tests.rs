@@ -156,3 +156,128 @@ fn string_offsets_map_every_value_byte_back_to_its_source() {
     assert!(string_offsets(r"\q", false, false).is_none());
     assert_eq!(string_offsets(r"\n", true, false).unwrap().0, r"\n");
 }
+
+/// The first TOML error of parsing `text` as one document, as
+/// `line:col: message` (what the loader reported before it cut the file).
+fn whole_document_error(text: &str) -> Option<String> {
+    let e = toml::from_str::<toml::Table>(text).err()?;
+    let (line, col) = crate::location::line_col(text, e.span().map_or(0, |s| s.start));
+    Some(format!(
+        "rules.toml:{line}:{col}: {}",
+        e.message().trim_end()
+    ))
+}
+
+#[test]
+fn toml_errors_are_those_of_the_whole_document() {
+    let rule = "[[rule]]\nid = \"r\"\nquery = 'baku'\nnotify = [\"desk\"]\n";
+    let cases = [
+        format!("{rule}[[rule]]\nid = \"s\"\nquery = 'gas\nnotify = [\"desk\"]\n"),
+        format!("{rule}[[rule]]\nid = \"s\"\nid = \"t\"\n"),
+        format!("{rule}[[rule]\nid = \"s\"\n"),
+        format!("[region.x]\ninclude = [\"AZ\"\n{rule}"),
+        format!("{rule}query = \"\"\"\nnever closed\n"),
+        format!("{rule}[[rule]]\nid = \"s\"\nquery = \"a\\qb\"\nnotify = []\n"),
+    ];
+    for text in cases {
+        let want = whole_document_error(&format!("{HEADER}{text}")).expect("a TOML error");
+        assert_eq!(diagnostics(&text), [want], "{text}");
+    }
+}
+
+#[test]
+fn rules_load_in_every_form_in_file_order() {
+    let text = "[[rule]]\nid = \"b\"\nquery = 'gas'\nnotify = [\"desk\"]\n\n\
+         [region.caucasus]\ninclude = [\"AZ\"]\n\n\
+         [[ rule ]] # spaced\nid = \"c\"\nquery = '''\nregion:caucasus\n'''\nnotify = [\"desk\"]\n\n\
+         [[subscriber]]\nid = \"late\"\nemail = \"late@example.org\"\n\n\
+         [[\"rule\"]]\nid = \"d\"\nquery = \"oil\"\nnotify = [\"late\"]\n";
+    let book = RuleBook::parse(
+        Path::new("rules.toml"),
+        &format!("{HEADER}{text}"),
+        &Gazetteer::builtin(),
+    )
+    .unwrap();
+    let ids: Vec<&str> = book.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["b", "c", "d"]);
+    assert_eq!(book.rules[2].notify, [1]);
+    assert_eq!(book.matcher.rule_count(), 3);
+
+    let inline = "rule = [{ id = \"a\", query = 'baku', notify = [\"desk\"] }]\n";
+    let book = RuleBook::parse(
+        Path::new("rules.toml"),
+        &format!("{inline}{HEADER}"),
+        &Gazetteer::builtin(),
+    )
+    .unwrap();
+    assert_eq!(book.rules[0].id, "a");
+}
+
+#[test]
+fn keys_under_a_rule_are_rejected_with_it() {
+    let text = "[[rule]]\nid = \"r\"\nquery = 'baku'\nnotify = [\"desk\"]\n[rule.extra]\nx = 1\n";
+    assert_eq!(
+        diagnostics(text),
+        [
+            "rules.toml:9:7: unknown field `extra`, expected one of `id`, `query`, `notify`, \
+          `channels`, `description`"
+        ]
+    );
+    let both = "rule = []\n[[subscriber]]\nid = \"desk\"\n[[rule]]\nid = \"r\"\n";
+    let want = whole_document_error(both).unwrap();
+    let got = RuleBook::parse(Path::new("rules.toml"), both, &Gazetteer::builtin()).unwrap_err();
+    assert_eq!(got[0].to_string(), want);
+}
+
+#[test]
+fn later_problems_are_placed_after_earlier_ones_and_before() {
+    // Warnings in file order, then a compile error of the first rule.
+    let mut text =
+        String::from("[[rule]]\nid = \"first\"\nquery = 'region:atlantis'\nnotify = [\"desk\"]\n");
+    for i in 0..3 {
+        text.push_str(&format!(
+            "[[rule]]\nid = \"r{i}\"\nquery = 'x'\nnotify = []\n"
+        ));
+    }
+    assert_eq!(
+        diagnostics(&text),
+        [
+            "rules.toml:7:10: rule \"first\": unknown region 'atlantis'",
+            "rules.toml:10:6: warning: rule \"r0\" notifies nobody",
+            "rules.toml:14:6: warning: rule \"r1\" notifies nobody",
+            "rules.toml:18:6: warning: rule \"r2\" notifies nobody",
+        ]
+    );
+}
+
+#[test]
+fn places_stay_right_around_cut_out_rules() {
+    let inline = "rule = [{ id = \"a\", query = 'x AND region:atlantis', notify = [\"desk\"] }]\n";
+    let got = RuleBook::parse(
+        Path::new("rules.toml"),
+        &format!("{inline}{HEADER}"),
+        &Gazetteer::builtin(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        got[0].to_string(),
+        "rules.toml:1:36: rule \"a\": unknown region 'atlantis'"
+    );
+    let text = "[[rule]]\nid = \"r\"\nquery = 'baku'\nnotify = [\"desk\"]\n\n  \
+                [region.caucasus]\ninclude = [\"AZ\", \"Narnia\"]\n";
+    assert_eq!(
+        diagnostics(text),
+        [
+            "rules.toml:11:18: region `caucasus`: unknown member `Narnia` \
+          (not a country code or name)"
+        ]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_before_the_first_rule_is_no_duplicate() {
+    let rule = "[[rule]]\nid = \"a\"\nquery = 'baku'\nnotify = [\"desk\"]\n";
+    let text = format!("\u{feff}{rule}{HEADER}{}", rule.replace("\"a\"", "\"b\""));
+    let book = RuleBook::parse(Path::new("rules.toml"), &text, &Gazetteer::builtin()).unwrap();
+    assert_eq!(book.rules.len(), 2);
+}

@@ -2,8 +2,10 @@
 //! [`super::layout`]. Rules are added one at a time: terms and phrases are
 //! interned (shared between rules), regions resolved against the
 //! gazetteer, and each rule indexed under its presearcher keys
-//! ([`super::presearch`]); [`Builder::finish`] then keeps only the anchor
-//! terms, builds the token filters and compacts the tables.
+//! ([`super::presearch`]); [`MatcherBuilder::finish`] then keeps only the
+//! anchor terms, builds the token filters and compacts the tables. Adding
+//! rules one at a time lets a caller drop each parsed query as soon as it
+//! is compiled (the rules file loader does).
 
 use std::collections::HashMap;
 
@@ -29,7 +31,7 @@ impl Matcher {
         rules: &[(String, Query)],
         gazetteer: &Gazetteer,
     ) -> Result<Matcher, Vec<CompileError>> {
-        let mut b = Builder::new(gazetteer);
+        let mut b = MatcherBuilder::new(gazetteer);
         for (id, query) in rules {
             b.add(id, query);
         }
@@ -42,7 +44,7 @@ impl Matcher {
     /// Every parse error, or else every compile error, each with its rule
     /// and position.
     pub fn build(defs: &[RuleDef], gazetteer: &Gazetteer) -> Result<Matcher, Vec<CompileError>> {
-        let mut b = Builder::new(gazetteer);
+        let mut b = MatcherBuilder::new(gazetteer);
         let mut errors = Vec::new();
         for (rule, def) in defs.iter().enumerate() {
             match parse(&def.query) {
@@ -65,8 +67,9 @@ impl Matcher {
     }
 }
 
-/// A matcher under construction.
-struct Builder<'g> {
+/// A matcher under construction: [`MatcherBuilder::add`] each rule in
+/// order, then [`MatcherBuilder::finish`].
+pub struct MatcherBuilder<'g> {
     gaz: &'g Gazetteer,
     m: Matcher,
     words: FastMap<Box<str>, TermId>,
@@ -81,9 +84,10 @@ struct Builder<'g> {
     errors: Vec<CompileError>,
 }
 
-impl<'g> Builder<'g> {
-    fn new(gaz: &'g Gazetteer) -> Builder<'g> {
-        Builder {
+impl<'g> MatcherBuilder<'g> {
+    /// An empty matcher whose `region:` names resolve in `gaz`.
+    pub fn new(gaz: &'g Gazetteer) -> MatcherBuilder<'g> {
+        MatcherBuilder {
             gaz,
             m: Matcher {
                 context: gaz.context().clone(),
@@ -100,8 +104,9 @@ impl<'g> Builder<'g> {
         }
     }
 
-    /// Compile the next rule; errors are reported by [`Builder::finish`].
-    fn add(&mut self, id: &str, query: &Query) {
+    /// Compile the next rule (its index is the number added before it);
+    /// errors are reported by [`MatcherBuilder::finish`].
+    pub fn add(&mut self, id: &str, query: &Query) {
         let rule = self.m.ids.push(id);
         match self.node(query.root()) {
             Ok((root, trigger)) => {
@@ -120,7 +125,10 @@ impl<'g> Builder<'g> {
 
     /// The matcher, or every unknown region and duplicate id, each with
     /// its rule and position.
-    fn finish(mut self) -> Result<Matcher, Vec<CompileError>> {
+    ///
+    /// # Errors
+    /// Every compile error of the rules added.
+    pub fn finish(mut self) -> Result<Matcher, Vec<CompileError>> {
         let m = &mut self.m;
         let mut by_id: Vec<RuleId> = (0..m.ids.len() as u32).collect();
         by_id.sort_by(|&a, &b| m.ids.get(a).cmp(m.ids.get(b)));

@@ -80,6 +80,7 @@ mod tests_prop;
 #[cfg(test)]
 mod tests_support;
 
+pub use compiler::MatcherBuilder;
 pub use error::{CompileError, QueryError, Span};
 pub use explain::{Clause, ExplainedHit, Explanation};
 pub use layout::Matcher;

@@ -1,0 +1,223 @@
+//! The `[[rule]]` tables: each is deserialized from its own chunk of the
+//! file ([`super::chunks`]), checked, parsed as a query, linted and added
+//! to the [`MatcherBuilder`] at once, so that only one rule's TOML tree and
+//! query AST are alive at a time whatever the size of the file.
+
+use super::Rule;
+use super::diagnostic::{Report, Severity, offset_in_string};
+use crate::rules::{self, Matcher, MatcherBuilder};
+use crate::subscriber::{Channel, Subscriber};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRule {
+    id: Spanned<String>,
+    query: Spanned<String>,
+    notify: Vec<Spanned<String>>,
+    channels: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    description: String,
+}
+
+impl RawRule {
+    /// Where the query string is, in the text this was parsed from.
+    pub(super) fn query_span(&self) -> Range<usize> {
+        self.query.span()
+    }
+}
+
+/// One `[[rule]]` chunk, parsed as a document of its own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChunk {
+    rule: Vec<RawRule>,
+}
+
+/// Rules checked and compiled so far.
+pub(super) struct RuleLoader<'a> {
+    subscribers: &'a [Subscriber],
+    index: HashMap<&'a str, usize>,
+    seen: HashSet<Box<str>>,
+    builder: MatcherBuilder<'a>,
+    rules: Vec<Rule>,
+    /// Span of each rule's query string, for compile errors.
+    spans: Vec<Range<usize>>,
+}
+
+impl<'a> RuleLoader<'a> {
+    /// A loader for about `rules` rules (sized once: growing by doubling
+    /// would hold the old and the new table at once).
+    pub(super) fn new(
+        subscribers: &'a [Subscriber],
+        builder: MatcherBuilder<'a>,
+        rules: usize,
+    ) -> Self {
+        RuleLoader {
+            subscribers,
+            index: subscribers
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.id.as_str(), i))
+                .collect(),
+            seen: HashSet::with_capacity(rules),
+            builder,
+            rules: Vec::with_capacity(rules),
+            spans: Vec::with_capacity(rules),
+        }
+    }
+
+    /// Parse the `[[rule]]` chunk at `range` of the report's text and add
+    /// its rule.
+    pub(super) fn add_chunk(&mut self, range: Range<usize>, report: &mut Report<'_>) {
+        let base = range.start;
+        match toml::from_str::<RawChunk>(&report.text[range]) {
+            Ok(chunk) => {
+                for r in chunk.rule {
+                    let r = shifted(r, base);
+                    let span = r.query.span();
+                    self.add(r, span, report);
+                }
+            }
+            Err(e) => {
+                let offset = e.span().map_or(0, |s| s.start);
+                report.at(base + offset, Severity::Error, e.message().trim_end());
+            }
+        }
+    }
+
+    /// Check, parse, lint and compile `r` (spans in the report's text;
+    /// `query_in_file`: its query's span in the file, for compile errors).
+    pub(super) fn add(&mut self, r: RawRule, query_in_file: Range<usize>, report: &mut Report<'_>) {
+        let mut duplicate = false;
+        if r.id.get_ref().trim().is_empty() {
+            report.error(&r.id, "rule id must not be empty");
+        } else if !self.seen.insert(r.id.get_ref().as_str().into()) {
+            report.error(&r.id, format!("duplicate rule id {:?}", r.id.get_ref()));
+            duplicate = true;
+        }
+        let rule = self.targets(&r, report);
+        let id = r.id.get_ref();
+        let text = report.text;
+        match rules::parse(r.query.get_ref()) {
+            Ok(q) => {
+                for lint in rules::lint(&q) {
+                    let at = offset_in_string(text, r.query.span(), r.query.get_ref(), lint.offset);
+                    let severity = match lint.severity {
+                        rules::Severity::Error => Severity::Error,
+                        rules::Severity::Warning => Severity::Warning,
+                    };
+                    report.at(at, severity, format!("rule {id:?}: {}", lint.message));
+                }
+                // Reported above; the matcher would report it again.
+                if !duplicate {
+                    self.builder.add(id, &q);
+                    self.rules.push(rule);
+                    self.spans.push(query_in_file);
+                }
+            }
+            Err(e) => {
+                let at = offset_in_string(text, r.query.span(), r.query.get_ref(), e.offset);
+                report.at(at, Severity::Error, format!("rule {id:?}: {}", e.message));
+            }
+        }
+    }
+
+    /// The matcher and the rules in its order, or `None` after reporting
+    /// its compile errors.
+    pub(super) fn finish(self, report: &mut Report<'_>) -> Option<(Matcher, Vec<Rule>)> {
+        match self.builder.finish() {
+            Ok(m) => Some((m, self.rules)),
+            Err(errors) => {
+                for e in errors {
+                    let (span, rule) = (&self.spans[e.rule], &self.rules[e.rule]);
+                    let at = offset_in_string(report.text, span.clone(), &rule.query, e.offset);
+                    let message = format!("rule {:?}: {}", rule.id, e.message);
+                    report.at(at, Severity::Error, message);
+                }
+                None
+            }
+        }
+    }
+
+    /// `r`'s subscribers and channels, checked.
+    fn targets(&self, r: &RawRule, report: &mut Report<'_>) -> Rule {
+        let id = r.id.get_ref();
+        if r.notify.is_empty() {
+            report.at(
+                r.id.span().start,
+                Severity::Warning,
+                format!("rule {id:?} notifies nobody"),
+            );
+        }
+        let mut notify = Vec::new();
+        for n in &r.notify {
+            match self.index.get(n.get_ref().as_str()) {
+                Some(&i) if notify.contains(&i) => report.error(
+                    n,
+                    format!("rule {id:?}: subscriber {:?} listed twice", n.get_ref()),
+                ),
+                Some(&i) => notify.push(i),
+                None => report.error(
+                    n,
+                    format!("rule {id:?}: unknown subscriber {:?}", n.get_ref()),
+                ),
+            }
+        }
+        let channels = r.channels.as_ref().map(|list| {
+            let mut out = Vec::new();
+            for c in list {
+                match Channel::parse(c.get_ref()) {
+                    Ok(ch) if !out.contains(&ch) => out.push(ch),
+                    Ok(_) => {}
+                    Err(e) => report.error(c, format!("rule {id:?}: {e}")),
+                }
+            }
+            for &ch in &out {
+                for &i in &notify {
+                    if !self.subscribers[i].channels().contains(&ch) {
+                        let at = list.first().map_or(r.id.span().start, |c| c.span().start);
+                        report.at(
+                            at,
+                            Severity::Warning,
+                            format!(
+                                "rule {id:?}: subscriber {:?} has no {ch} channel",
+                                self.subscribers[i].id
+                            ),
+                        );
+                    }
+                }
+            }
+            out.shrink_to_fit();
+            out
+        });
+        notify.shrink_to_fit();
+        Rule {
+            id: id.clone(),
+            query: r.query.get_ref().clone(),
+            notify,
+            channels,
+        }
+    }
+}
+
+/// `r` with every span moved `base` bytes on (from its chunk to the file).
+fn shifted(r: RawRule, base: usize) -> RawRule {
+    fn shift<T>(s: Spanned<T>, base: usize) -> Spanned<T> {
+        let span = s.span();
+        Spanned::new(span.start + base..span.end + base, s.into_inner())
+    }
+    RawRule {
+        id: shift(r.id, base),
+        query: shift(r.query, base),
+        notify: r.notify.into_iter().map(|n| shift(n, base)).collect(),
+        channels: r
+            .channels
+            .map(|list| list.into_iter().map(|c| shift(c, base)).collect()),
+        description: r.description,
+    }
+}
