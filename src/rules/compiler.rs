@@ -18,54 +18,7 @@ use super::layout::{
 use super::presearch::{self, Key, Trigger};
 use super::query::{Expr, Phrase, Query};
 use super::weight::{self, Cost};
-use super::{RuleDef, parse};
 use crate::regions::{Gazetteer, Strength};
-
-impl Matcher {
-    /// Compile parsed rules `(id, query)`; rule indices in results are
-    /// positions in `rules`.
-    ///
-    /// # Errors
-    /// Every unknown region and duplicate id, each with its position.
-    pub fn compile(
-        rules: &[(String, Query)],
-        gazetteer: &Gazetteer,
-    ) -> Result<Matcher, Vec<CompileError>> {
-        let mut b = MatcherBuilder::new(gazetteer);
-        for (id, query) in rules {
-            b.add(id, query);
-        }
-        b.finish()
-    }
-
-    /// Parse and compile rule definitions.
-    ///
-    /// # Errors
-    /// Every parse error, or else every compile error, each with its rule
-    /// and position.
-    pub fn build(defs: &[RuleDef], gazetteer: &Gazetteer) -> Result<Matcher, Vec<CompileError>> {
-        let mut b = MatcherBuilder::new(gazetteer);
-        let mut errors = Vec::new();
-        for (rule, def) in defs.iter().enumerate() {
-            match parse(&def.query) {
-                Ok(q) if errors.is_empty() => b.add(&def.id, &q),
-                Ok(_) => {}
-                Err(e) => errors.push(CompileError {
-                    rule,
-                    id: def.id.clone(),
-                    offset: e.offset,
-                    column: e.column,
-                    message: e.message,
-                }),
-            }
-        }
-        if errors.is_empty() {
-            b.finish()
-        } else {
-            Err(errors)
-        }
-    }
-}
 
 /// A matcher under construction: [`MatcherBuilder::add`] each rule in
 /// order, then [`MatcherBuilder::finish`].

@@ -88,7 +88,55 @@ pub use lint::{Lint, Severity, lint};
 pub use parser::parse;
 pub use query::{Expr, Phrase, Query, Scope};
 
+use crate::regions::Gazetteer;
 use crate::text::{FieldName, PreparedField};
+
+/// The two ways in: already parsed queries, or rule definitions to parse.
+impl Matcher {
+    /// Compile parsed rules `(id, query)`; rule indices in results are
+    /// positions in `rules`.
+    ///
+    /// # Errors
+    /// Every unknown region and duplicate id, each with its position.
+    pub fn compile(
+        rules: &[(String, Query)],
+        gazetteer: &Gazetteer,
+    ) -> Result<Matcher, Vec<CompileError>> {
+        let mut b = MatcherBuilder::new(gazetteer);
+        for (id, query) in rules {
+            b.add(id, query);
+        }
+        b.finish()
+    }
+
+    /// Parse and compile rule definitions.
+    ///
+    /// # Errors
+    /// Every parse error, or else every compile error, each with its rule
+    /// and position.
+    pub fn build(defs: &[RuleDef], gazetteer: &Gazetteer) -> Result<Matcher, Vec<CompileError>> {
+        let mut b = MatcherBuilder::new(gazetteer);
+        let mut errors = Vec::new();
+        for (rule, def) in defs.iter().enumerate() {
+            match parse(&def.query) {
+                Ok(q) if errors.is_empty() => b.add(&def.id, &q),
+                Ok(_) => {}
+                Err(e) => errors.push(CompileError {
+                    rule,
+                    id: def.id.clone(),
+                    offset: e.offset,
+                    column: e.column,
+                    message: e.message,
+                }),
+            }
+        }
+        if errors.is_empty() {
+            b.finish()
+        } else {
+            Err(errors)
+        }
+    }
+}
 
 /// A rule as written in configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
