@@ -39,9 +39,21 @@ impl Outcome {
     /// Try `msg` again later: after `policy`'s delay for its delivery
     /// count, so a message that keeps failing backs off.
     pub fn retry_later(policy: &RetryPolicy, msg: &jetstream::Message) -> Outcome {
+        Outcome::retry_later_after(policy, msg, 0)
+    }
+
+    /// As [`Outcome::retry_later`] for a handler that already made
+    /// `in_place` attempts during this delivery: the backoff goes on from
+    /// there instead of starting again.
+    pub fn retry_later_after(
+        policy: &RetryPolicy,
+        msg: &jetstream::Message,
+        in_place: u32,
+    ) -> Outcome {
+        let delivered = msg.info().map_or(1, |i| i.delivered);
         Outcome::Retry(redelivery_delay(
             policy,
-            msg.info().map_or(1, |i| i.delivered),
+            delivered.saturating_add(i64::from(in_place)),
         ))
     }
 }

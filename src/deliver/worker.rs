@@ -129,10 +129,9 @@ impl AlertHandler {
                     tracing::error!(alert = %key, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
                     return self.dead_letter(msg, "expired", &e.to_string()).await;
                 }
-                let delivered = msg.info().map(|i| i.delivered).unwrap_or(1).max(1) as u32;
-                let delay = self.retry.delay(delivered + self.retry.max_attempts, None);
-                tracing::warn!(alert = %key, error = %e, retry_in_secs = delay.as_secs(), "alert failing; handing it back for later");
-                Outcome::Retry(delay)
+                let later = Outcome::retry_later_after(&self.retry, msg, self.retry.max_attempts);
+                tracing::warn!(alert = %key, error = %e, ?later, "alert failing; handing it back for later");
+                later
             }
         }
     }

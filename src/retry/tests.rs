@@ -96,14 +96,20 @@ async fn unlimited_attempts_stop_at_max_elapsed() {
     assert!(calls > 10, "{calls}");
 }
 
-#[tokio::test(start_paused = true)]
-async fn shutdown_interrupts_a_backoff_wait_at_once() {
+/// A shutdown token cancelled `after` from now (on the paused clock).
+fn stopping_after(after: Duration) -> Stopping {
     let stopping = Stopping::new();
     let stop = stopping.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(after).await;
         stop.cancel();
     });
+    stopping
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_interrupts_a_backoff_wait_at_once() {
+    let stopping = stopping_after(Duration::from_secs(1));
     let started = tokio::time::Instant::now();
     let answers = vec![Some(Err(Failure::Transient {
         error: "429",
@@ -116,12 +122,7 @@ async fn shutdown_interrupts_a_backoff_wait_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_abandons_a_hanging_attempt_after_the_grace_period() {
-    let stopping = Stopping::new();
-    let stop = stopping.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        stop.cancel();
-    });
+    let stopping = stopping_after(Duration::from_secs(1));
     let started = tokio::time::Instant::now();
     let policy = RetryPolicy::default();
     let (got, _) = run(policy, vec![None], &stopping).await;
