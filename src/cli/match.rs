@@ -12,7 +12,7 @@ use crate::regions::Gazetteer;
 use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::text::CleanOptions;
-use serde_json::json;
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -111,8 +111,11 @@ impl Job {
         drop(bytes);
         let book = &*self.book;
         let prepared = PreparedArticle::new(&article, self.clean);
-        let mut text = match_line(book, &prepared).to_string();
-        text.push('\n');
+        let mut line = Vec::with_capacity(1024);
+        match_line(book, &prepared).write_to(&mut line);
+        line.push(b'\n');
+        // serde_json writes valid UTF-8.
+        let mut text = String::from_utf8(line).unwrap_or_default();
         if self.explain || self.rule.is_some() {
             let doc = prepared.document();
             let ids: Vec<&str> = match &self.rule {
@@ -162,14 +165,38 @@ impl<W: Write> Sink<Outcome> for Output<W> {
     }
 }
 
+/// The `match` output for one article, as written: field order `id`,
+/// `matches`; per match `rule`, `subscribers`, `hits`; per hit `field`,
+/// `start`, `end`, `text`. Serialised straight from borrowed data (no
+/// `serde_json::Value` tree per article).
+#[derive(Serialize)]
+pub struct MatchLine<'a> {
+    id: &'a str,
+    matches: Vec<LineMatch<'a>>,
+}
+
+#[derive(Serialize)]
+struct LineMatch<'a> {
+    rule: &'a str,
+    subscribers: Vec<&'a str>,
+    hits: Vec<LineHit<'a>>,
+}
+
+#[derive(Serialize)]
+struct LineHit<'a> {
+    field: &'static str,
+    start: usize,
+    end: usize,
+    text: &'a str,
+}
+
 /// The `match` output line for one article.
-pub fn match_line(book: &RuleBook, prepared: &PreparedArticle<'_>) -> serde_json::Value {
-    let matches = pipeline::evaluate(book, prepared);
-    let matches: Vec<serde_json::Value> = matches
+pub fn match_line<'a>(book: &'a RuleBook, prepared: &'a PreparedArticle<'_>) -> MatchLine<'a> {
+    let matches = pipeline::evaluate(book, prepared)
         .iter()
         .map(|m| {
             let rule = &book.rules[m.rule];
-            let hits: Vec<serde_json::Value> = m
+            let hits = m
                 .hits
                 .iter()
                 .map(|h| {
@@ -178,16 +205,36 @@ pub fn match_line(book: &RuleBook, prepared: &PreparedArticle<'_>) -> serde_json
                         .original(h.field)
                         .get(start..end)
                         .unwrap_or_default();
-                    json!({"field": h.field.as_str(), "start": start, "end": end, "text": text})
+                    LineHit {
+                        field: h.field.as_str(),
+                        start,
+                        end,
+                        text,
+                    }
                 })
                 .collect();
-            let subscribers: Vec<&str> = rule
+            let subscribers = rule
                 .notify
                 .iter()
                 .map(|&s| book.subscribers[s].id.as_str())
                 .collect();
-            json!({"rule": rule.id, "subscribers": subscribers, "hits": hits})
+            LineMatch {
+                rule: &rule.id,
+                subscribers,
+                hits,
+            }
         })
         .collect();
-    json!({"id": prepared.article.id, "matches": matches})
+    MatchLine {
+        id: prepared.article.id.as_str(),
+        matches,
+    }
+}
+
+impl MatchLine<'_> {
+    /// Append the line as JSON (no newline) to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        // Serialising borrowed strings and integers into a Vec cannot fail.
+        let _ = serde_json::to_writer(out, self);
+    }
 }
