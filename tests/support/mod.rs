@@ -6,6 +6,8 @@
 #![allow(dead_code)]
 
 pub mod nats;
+pub mod http;
+pub mod nats_auth;
 pub mod smtp;
 pub mod telegram;
 
