@@ -61,7 +61,6 @@ async fn options(
             async move {
                 match &event {
                     Event::Connected => health.nats_reconnected(),
-                    Event::Disconnected => health.nats_failed("disconnected"),
                     Event::ServerError(e) => health.nats_failed(format!("server error: {e}")),
                     Event::ClientError(e) => health.nats_failed(e.to_string()),
                     _ => {}
@@ -107,23 +106,31 @@ async fn options(
 /// a fixed server or rotated secret needs no restart.
 fn describe(e: &async_nats::ConnectError) -> (String, bool) {
     use async_nats::ConnectErrorKind as Kind;
+    let text = e.to_string();
+    // rustls failures reach us as I/O errors: recognise them by their text.
+    let tls_io = e.kind() == Kind::Io
+        && ["certificate", "tls", "handshake", "corrupt message", "alert"]
+            .iter()
+            .any(|w| text.to_lowercase().contains(w));
     match e.kind() {
         Kind::AuthorizationViolation | Kind::Authentication => (
             format!(
-                "NATS refused the credentials ({e}): check nats.user/password, token, \
+                "NATS refused the credentials ({text}): check nats.user/password, token, \
                  nkey_seed/nkey_file or creds_file against the server's authorization"
             ),
             true,
         ),
-        Kind::Tls => (
-            format!(
-                "TLS with NATS failed ({e}): check nats.tls_required, tls_ca_file, \
-                 tls_cert_file/tls_key_file against the server's tls block"
-            ),
-            true,
-        ),
-        _ => (e.to_string(), false),
+        Kind::Tls => (tls_failed(&text), true),
+        Kind::Io if tls_io => (tls_failed(&text), true),
+        _ => (text, false),
     }
+}
+
+fn tls_failed(error: &str) -> String {
+    format!(
+        "TLS with NATS failed ({error}): check nats.tls_required, tls_ca_file, \
+         tls_cert_file/tls_key_file against the server's tls block"
+    )
 }
 
 /// How connecting at start is retried: from 100 ms up to 5 s between

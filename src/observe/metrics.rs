@@ -6,6 +6,7 @@
 //! Prometheus text format (0.0.4). The names and labels are listed in the
 //! README's metrics table: keep both in step.
 
+use crate::subscriber::Channel;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -187,6 +188,22 @@ impl Metrics {
                 version: env!("CARGO_PKG_VERSION").to_string(),
             }),
         );
+        // Series that exist from the start, at zero, so that rates and
+        // alerts work before the first event.
+        for channel in Channel::ALL {
+            let label = ChannelLabel {
+                channel: channel.to_string(),
+            };
+            let _ = m.alerts_sent.get_or_create(&label);
+            let _ = m.alerts_retried.get_or_create(&label);
+            let _ = m.delivery_latency.get_or_create(&label);
+        }
+        for outcome in ["ok", "rejected"] {
+            let label = OutcomeLabel {
+                outcome: outcome.into(),
+            };
+            let _ = m.rule_reloads.get_or_create(&label);
+        }
         Metrics { registry, ..m }
     }
 

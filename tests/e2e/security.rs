@@ -183,7 +183,7 @@ async fn each_auth_method_and_tls_setup_is_accepted_or_refused_clearly() {
             name: "TLS, no client certificate",
             server: pki.server_config(true),
             client: format!("tls_ca_file = {}", toml_path(&pki.ca)),
-            refusal: Some("NATS"),
+            refusal: tls_failed,
         },
         Case {
             name: "tls_required, server without TLS",

@@ -120,23 +120,27 @@ impl Operator {
         let system = KeyPair::new_account();
         let account = KeyPair::new_account();
         let user = KeyPair::new_user();
-        let unlimited = serde_json::json!({
-            "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
-            "wildcards": true, "conn": -1, "leaf": -1,
-            "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1,
-        });
+        // JetStream for the account (storage -1 = unlimited), never for
+        // the system account (0 = disabled).
+        let limits = |storage: i64| {
+            serde_json::json!({
+                "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+                "wildcards": true, "conn": -1, "leaf": -1,
+                "mem_storage": storage, "disk_storage": storage, "streams": -1, "consumer": -1,
+            })
+        };
         let operator_jwt = jwt(
             &operator,
             &operator.public_key(),
             "test-operator",
             serde_json::json!({"type": "operator", "version": 2, "system_account": system.public_key()}),
         );
-        let account_jwt = |kp: &KeyPair, name: &str| {
+        let account_jwt = |kp: &KeyPair, name: &str, storage: i64| {
             jwt(
                 &operator,
                 &kp.public_key(),
                 name,
-                serde_json::json!({"type": "account", "version": 2, "limits": unlimited}),
+                serde_json::json!({"type": "account", "version": 2, "limits": limits(storage)}),
             )
         };
         let user_jwt = jwt(
@@ -159,9 +163,9 @@ impl Operator {
             "operator: {operator_jwt:?}\nsystem_account: {:?}\nresolver: MEMORY\nresolver_preload: {{\n  {}: {:?}\n  {}: {:?}\n}}\n",
             system.public_key(),
             system.public_key(),
-            account_jwt(&system, "SYS"),
+            account_jwt(&system, "SYS", 0),
             account.public_key(),
-            account_jwt(&account, "newsalert"),
+            account_jwt(&account, "newsalert", -1),
         );
         Operator { config, creds }
     }

@@ -9,8 +9,8 @@ fn families(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn recorded_values_are_rendered_in_the_prometheus_text_format() {
+/// Metrics with one of everything recorded.
+fn recorded() -> Metrics {
     let m = Metrics::new();
     m.article_consumed();
     m.article_consumed();
@@ -25,7 +25,12 @@ fn recorded_values_are_rendered_in_the_prometheus_text_format() {
     m.rules_reloaded(None);
     m.consumer_backlog("newsalert", 12, 3);
     m.telegram_rate_limited();
-    let text = m.encode();
+    m
+}
+
+#[test]
+fn recorded_values_are_rendered_in_the_prometheus_text_format() {
+    let text = recorded().encode();
     let expected = [
         "newsalert_articles_consumed_total 2",
         "newsalert_articles_invalid_total{kind=\"json\"} 1",
@@ -35,8 +40,8 @@ fn recorded_values_are_rendered_in_the_prometheus_text_format() {
         "newsalert_alerts_retried_total{channel=\"email\"} 1",
         "newsalert_alerts_failed_total{channel=\"email\",reason=\"permanent\"} 1",
         "newsalert_alerts_suppressed_total{channel=\"telegram\",reason=\"duplicate\"} 1",
-        "newsalert_delivery_latency_seconds_bucket{le=\"0.25\",channel=\"telegram\"} 0",
-        "newsalert_delivery_latency_seconds_bucket{le=\"0.5\",channel=\"telegram\"} 1",
+        "newsalert_delivery_latency_seconds_bucket{channel=\"telegram\",le=\"0.25\"} 0",
+        "newsalert_delivery_latency_seconds_bucket{channel=\"telegram\",le=\"0.5\"} 1",
         "newsalert_delivery_latency_seconds_count{channel=\"telegram\"} 1",
         "newsalert_rule_reloads_total{outcome=\"ok\"} 1",
         "newsalert_rule_reloads_total{outcome=\"rejected\"} 1",
@@ -54,11 +59,25 @@ fn recorded_values_are_rendered_in_the_prometheus_text_format() {
     }
 }
 
+#[test]
+fn channels_and_reload_outcomes_start_at_zero() {
+    let text = Metrics::new().encode();
+    for line in [
+        "newsalert_alerts_sent_total{channel=\"telegram\"} 0",
+        "newsalert_alerts_sent_total{channel=\"email\"} 0",
+        "newsalert_alerts_retried_total{channel=\"email\"} 0",
+        "newsalert_delivery_latency_seconds_count{channel=\"email\"} 0",
+        "newsalert_rule_reloads_total{outcome=\"rejected\"} 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+}
+
 /// Prometheus conventions: one prefix, counters end in `_total`, the
 /// latency histogram in `_seconds`; and the README documents every name.
 #[test]
 fn names_follow_the_conventions_and_are_documented() {
-    let text = Metrics::new().encode();
+    let text = recorded().encode();
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
     let families = families(&text);
