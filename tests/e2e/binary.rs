@@ -106,7 +106,7 @@ const SECRETS: [&str; 5] = [
 ];
 
 /// A valid user nkey seed (no server knows its public key).
-const NKEY_SEED: &str = "SUAKYRHVIOREXV7EUZTBHUHL7NUMHPMAS7QMDU3GTIUWEI5LDNOXD43IZY";
+const NKEY_SEED: &str = "SUABPZS6DZLSWZ7LWTUA5MRTBNHZCO7A6DTVCBKMTXZRFJWZ3GV2QKFM7A";
 
 fn assert_no_secrets(output: &str) {
     for secret in SECRETS {
@@ -138,6 +138,7 @@ fn secret_env(nats_url: &str, telegram_port: u16) -> Vec<(&'static str, String)>
 /// each NATS auth method in turn: user + password, token, nkey seed.
 #[tokio::test]
 async fn logs_never_show_secrets_when_nats_is_unreachable() {
+    assert!(nkeys::KeyPair::from_seed(NKEY_SEED).is_ok(), "a real seed");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.toml"), RULES).unwrap();
     let base = secret_env(&format!("nats://127.0.0.1:{}", free_port()), free_port());

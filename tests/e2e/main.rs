@@ -13,6 +13,7 @@ mod delivery;
 mod deploy;
 mod explain;
 mod flood;
+mod logs;
 mod match_stream;
 mod observe;
 mod ops;
