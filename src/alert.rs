@@ -21,7 +21,10 @@ pub const ARTICLE_PUBLISHED: &str = "Newsalert-Article-Published";
 /// The [`ARTICLE_PUBLISHED`] header for an article stored at `at`.
 pub fn published_header(at: time::OffsetDateTime) -> async_nats::HeaderMap {
     let mut h = async_nats::HeaderMap::new();
-    h.insert(ARTICLE_PUBLISHED, at.unix_timestamp_nanos().to_string().as_str());
+    h.insert(
+        ARTICLE_PUBLISHED,
+        at.unix_timestamp_nanos().to_string().as_str(),
+    );
     h
 }
 

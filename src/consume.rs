@@ -245,9 +245,15 @@ pub async fn report_backlog(
                 c.info().await.cloned().map_err(|e| e.to_string())
             };
             match tokio::time::timeout(BACKLOG_INTERVAL, info).await {
-                Ok(Ok(i)) => metrics.consumer_backlog(&spec.durable, i.num_pending, i.num_ack_pending),
-                Ok(Err(e)) => tracing::debug!(consumer = %spec.durable, error = %e, "consumer backlog unknown"),
-                Err(_) => tracing::debug!(consumer = %spec.durable, "consumer backlog lookup timed out"),
+                Ok(Ok(i)) => {
+                    metrics.consumer_backlog(&spec.durable, i.num_pending, i.num_ack_pending)
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(consumer = %spec.durable, error = %e, "consumer backlog unknown")
+                }
+                Err(_) => {
+                    tracing::debug!(consumer = %spec.durable, "consumer backlog lookup timed out")
+                }
             }
         }
         if !sleep_unless_stopping(BACKLOG_INTERVAL, &stopping).await {

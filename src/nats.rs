@@ -9,8 +9,8 @@ use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::settings::NatsSettings;
 use crate::settings::subject::all_under;
 use crate::shutdown::Stopping;
-use async_nats::{Event, HeaderMap};
 use async_nats::jetstream::{self, kv, stream};
+use async_nats::{Event, HeaderMap};
 use secrecy::ExposeSecret;
 use std::time::Duration;
 
@@ -47,10 +47,7 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-async fn options(
-    s: &NatsSettings,
-    health: &Health,
-) -> Result<async_nats::ConnectOptions, String> {
+async fn options(s: &NatsSettings, health: &Health) -> Result<async_nats::ConnectOptions, String> {
     let events = health.clone();
     let mut o = async_nats::ConnectOptions::new()
         .name("newsalert")
@@ -109,9 +106,15 @@ fn describe(e: &async_nats::ConnectError) -> (String, bool) {
     let text = e.to_string();
     // rustls failures reach us as I/O errors: recognise them by their text.
     let tls_io = e.kind() == Kind::Io
-        && ["certificate", "tls", "handshake", "corrupt message", "alert"]
-            .iter()
-            .any(|w| text.to_lowercase().contains(w));
+        && [
+            "certificate",
+            "tls",
+            "handshake",
+            "corrupt message",
+            "alert",
+        ]
+        .iter()
+        .any(|w| text.to_lowercase().contains(w));
     match e.kind() {
         Kind::AuthorizationViolation | Kind::Authentication => (
             format!(

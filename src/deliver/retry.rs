@@ -36,13 +36,13 @@ pub async fn send_with_retry(
             metrics.alert_retried(alert.channel);
         }
         async {
-        notifier.send(alert).await.map_err(|e| match e {
-            DeliveryError::Transient { retry_after, .. } => Failure::Transient {
-                error: e,
-                retry_after,
-            },
-            e => Failure::Permanent(e),
-        })
+            notifier.send(alert).await.map_err(|e| match e {
+                DeliveryError::Transient { retry_after, .. } => Failure::Transient {
+                    error: e,
+                    retry_after,
+                },
+                e => Failure::Permanent(e),
+            })
         }
     })
     .await;
@@ -148,7 +148,10 @@ mod tests {
             assert_eq!(out, want);
             assert_eq!(n.calls.load(std::sync::atomic::Ordering::SeqCst), calls);
             // Every call after the first is a retry.
-            let retried = format!("newsalert_alerts_retried_total{{channel=\"email\"}} {}", calls - 1);
+            let retried = format!(
+                "newsalert_alerts_retried_total{{channel=\"email\"}} {}",
+                calls - 1
+            );
             let text = metrics.encode();
             assert_eq!(text.contains(&retried), calls > 1, "{retried}: {text}");
         }

@@ -22,13 +22,13 @@ use super::ledger::Ledger;
 use super::retry::{SendOutcome, send_with_retry};
 use super::{DeliveryError, Notifier};
 use crate::alert::{self, Alert, Target};
-use crate::observe::Metrics;
-use crate::subscriber::Channel;
 use crate::consume::{Handler, Outcome};
 use crate::dlq::DeadLetter;
 use crate::nats::Broker;
+use crate::observe::Metrics;
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
+use crate::subscriber::Channel;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -126,7 +126,9 @@ impl AlertHandler {
         }
         if let Some(why) = self.ledger.disabled(&alert.target).await {
             tracing::warn!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "target disabled; dead-lettering");
-            return self.dead_letter(msg, channel, "target_disabled", &why).await;
+            return self
+                .dead_letter(msg, channel, "target_disabled", &why)
+                .await;
         }
         let sent = send_with_retry(
             self.notifier.as_ref(),

@@ -291,7 +291,9 @@ impl Metrics {
             consumer: consumer.into(),
         };
         let gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        self.consumer_pending.get_or_create(&label).set(gauge(pending));
+        self.consumer_pending
+            .get_or_create(&label)
+            .set(gauge(pending));
         self.consumer_ack_pending
             .get_or_create(&label)
             .set(gauge(ack_pending as u64));

@@ -39,9 +39,18 @@ fn kubernetes_manifests_probe_the_real_routes_and_their_config_loads() {
     let deployment = yaml("deploy/k8s/deployment.yaml");
     let pod = &deployment["spec"]["template"];
     let container = &pod["spec"]["containers"][0];
-    assert_eq!(str_at(container, &["livenessProbe", "httpGet", "path"]), HEALTHZ);
-    assert_eq!(str_at(container, &["readinessProbe", "httpGet", "path"]), READYZ);
-    assert_eq!(str_at(container, &["livenessProbe", "httpGet", "port"]), "http");
+    assert_eq!(
+        str_at(container, &["livenessProbe", "httpGet", "path"]),
+        HEALTHZ
+    );
+    assert_eq!(
+        str_at(container, &["readinessProbe", "httpGet", "path"]),
+        READYZ
+    );
+    assert_eq!(
+        str_at(container, &["livenessProbe", "httpGet", "port"]),
+        "http"
+    );
     let port = container["ports"]
         .as_sequence()
         .unwrap()
@@ -52,11 +61,23 @@ fn kubernetes_manifests_probe_the_real_routes_and_their_config_loads() {
     let env = container["env"].as_sequence().unwrap();
     let plain: Vec<(String, String)> = env
         .iter()
-        .filter_map(|e| Some((e["name"].as_str()?.to_string(), e["value"].as_str()?.to_string())))
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str()?.to_string(),
+            ))
+        })
         .collect();
-    let listen = &plain.iter().find(|(k, _)| k == "NEWSALERT__HTTP__LISTEN").unwrap().1;
+    let listen = &plain
+        .iter()
+        .find(|(k, _)| k == "NEWSALERT__HTTP__LISTEN")
+        .unwrap()
+        .1;
     assert!(listen.ends_with(&format!(":{port}")), "{listen} vs {port}");
-    assert_eq!(pod["spec"]["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
+    assert_eq!(
+        pod["spec"]["securityContext"]["runAsNonRoot"].as_bool(),
+        Some(true)
+    );
 
     // Every secret the pod reads exists in the Secret.
     let secret = yaml("deploy/k8s/secret.yaml");
@@ -65,7 +86,10 @@ fn kubernetes_manifests_probe_the_real_routes_and_their_config_loads() {
         let r = &e["valueFrom"]["secretKeyRef"];
         assert_eq!(r["name"], secret["metadata"]["name"]);
         let key = str_at(r, &["key"]);
-        assert!(secret["stringData"][key].is_string(), "no {key} in the Secret");
+        assert!(
+            secret["stringData"][key].is_string(),
+            "no {key} in the Secret"
+        );
         secrets.push((str_at(e, &["name"]).to_string(), "x".to_string()));
     }
     assert!(secrets.len() >= 3, "{secrets:?}");
@@ -88,10 +112,22 @@ fn kubernetes_manifests_probe_the_real_routes_and_their_config_loads() {
     // The ConfigMap's settings and rules load, mounted as the pod mounts them.
     let config = yaml("deploy/k8s/configmap.yaml");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("local.toml"), str_at(&config, &["data", "local.toml"])).unwrap();
+    std::fs::write(
+        dir.path().join("local.toml"),
+        str_at(&config, &["data", "local.toml"]),
+    )
+    .unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
-    std::fs::write(dir.path().join("rules/rules.toml"), str_at(&config, &["data", "rules.toml"])).unwrap();
-    let env = plain.into_iter().chain(secrets).filter(|(k, _)| k.starts_with("NEWSALERT__")).collect();
+    std::fs::write(
+        dir.path().join("rules/rules.toml"),
+        str_at(&config, &["data", "rules.toml"]),
+    )
+    .unwrap();
+    let env = plain
+        .into_iter()
+        .chain(secrets)
+        .filter(|(k, _)| k.starts_with("NEWSALERT__"))
+        .collect();
     let settings = settings_load(dir.path(), env);
     let book = RuleBook::load(&settings.rules_path(), &Gazetteer::builtin()).expect("rules load");
     assert!(!book.rules.is_empty());
@@ -102,17 +138,38 @@ fn compose_file_runs_jetstream_with_a_volume_and_settings_that_load() {
     let compose = yaml("deploy/docker-compose.yml");
     let services = &compose["services"];
     let nats = &services["nats"];
-    let command: Vec<&str> = nats["command"].as_sequence().unwrap().iter().filter_map(Value::as_str).collect();
+    let command: Vec<&str> = nats["command"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(command.contains(&"--jetstream"), "{command:?}");
     let volume = nats["volumes"][0].as_str().unwrap();
     let (name, mount) = volume.split_once(':').unwrap();
     assert!(compose["volumes"].get(name).is_some(), "{name} is declared");
-    assert_eq!(command[command.iter().position(|c| *c == "--store_dir").unwrap() + 1], mount);
-    assert!(services["mailpit"]["image"].as_str().unwrap().contains("mailpit"));
+    assert_eq!(
+        command[command.iter().position(|c| *c == "--store_dir").unwrap() + 1],
+        mount
+    );
+    assert!(
+        services["mailpit"]["image"]
+            .as_str()
+            .unwrap()
+            .contains("mailpit")
+    );
 
     let newsalert = &services["newsalert"];
-    assert_eq!(str_at(newsalert, &["build", "dockerfile"]), "deploy/Dockerfile");
-    assert!(newsalert["volumes"][0].as_str().unwrap().starts_with("../config:"));
+    assert_eq!(
+        str_at(newsalert, &["build", "dockerfile"]),
+        "deploy/Dockerfile"
+    );
+    assert!(
+        newsalert["volumes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("../config:")
+    );
     // `${VAR:-}` is empty when unset, as compose substitutes it.
     let env: Vec<(String, String)> = newsalert["environment"]
         .as_mapping()
@@ -127,7 +184,12 @@ fn compose_file_runs_jetstream_with_a_volume_and_settings_that_load() {
     let settings = settings_load(&repo_path("config"), env);
     assert_eq!(settings.smtp.host, "mailpit");
     let port = settings.http.listen.rsplit(':').next().unwrap();
-    assert!(newsalert["ports"][0].as_str().unwrap().ends_with(&format!(":{port}")));
+    assert!(
+        newsalert["ports"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":{port}"))
+    );
 }
 
 #[test]
@@ -155,11 +217,29 @@ fn dockerfile_runs_the_binary_alone_as_a_non_root_user() {
     assert_eq!(stages.len(), 2, "a build and a runtime stage");
     let runtime = stages[1];
     let copies: Vec<&str> = runtime.lines().filter(|l| l.starts_with("COPY")).collect();
-    assert_eq!(copies.len(), 2, "only the binary and default.toml: {copies:?}");
-    assert!(copies.iter().any(|c| c.ends_with("/usr/local/bin/newsalert")));
-    assert!(copies.iter().any(|c| c.ends_with("/etc/newsalert/default.toml")));
-    let user = runtime.lines().find_map(|l| l.strip_prefix("USER ")).unwrap();
-    assert!(!user.starts_with('0') && !user.starts_with("root"), "{user}");
+    assert_eq!(
+        copies.len(),
+        2,
+        "only the binary and default.toml: {copies:?}"
+    );
+    assert!(
+        copies
+            .iter()
+            .any(|c| c.ends_with("/usr/local/bin/newsalert"))
+    );
+    assert!(
+        copies
+            .iter()
+            .any(|c| c.ends_with("/etc/newsalert/default.toml"))
+    );
+    let user = runtime
+        .lines()
+        .find_map(|l| l.strip_prefix("USER "))
+        .unwrap();
+    assert!(
+        !user.starts_with('0') && !user.starts_with("root"),
+        "{user}"
+    );
     assert!(runtime.contains("EXPOSE 9464") && runtime.contains("0.0.0.0:9464"));
 }
 
@@ -177,9 +257,16 @@ fn systemd_unit_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newsalert.service");
     std::fs::write(&path, unit).unwrap();
-    let out = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Only complaints about this unit count (the host's own units may have some).
-    let ours: Vec<&str> = stderr.lines().filter(|l| l.contains("newsalert.service")).collect();
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("newsalert.service"))
+        .collect();
     assert!(out.status.success() && ours.is_empty(), "{stderr}");
 }

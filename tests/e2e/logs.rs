@@ -22,11 +22,14 @@ async fn json_logs_carry_the_stable_fields_and_only_mail_domains() {
     let dir = config_dir(&nats, Some(&telegram), Some(&smtp), RULES);
     let service = Service::start(dir.path(), [("NEWSALERT__LOG__FORMAT", "json")]);
     service.wait_consuming(1).await;
-    let article = |id: &str| serde_json::json!({"id": id, "title": "Minsk Group talks"}).to_string();
+    let article =
+        |id: &str| serde_json::json!({"id": id, "title": "Minsk Group talks"}).to_string();
     publish(&nats, "news.articles.t", "j-1", &article("j-1")).await;
     publish(&nats, "news.articles.t", "j-2", &article("j-2")).await;
     assert!(
-        wait_until(Duration::from_secs(20), || service.count("\"alert sent\"") >= 5).await,
+        wait_until(Duration::from_secs(20), || service.count("\"alert sent\"")
+            >= 5)
+        .await,
         "{}",
         service.log()
     );
@@ -41,7 +44,15 @@ async fn json_logs_carry_the_stable_fields_and_only_mail_domains() {
         .filter(|l| l["message"] == "alert sent")
         .collect();
     for line in &sent {
-        for field in ["article_id", "rule", "subscriber", "channel", "target", "level", "timestamp"] {
+        for field in [
+            "article_id",
+            "rule",
+            "subscriber",
+            "channel",
+            "target",
+            "level",
+            "timestamp",
+        ] {
             assert!(line[field].is_string(), "no {field} in {line}");
         }
     }
@@ -67,7 +78,10 @@ async fn json_logs_carry_the_stable_fields_and_only_mail_domains() {
         .unwrap_or_else(|| panic!("{log}"));
     assert_eq!(rejected["article_id"], "j-1");
     assert!(
-        rejected["error"].as_str().unwrap().contains("<***@example.org>"),
+        rejected["error"]
+            .as_str()
+            .unwrap()
+            .contains("<***@example.org>"),
         "{rejected}"
     );
     assert!(!log.contains("desk@example.org"), "{log}");

@@ -55,7 +55,10 @@ async fn endpoints_answer_and_metrics_count_an_article_and_its_alerts() {
 
     let health = get(addr, "/healthz").await.unwrap();
     assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
-    let ready = wait_for(addr, "/readyz", Duration::from_secs(10), |r| r.status == 200).await;
+    let ready = wait_for(addr, "/readyz", Duration::from_secs(10), |r| {
+        r.status == 200
+    })
+    .await;
     assert_eq!(ready.body, "ready\n");
 
     let article = serde_json::json!({"id": "m-1", "title": "Minsk Group talks in Baku"});
@@ -73,9 +76,18 @@ async fn endpoints_answer_and_metrics_count_an_article_and_its_alerts() {
         ("newsalert_rule_matches_total{rule=\"azerbaijan\"}", 1.0),
         ("newsalert_alerts_sent_total{channel=\"telegram\"}", 2.0),
         ("newsalert_alerts_sent_total{channel=\"email\"}", 1.0),
-        ("newsalert_delivery_latency_seconds_count{channel=\"telegram\"}", 2.0),
-        ("newsalert_delivery_latency_seconds_count{channel=\"email\"}", 1.0),
-        ("newsalert_consumer_pending_messages{consumer=\"newsalert\"}", 0.0),
+        (
+            "newsalert_delivery_latency_seconds_count{channel=\"telegram\"}",
+            2.0,
+        ),
+        (
+            "newsalert_delivery_latency_seconds_count{channel=\"email\"}",
+            1.0,
+        ),
+        (
+            "newsalert_consumer_pending_messages{consumer=\"newsalert\"}",
+            0.0,
+        ),
         ("newsalert_rules", 2.0),
         ("newsalert_telegram_429_total", 0.0),
     ];
@@ -113,10 +125,16 @@ async fn readyz_is_503_while_nats_is_down_and_200_once_it_is_back() {
     let telegram = FakeTelegram::start().await;
     let app = spawn_app(config_dir(&nats, Some(&telegram), None, RULES)).await;
     let addr = app.http;
-    wait_for(addr, "/readyz", Duration::from_secs(10), |r| r.status == 200).await;
+    wait_for(addr, "/readyz", Duration::from_secs(10), |r| {
+        r.status == 200
+    })
+    .await;
 
     nats.kill();
-    let down = wait_for(addr, "/readyz", Duration::from_secs(10), |r| r.status == 503).await;
+    let down = wait_for(addr, "/readyz", Duration::from_secs(10), |r| {
+        r.status == 503
+    })
+    .await;
     assert!(down.body.starts_with("not ready:\n"), "{}", down.body);
     assert!(down.body.contains("NATS"), "{}", down.body);
     show("/readyz", &down);
@@ -124,7 +142,10 @@ async fn readyz_is_503_while_nats_is_down_and_200_once_it_is_back() {
     assert_eq!(get(addr, "/healthz").await.unwrap().status, 200);
 
     nats.restart();
-    let up = wait_for(addr, "/readyz", Duration::from_secs(30), |r| r.status == 200).await;
+    let up = wait_for(addr, "/readyz", Duration::from_secs(30), |r| {
+        r.status == 200
+    })
+    .await;
     assert_eq!(up.body, "ready\n");
     // ... and really working again.
     let article = serde_json::json!({"id": "b-1", "title": "Baku"});

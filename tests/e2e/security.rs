@@ -215,10 +215,7 @@ async fn the_binary_reports_a_refusal_once_and_keeps_running() {
         "authorization {\n  user: newsalert\n  password: \"right-pw-123\"\n}\n",
     );
     let dir = secure_dir(&nats.url(), "user = \"newsalert\"");
-    let mut service = Service::start(
-        dir.path(),
-        [("NEWSALERT__NATS__PASSWORD", "wrong-pw-456")],
-    );
+    let mut service = Service::start(dir.path(), [("NEWSALERT__NATS__PASSWORD", "wrong-pw-456")]);
     let error = "cannot connect to NATS; will keep trying";
     assert!(
         wait_until(Duration::from_secs(10), || service.count(error) == 1).await,
@@ -235,7 +232,11 @@ async fn the_binary_reports_a_refusal_once_and_keeps_running() {
         .unwrap_or_else(|| panic!("no listening address in\n{log}"));
     let ready = get(addr, "/readyz").await.unwrap();
     assert_eq!(ready.status, 503, "{}", ready.body);
-    assert!(ready.body.contains("NATS refused the credentials"), "{}", ready.body);
+    assert!(
+        ready.body.contains("NATS refused the credentials"),
+        "{}",
+        ready.body
+    );
     // Several more attempts (100 ms backoff, growing to 5 s): still one error.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(service.exit_within(Duration::ZERO).await, None, "exited");

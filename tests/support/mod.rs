@@ -5,8 +5,8 @@
 //! `Drop`, so tests can run in parallel and never touch a system NATS.
 #![allow(dead_code)]
 
-pub mod nats;
 pub mod http;
+pub mod nats;
 pub mod nats_auth;
 pub mod smtp;
 pub mod telegram;

@@ -82,7 +82,10 @@ impl NkeyUser {
     }
 
     pub fn server_config(&self) -> String {
-        format!("authorization {{\n  users = [ {{ nkey: {:?} }} ]\n}}\n", self.public)
+        format!(
+            "authorization {{\n  users = [ {{ nkey: {:?} }} ]\n}}\n",
+            self.public
+        )
     }
 }
 
