@@ -214,11 +214,12 @@ mod tests {
         let shared = shared(RuleBook::load(&path, &gazetteer).unwrap());
         let mut changed = shared.subscribe();
         changed.mark_unchanged();
+        let metrics = Arc::new(Metrics::new());
         let options = WatchOptions {
             path: path.clone(),
             poll: Some(Duration::from_secs(2)),
             loaded: FileStamp::of(&path),
-            metrics: Arc::default(),
+            metrics: metrics.clone(),
         };
         let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
 
@@ -242,5 +243,15 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert!(!changed.has_changed().unwrap());
         task.abort();
+        // One reload, counted.
+        let text = metrics.encode();
+        assert!(
+            text.contains("newsalert_rule_reloads_total{outcome=\"ok\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("newsalert_rule_reloads_total{outcome=\"rejected\"} 0\n"),
+            "{text}"
+        );
     }
 }
