@@ -14,6 +14,53 @@ pub enum Target {
     Email(String),
 }
 
+/// Header on an alert message: when its article was stored in the
+/// articles stream (Unix nanoseconds), for the publish-to-delivery latency.
+pub const ARTICLE_PUBLISHED: &str = "Newsalert-Article-Published";
+
+/// The [`ARTICLE_PUBLISHED`] header for an article stored at `at`.
+pub fn published_header(at: time::OffsetDateTime) -> async_nats::HeaderMap {
+    let mut h = async_nats::HeaderMap::new();
+    h.insert(
+        ARTICLE_PUBLISHED,
+        at.unix_timestamp_nanos().to_string().as_str(),
+    );
+    h
+}
+
+/// How long ago the article of an alert message with `headers` was
+/// stored; `None` without (or with a malformed) [`ARTICLE_PUBLISHED`].
+pub fn since_published(headers: Option<&async_nats::HeaderMap>) -> Option<std::time::Duration> {
+    let nanos: i128 = headers?.get(ARTICLE_PUBLISHED)?.as_str().parse().ok()?;
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?;
+    Some((time::OffsetDateTime::now_utc() - at).unsigned_abs())
+}
+
+/// What logs may show of a target: a chat id, or an address's domain only
+/// (`email:***@example.org`).
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::TelegramChat(id) => write!(f, "telegram:{id}"),
+            Target::Email(address) => write!(f, "email:***@{}", email_domain(address)),
+        }
+    }
+}
+
+/// The domain of `address` (empty if it has none).
+pub fn email_domain(address: &str) -> &str {
+    address.rsplit_once('@').map_or("", |(_, domain)| domain)
+}
+
+/// `text` with `address` masked to `***@domain` (remote error messages
+/// quote the recipient; logs and dead letters must not).
+pub fn mask_address(text: &str, address: &str) -> String {
+    if address.is_empty() {
+        return text.to_string();
+    }
+    text.replace(address, &format!("***@{}", email_domain(address)))
+}
+
 /// A span of the snippet to highlight (byte offsets into `Snippet::text`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snippet {

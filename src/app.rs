@@ -1,7 +1,10 @@
-//! Wiring: [`App::build`] validates settings and rules, connects to NATS
-//! (streams, buckets) and picks a notifier per channel;
-//! [`App::run_until_stopped`] runs the stages until the shutdown future
-//! resolves. `main` and the tests both use it.
+//! Wiring: [`App::build`] validates settings and rules, starts the HTTP
+//! endpoint ([`App::start`], so `/healthz` answers and `/readyz` says why
+//! not while NATS is unreachable or refuses us), connects to NATS
+//! (streams, buckets) and picks a notifier per channel
+//! ([`Starting::connect`]); [`App::run_until_stopped`] runs the stages
+//! until the shutdown future resolves, then stops the endpoint. `main`
+//! and the tests both use it.
 //!
 //! Stages, each a durable JetStream consumer run by [`crate::consume`]:
 //! articles → [`ingest`](crate::ingest) → alerts stream →
@@ -14,19 +17,23 @@ use crate::deliver::ledger::Ledger;
 use crate::deliver::telegram::TelegramNotifier;
 use crate::deliver::worker::AlertHandler;
 use crate::deliver::{Notifier, Notifiers};
+use crate::http::{self, HttpServer, HttpState};
 use crate::ingest::ArticleHandler;
 use crate::nats::{Broker, LedgerBuckets, NatsError};
+use crate::observe::{Health, Metrics};
 use crate::regions::Gazetteer;
 use crate::reload::{self, SharedRuleBook};
 use crate::retry::RetryPolicy;
 use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::settings::subject::alert_subject;
+use crate::shutdown::Stopping;
 use crate::subscriber::Channel;
 use crate::text::CleanOptions;
 use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +48,8 @@ pub enum StartError {
     Nats(#[from] NatsError),
     #[error("{0}")]
     Notifier(String),
+    #[error("{0}")]
+    Http(String),
 }
 
 /// A running instance's parts.
@@ -53,14 +62,81 @@ pub struct App {
     rules_stamp: reload::FileStamp,
     gazetteer: Arc<Gazetteer>,
     retry: RetryPolicy,
+    metrics: Arc<Metrics>,
+    health: Health,
+    http: Option<HttpServer>,
 }
+
+/// An instance whose settings and rules are valid and whose HTTP endpoint
+/// is up, not yet connected to NATS.
+pub struct Starting {
+    settings: Settings,
+    book: RuleBook,
+    rules_stamp: reload::FileStamp,
+    gazetteer: Arc<Gazetteer>,
+    metrics: Arc<Metrics>,
+    health: Health,
+    http: Option<HttpServer>,
+}
+
+impl Starting {
+    /// Where the HTTP endpoint listens (`None`: `http.listen` is empty).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(HttpServer::addr)
+    }
+
+    /// Connect (waiting for NATS as [`crate::nats::connect`] does), create
+    /// or update the streams and buckets, and pick the notifiers.
+    ///
+    /// # Errors
+    /// See [`StartError`].
+    pub async fn connect(self) -> Result<App, StartError> {
+        let Starting {
+            settings,
+            book,
+            rules_stamp,
+            gazetteer,
+            metrics,
+            health,
+            http,
+        } = self;
+        let broker = Broker::connect(&settings.nats, &health).await?;
+        let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
+        let ledger = Ledger::new(sent, targets);
+        let notifiers = notifiers(&settings, &ledger, &metrics).map_err(StartError::Notifier)?;
+        let app = App {
+            rules: reload::shared(book),
+            rules_stamp,
+            retry: RetryPolicy::from(&settings.delivery),
+            settings,
+            broker,
+            notifiers,
+            ledger,
+            gazetteer,
+            metrics,
+            health,
+            http,
+        };
+        for stage in STAGES {
+            app.health.expect_consumer(&app.spec(stage).durable);
+        }
+        Ok(app)
+    }
+}
+
+/// The stages, by consumer: articles, then one per channel.
+const STAGES: [&str; 3] = ["articles", "telegram", "email"];
 
 /// Build the notifiers the settings ask for; unconfigured channels print
 /// to the console.
 ///
 /// # Errors
 /// Invalid Telegram or SMTP settings.
-pub fn notifiers(settings: &Settings, ledger: &Ledger) -> Result<Notifiers, String> {
+pub fn notifiers(
+    settings: &Settings,
+    ledger: &Ledger,
+    metrics: &Arc<Metrics>,
+) -> Result<Notifiers, String> {
     let console = Arc::new(ConsoleNotifier);
     let token = settings.telegram.bot_token.expose_secret();
     let telegram: Arc<dyn Notifier> = if token.is_empty() {
@@ -71,6 +147,7 @@ pub fn notifiers(settings: &Settings, ledger: &Ledger) -> Result<Notifiers, Stri
             token,
             &settings.telegram.api_url,
             ledger.clone(),
+            metrics.clone(),
         )?)
     };
     let email: Arc<dyn Notifier> = if settings.smtp.host.is_empty() {
@@ -83,12 +160,22 @@ pub fn notifiers(settings: &Settings, ledger: &Ledger) -> Result<Notifiers, Stri
 }
 
 impl App {
-    /// Validate settings and rules, connect (waiting for NATS), and create
-    /// or update the streams and buckets.
+    /// Validate settings and rules, start the HTTP endpoint, connect
+    /// (waiting for NATS), and create or update the streams and buckets:
+    /// [`App::start`] then [`Starting::connect`].
     ///
     /// # Errors
     /// See [`StartError`].
     pub async fn build(settings: Settings) -> Result<App, StartError> {
+        App::start(settings).await?.connect().await
+    }
+
+    /// Validate settings and rules and start the HTTP endpoint (if
+    /// `http.listen` is set): `/healthz` answers from here on.
+    ///
+    /// # Errors
+    /// Invalid settings or rules; `http.listen` cannot be bound.
+    pub async fn start(settings: Settings) -> Result<Starting, StartError> {
         let problems = settings.validate();
         if !problems.is_empty() {
             return Err(StartError::Settings(problems));
@@ -104,20 +191,43 @@ impl App {
             subscribers = book.subscribers.len(),
             "rules loaded"
         );
-        let broker = Broker::connect(&settings.nats).await?;
-        let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
-        let ledger = Ledger::new(sent, targets);
-        let notifiers = notifiers(&settings, &ledger).map_err(StartError::Notifier)?;
-        Ok(App {
-            rules: reload::shared(book),
-            rules_stamp,
-            retry: RetryPolicy::from(&settings.delivery),
+        let metrics = Arc::new(Metrics::new());
+        metrics.rules_in_force(book.rules.len());
+        let health = Health::default();
+        health.rules_loaded();
+        let http = match settings.http.listen.as_str() {
+            "" => None,
+            listen => {
+                let routes = http::router(HttpState {
+                    health: health.clone(),
+                    metrics: metrics.clone(),
+                });
+                Some(
+                    HttpServer::start(listen, routes)
+                        .await
+                        .map_err(StartError::Http)?,
+                )
+            }
+        };
+        Ok(Starting {
             settings,
-            broker,
-            notifiers,
-            ledger,
+            book,
+            rules_stamp,
             gazetteer,
+            metrics,
+            health,
+            http,
         })
+    }
+
+    /// Where the HTTP endpoint listens (`None`: `http.listen` is empty).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(HttpServer::addr)
+    }
+
+    /// This instance's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Override the retry policy (tests use short waits).
@@ -185,6 +295,7 @@ impl App {
                     .watch
                     .then(|| self.settings.rules_poll()),
                 loaded: self.rules_stamp,
+                metrics: self.metrics.clone(),
             },
             self.gazetteer.clone(),
             self.rules.clone(),
@@ -203,6 +314,7 @@ impl App {
             match_slots: Arc::new(tokio::sync::Semaphore::new(
                 self.settings.pipeline.match_threads(),
             )),
+            metrics: self.metrics.clone(),
         });
         let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
         let worker = |channel: Channel| {
@@ -212,24 +324,46 @@ impl App {
                 self.broker.clone(),
                 self.retry,
                 max_age,
+                self.metrics.clone(),
             ))
         };
+        let backlog_stop = Stopping::new();
+        let backlog = tokio::spawn(consume::report_backlog(
+            js.clone(),
+            STAGES.iter().map(|s| self.spec(s)).collect(),
+            self.metrics.clone(),
+            backlog_stop.clone(),
+        ));
+        let health = &self.health;
         tokio::join!(
             consume::run(
                 js.clone(),
                 self.spec("articles"),
                 articles,
+                health.clone(),
                 shutdown.clone()
             ),
             consume::run(
                 js.clone(),
                 self.spec("telegram"),
                 worker(Channel::Telegram),
+                health.clone(),
                 shutdown.clone()
             ),
-            consume::run(js, self.spec("email"), worker(Channel::Email), shutdown),
+            consume::run(
+                js,
+                self.spec("email"),
+                worker(Channel::Email),
+                health.clone(),
+                shutdown
+            ),
         );
         reloader.abort();
+        backlog_stop.cancel();
+        let _ = backlog.await;
+        if let Some(http) = self.http {
+            http.stop().await;
+        }
         tracing::info!("stopped");
         Ok(())
     }

@@ -6,6 +6,10 @@
 //! [`Outcome`]. Messages are never terminated: what can never be
 //! processed is dead-lettered by its handler ([`crate::dlq`]) and acked.
 //!
+//! Each loop reports whether its consumer is bound to [`Health`] (for
+//! `/readyz`); [`report_backlog`] puts the consumers' backlog into
+//! [`Metrics`].
+//!
 //! Resilience: if the consumer cannot be created, disappears, or its
 //! message stream fails (async-nats may keep yielding heartbeat errors
 //! forever after a consumer is deleted), it is recreated under the
@@ -21,6 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::observe::{Health, Metrics};
 use crate::retry::{Failure, RetryPolicy, retry};
 use crate::shutdown::{Stopping, sleep_unless_stopping};
 
@@ -137,11 +142,13 @@ pub fn recreate_policy() -> RetryPolicy {
     RetryPolicy::forever(Duration::from_millis(500), Duration::from_secs(5))
 }
 
-/// Consume `spec` with `handler` until `shutdown` resolves.
+/// Consume `spec` with `handler` until `shutdown` resolves, telling
+/// `health` whether the consumer is bound.
 pub async fn run<H: Handler>(
     js: jetstream::Context,
     spec: ConsumerSpec,
     handler: Arc<H>,
+    health: Health,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let stopping = Stopping::new();
@@ -152,9 +159,10 @@ pub async fn run<H: Handler>(
         std::future::pending::<()>().await;
     };
     tokio::select! {
-        () = consume(&js, &spec, handler, &stopping) => {}
+        () = consume(&js, &spec, handler, &health, &stopping) => {}
         () = signal => {}
     }
+    health.consumer_bound(&spec.durable, false);
     tracing::info!(consumer = %spec.durable, "stopped consuming");
 }
 
@@ -164,6 +172,7 @@ async fn consume<H: Handler>(
     js: &jetstream::Context,
     spec: &ConsumerSpec,
     handler: Arc<H>,
+    health: &Health,
     stopping: &Stopping,
 ) {
     let policy = recreate_policy();
@@ -177,12 +186,14 @@ async fn consume<H: Handler>(
         .await;
         // A forever policy ends only on shutdown.
         let Ok(messages) = opened else { return };
+        health.consumer_bound(&spec.durable, true);
         tracing::info!(stream = %spec.stream, consumer = %spec.durable, "consuming");
         let failed = AtomicBool::new(false);
         let handled = AtomicBool::new(false);
         messages
             .take_while(|m| {
                 if let Err(e) = m {
+                    health.consumer_bound(&spec.durable, false);
                     tracing::warn!(consumer = %spec.durable, error = %e, "consumer stream failed; recreating the consumer");
                     failed.store(true, Ordering::SeqCst);
                 }
@@ -207,6 +218,45 @@ async fn consume<H: Handler>(
             failures + 1
         };
         if !sleep_unless_stopping(policy.delay(failures, None), stopping).await {
+            return;
+        }
+    }
+}
+
+/// How often [`report_backlog`] asks JetStream for the consumers' backlog.
+pub const BACKLOG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Until `stopping` fires, put each consumer's pending and ack-pending
+/// counts into `metrics` every [`BACKLOG_INTERVAL`] (first at once). A
+/// failed lookup (NATS down, consumer not created yet) skips that round.
+pub async fn report_backlog(
+    js: jetstream::Context,
+    specs: Vec<ConsumerSpec>,
+    metrics: Arc<Metrics>,
+    stopping: Stopping,
+) {
+    loop {
+        for spec in &specs {
+            let info = async {
+                let mut c: consumer::PullConsumer = js
+                    .get_consumer_from_stream(&spec.durable, &spec.stream)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                c.info().await.cloned().map_err(|e| e.to_string())
+            };
+            match tokio::time::timeout(BACKLOG_INTERVAL, info).await {
+                Ok(Ok(i)) => {
+                    metrics.consumer_backlog(&spec.durable, i.num_pending, i.num_ack_pending)
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!(consumer = %spec.durable, error = %e, "consumer backlog unknown")
+                }
+                Err(_) => {
+                    tracing::debug!(consumer = %spec.durable, "consumer backlog lookup timed out")
+                }
+            }
+        }
+        if !sleep_unless_stopping(BACKLOG_INTERVAL, &stopping).await {
             return;
         }
     }
@@ -299,6 +349,7 @@ mod tests {
             jetstream::new(client),
             spec,
             Arc::new(Unreachable),
+            Health::default(),
             tokio::time::sleep(shutdown_at),
         )
         .await;

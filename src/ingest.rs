@@ -11,10 +11,12 @@
 //! `pipeline.match_threads` at once ([`ArticleHandler::match_slots`]), so
 //! the runtime's workers stay free for NATS I/O.
 
+use crate::alert;
 use crate::article;
 use crate::consume::{Handler, Outcome};
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
+use crate::observe::Metrics;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
@@ -39,13 +41,16 @@ pub struct ArticleHandler {
     pub retry: RetryPolicy,
     /// One permit per article being matched: `pipeline.match_threads`.
     pub match_slots: Arc<Semaphore>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl ArticleHandler {
     async fn process(&self, msg: &jetstream::Message) -> Outcome {
+        self.metrics.article_consumed();
         let article = match article::decode(&msg.payload, self.max_event_bytes) {
             Ok(a) => a,
             Err(e) => {
+                self.metrics.article_invalid(e.kind());
                 let id = article::peek_id(&msg.payload).unwrap_or_default();
                 tracing::warn!(subject = %msg.subject, article_id = %id, error = %e, "invalid event; dead-lettering");
                 let reason = match id.as_str() {
@@ -57,7 +62,11 @@ impl ArticleHandler {
                     reason: &reason,
                     category: "articles",
                 };
-                return dlq::dead_letter(&self.broker, msg, letter).await;
+                let outcome = dlq::dead_letter(&self.broker, msg, letter).await;
+                if outcome == Outcome::Ack {
+                    self.metrics.article_dead_lettered();
+                }
+                return outcome;
             }
         };
         for w in &article.warnings {
@@ -66,6 +75,7 @@ impl ArticleHandler {
         // The rules this article started with, even if a reload lands now.
         let book = self.rules.borrow().clone();
         let clean = self.clean;
+        let metrics = self.metrics.clone();
         let matched = {
             // The semaphore is never closed.
             let _slot = self.match_slots.acquire().await;
@@ -73,6 +83,9 @@ impl ArticleHandler {
                 let alerts = {
                     let prepared = PreparedArticle::new(&article, clean);
                     let matches = pipeline::evaluate(&book, &prepared);
+                    for m in &matches {
+                        metrics.rule_matched(&book.rules[m.rule].id);
+                    }
                     pipeline::route(&book, &prepared, &matches)
                 };
                 (article, alerts)
@@ -88,13 +101,15 @@ impl ArticleHandler {
             }
         };
         tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
+        // When the article entered NATS: delivery latency is measured from it.
+        let published = msg.info().ok().map(|i| i.published);
         let publishes = alerts.iter().map(|alert| async move {
             let payload = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
             self.broker
                 .publish(
                     alert_subject(&self.alerts_subject, alert.channel),
                     &alert.key(),
-                    None,
+                    published.map(alert::published_header),
                     payload.into(),
                 )
                 .await

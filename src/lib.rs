@@ -17,7 +17,9 @@
 //! synchronous; NATS, Telegram and SMTP live at the edges (`nats`, `dlq`,
 //! `consume`, `ingest`, `deliver`).
 //!
-//! [`app::App`] wires the stages; [`cli`] is the command line.
+//! [`app::App`] wires the stages; [`cli`] is the command line;
+//! [`observe`] holds the metrics and readiness the stages report, served
+//! by [`http`] on `http.listen` (`/healthz`, `/readyz`, `/metrics`).
 
 /// jemalloc settings for the binary and the benchmarks: a background
 /// thread returns freed pages to the OS within about a second, so a large
@@ -33,10 +35,12 @@ pub mod cli;
 pub mod consume;
 pub mod deliver;
 pub mod dlq;
+pub mod http;
 pub mod ingest;
 pub mod input;
 pub mod location;
 pub mod nats;
+pub mod observe;
 pub mod pipeline;
 pub mod regions;
 pub mod reload;

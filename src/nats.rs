@@ -4,12 +4,13 @@
 //! idempotently, and publishing with dedup ids. Consumers belong to
 //! [`crate::consume`], dead letters to [`crate::dlq`].
 
+use crate::observe::Health;
 use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::settings::NatsSettings;
 use crate::settings::subject::all_under;
 use crate::shutdown::Stopping;
-use async_nats::HeaderMap;
 use async_nats::jetstream::{self, kv, stream};
+use async_nats::{Event, HeaderMap};
 use secrecy::ExposeSecret;
 use std::time::Duration;
 
@@ -46,19 +47,37 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-async fn options(s: &NatsSettings) -> Result<async_nats::ConnectOptions, String> {
+async fn options(s: &NatsSettings, health: &Health) -> Result<async_nats::ConnectOptions, String> {
+    let events = health.clone();
     let mut o = async_nats::ConnectOptions::new()
         .name("newsalert")
         .max_reconnects(None)
         .require_tls(s.tls_required)
-        .event_callback(|event| async move {
-            tracing::info!(%event, "nats connection event");
+        .event_callback(move |event| {
+            let health = events.clone();
+            async move {
+                match &event {
+                    Event::Connected => health.nats_reconnected(),
+                    Event::ServerError(e) => health.nats_failed(format!("server error: {e}")),
+                    Event::ClientError(e) => health.nats_failed(e.to_string()),
+                    _ => {}
+                }
+                tracing::info!(%event, "nats connection event");
+            }
         });
     if !s.user.is_empty() {
         o = o.user_and_password(s.user.clone(), s.password.expose_secret().to_string());
     }
     if !s.token.expose_secret().is_empty() {
         o = o.token(s.token.expose_secret().to_string());
+    }
+    if !s.nkey_seed.expose_secret().is_empty() {
+        o = o.nkey(s.nkey_seed.expose_secret().trim().to_string());
+    }
+    if !s.nkey_file.is_empty() {
+        let seed = std::fs::read_to_string(&s.nkey_file)
+            .map_err(|e| format!("nats.nkey_file {:?}: {e}", s.nkey_file))?;
+        o = o.nkey(seed.trim().to_string());
     }
     if !s.creds_file.is_empty() {
         o = o
@@ -78,6 +97,45 @@ async fn options(s: &NatsSettings) -> Result<async_nats::ConnectOptions, String>
     Ok(o)
 }
 
+/// A failed connection attempt in words an operator can act on; `true`
+/// when the server refused us (credentials, TLS) rather than could not be
+/// reached: retrying alone will not help, but the service keeps trying so
+/// a fixed server or rotated secret needs no restart.
+fn describe(e: &async_nats::ConnectError) -> (String, bool) {
+    use async_nats::ConnectErrorKind as Kind;
+    let text = e.to_string();
+    // rustls failures reach us as I/O errors: recognise them by their text.
+    let tls_io = e.kind() == Kind::Io
+        && [
+            "certificate",
+            "tls",
+            "handshake",
+            "corrupt message",
+            "alert",
+        ]
+        .iter()
+        .any(|w| text.to_lowercase().contains(w));
+    match e.kind() {
+        Kind::AuthorizationViolation | Kind::Authentication => (
+            format!(
+                "NATS refused the credentials ({text}): check nats.user/password, token, \
+                 nkey_seed/nkey_file or creds_file against the server's authorization"
+            ),
+            true,
+        ),
+        Kind::Tls => (tls_failed(&text), true),
+        Kind::Io if tls_io => (tls_failed(&text), true),
+        _ => (text, false),
+    }
+}
+
+fn tls_failed(error: &str) -> String {
+    format!(
+        "TLS with NATS failed ({error}): check nats.tls_required, tls_ca_file, \
+         tls_cert_file/tls_key_file against the server's tls block"
+    )
+}
+
 /// How connecting at start is retried: from 100 ms up to 5 s between
 /// attempts, until `connect_timeout_secs` (none if 0).
 pub fn connect_policy(s: &NatsSettings) -> RetryPolicy {
@@ -87,31 +145,52 @@ pub fn connect_policy(s: &NatsSettings) -> RetryPolicy {
 
 /// Connect, retrying under [`connect_policy`] until the server answers.
 /// (A signal before the service runs ends the process, so nothing here
-/// waits for shutdown.)
+/// waits for shutdown.) Each failure is reported to `health` (so
+/// `/readyz` says why); a server refusing the credentials or the TLS
+/// handshake is logged once as an error, then retried quietly.
 ///
 /// # Errors
 /// Bad credentials files, or the timeout.
-pub async fn connect(s: &NatsSettings) -> Result<async_nats::Client, NatsError> {
+pub async fn connect(s: &NatsSettings, health: &Health) -> Result<async_nats::Client, NatsError> {
     let url = redact_url(&s.url);
     let what = format!("connecting to NATS at {url}");
-    let result = retry(&connect_policy(s), &Stopping::new(), &what, |_| async {
-        let opts = options(s).await.map_err(Failure::Permanent)?;
-        opts.connect(s.url.as_str())
-            .await
-            .map_err(|e| Failure::transient(e.to_string()))
+    // The refusal last logged as an error.
+    let refused = std::sync::Mutex::new(None::<String>);
+    let result = retry(&connect_policy(s), &Stopping::new(), &what, |_| {
+        let (refused, url) = (&refused, &url);
+        async move {
+            let opts = options(s, health).await.map_err(Failure::Permanent)?;
+            match opts.connect(s.url.as_str()).await {
+                Ok(client) => Ok(client),
+                Err(e) => {
+                    let (reason, is_refusal) = describe(&e);
+                    let mut last = refused.lock().unwrap_or_else(|e| e.into_inner());
+                    if is_refusal && last.as_deref() != Some(reason.as_str()) {
+                        tracing::error!(url = %url, error = %reason, "cannot connect to NATS; will keep trying, /readyz stays unready");
+                        *last = Some(reason.clone());
+                    }
+                    drop(last);
+                    health.nats_failed(reason.clone());
+                    Err(Failure::transient(reason))
+                }
+            }
+        }
     })
     .await;
-    result.map_err(|e| NatsError::Connect {
+    let client = result.map_err(|e| NatsError::Connect {
         url,
         reason: match e {
             RetryError::Permanent(reason) | RetryError::GaveUp { error: reason, .. } => reason,
             RetryError::Stopped => "stopped".to_string(),
         },
-    })
+    })?;
+    health.nats_connected(client.clone());
+    Ok(client)
 }
 
-/// Create `name` with `subjects`, or make sure an existing stream also
-/// covers `subjects` (other settings an operator changed are kept).
+/// Create `name` with `subjects` at `replicas`, or make sure an existing
+/// stream also covers `subjects` (other settings an operator changed,
+/// replicas included, are kept).
 ///
 /// # Errors
 /// JetStream refused.
@@ -120,6 +199,7 @@ pub async fn ensure_stream(
     name: &str,
     subjects: &[String],
     duplicate_window: Duration,
+    replicas: usize,
 ) -> Result<stream::Stream, NatsError> {
     match js.get_stream(name).await {
         Ok(mut existing) => {
@@ -146,6 +226,7 @@ pub async fn ensure_stream(
                 subjects: subjects.to_vec(),
                 storage: stream::StorageType::File,
                 duplicate_window,
+                num_replicas: replicas,
                 ..Default::default()
             })
             .await
@@ -164,6 +245,8 @@ pub struct Broker {
     /// JetStream on the connection (which it keeps open).
     pub js: jetstream::Context,
     dead_letter_subject: String,
+    /// Replicas of the streams and buckets this instance creates.
+    replicas: usize,
 }
 
 impl Broker {
@@ -171,28 +254,19 @@ impl Broker {
     ///
     /// # Errors
     /// As [`connect`] and [`ensure_stream`].
-    pub async fn connect(s: &NatsSettings) -> Result<Broker, NatsError> {
-        let client = connect(s).await?;
+    pub async fn connect(s: &NatsSettings, health: &Health) -> Result<Broker, NatsError> {
+        let client = connect(s, health).await?;
         let js = jetstream::new(client);
-        let window = s.duplicate_window();
-        ensure_stream(&js, &s.stream, &s.subjects, window).await?;
-        ensure_stream(
-            &js,
-            &s.dead_letter_stream,
-            &[all_under(&s.dead_letter_subject)],
-            window,
-        )
-        .await?;
-        ensure_stream(
-            &js,
-            &s.alerts_stream,
-            &[all_under(&s.alerts_subject)],
-            window,
-        )
-        .await?;
+        let (window, r) = (s.duplicate_window(), s.replicas);
+        ensure_stream(&js, &s.stream, &s.subjects, window, r).await?;
+        let dead_letters = [all_under(&s.dead_letter_subject)];
+        ensure_stream(&js, &s.dead_letter_stream, &dead_letters, window, r).await?;
+        let alerts = [all_under(&s.alerts_subject)];
+        ensure_stream(&js, &s.alerts_stream, &alerts, window, r).await?;
         Ok(Broker {
             js,
             dead_letter_subject: s.dead_letter_subject.clone(),
+            replicas: r,
         })
     }
 
@@ -246,7 +320,7 @@ impl Broker {
                 deny_delete: true,
                 allow_direct: true,
                 discard: stream::DiscardPolicy::New,
-                num_replicas: 1,
+                num_replicas: self.replicas,
                 ..Default::default()
             })
             .await;
@@ -319,7 +393,7 @@ mod tests {
         for (env, shortest, longest) in cases {
             let s = unreachable(&env);
             let started = tokio::time::Instant::now();
-            let err = connect(&s.nats).await.unwrap_err();
+            let err = connect(&s.nats, &Health::default()).await.unwrap_err();
             let took = started.elapsed();
             assert!(shortest <= took && took <= longest, "{env:?}: {took:?}");
             assert!(matches!(err, NatsError::Connect { .. }), "{err}");

@@ -3,6 +3,7 @@
 //! swapped in atomically. A broken file keeps the old rules running and
 //! logs every error; in-flight events finish on the rules they started with.
 
+use crate::observe::Metrics;
 use crate::regions::Gazetteer;
 use crate::rulebook::RuleBook;
 use std::future::Future;
@@ -80,6 +81,8 @@ pub struct WatchOptions {
     /// The file as it was when the current rules were loaded; a change
     /// made since is picked up at the first check.
     pub loaded: FileStamp,
+    /// Where reloads and their outcome are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Reload on SIGHUP, and on file changes when polling. The SIGHUP handler
@@ -102,6 +105,7 @@ pub fn watch(
         path,
         poll,
         loaded: mut last,
+        metrics,
     } = options;
     async move {
         let mut tick = poll.map(tokio::time::interval);
@@ -116,7 +120,8 @@ pub fn watch(
                     tracing::info!(path = %path.display(), "SIGHUP: reloading the rules");
                 }
                 last = now;
-                reload(&path, &gazetteer, &shared).await;
+                let swapped = reload(&path, &gazetteer, &shared).await;
+                metrics.rules_reloaded(swapped.then(|| shared.borrow().rules.len()));
             }
         }
     }
@@ -186,6 +191,7 @@ mod tests {
             path: path.clone(),
             poll: Some(Duration::from_millis(10)),
             loaded,
+            metrics: Arc::default(),
         };
         let started = tokio::time::Instant::now();
         let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
@@ -208,10 +214,12 @@ mod tests {
         let shared = shared(RuleBook::load(&path, &gazetteer).unwrap());
         let mut changed = shared.subscribe();
         changed.mark_unchanged();
+        let metrics = Arc::new(Metrics::new());
         let options = WatchOptions {
             path: path.clone(),
             poll: Some(Duration::from_secs(2)),
             loaded: FileStamp::of(&path),
+            metrics: metrics.clone(),
         };
         let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
 
@@ -235,5 +243,15 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert!(!changed.has_changed().unwrap());
         task.abort();
+        // One reload, counted.
+        let text = metrics.encode();
+        assert!(
+            text.contains("newsalert_rule_reloads_total{outcome=\"ok\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("newsalert_rule_reloads_total{outcome=\"rejected\"} 0\n"),
+            "{text}"
+        );
     }
 }

@@ -131,7 +131,8 @@ pub enum RetryError<E: Display> {
 
 /// Run `op` (given the attempt number, from 1) until it succeeds, fails
 /// permanently, exhausts `policy`, or `stopping` fires. Each retry is
-/// logged at `warn` with `what`.
+/// logged with `what`: at `warn` when its error differs from the last one
+/// logged, else at `debug` (a server refusing for an hour is one warning).
 ///
 /// # Errors
 /// See [`RetryError`].
@@ -149,6 +150,8 @@ where
     let started = tokio::time::Instant::now();
     let mut attempt = 1;
     let mut waits = 0u32;
+    // The same failure again is logged at debug: one warning per cause.
+    let mut last_logged: Option<String> = None;
     loop {
         let result = tokio::select! {
             r = op(attempt) => r,
@@ -170,14 +173,14 @@ where
         }
         let wait = policy.delay(attempt, retry_after);
         waits += 1;
-        tracing::warn!(
-            what,
-            attempt,
-            waits,
-            wait_ms = wait.as_millis() as u64,
-            error = %error,
-            "failed; retrying"
-        );
+        let message = error.to_string();
+        let wait_ms = wait.as_millis() as u64;
+        if last_logged.as_ref() == Some(&message) {
+            tracing::debug!(what, attempt, waits, wait_ms, error = %message, "failed again; retrying");
+        } else {
+            tracing::warn!(what, attempt, waits, wait_ms, error = %message, "failed; retrying");
+            last_logged = Some(message);
+        }
         if !sleep_unless_stopping(wait, stopping).await {
             return Err(RetryError::Stopped);
         }

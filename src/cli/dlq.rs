@@ -16,7 +16,9 @@ use std::process::ExitCode;
 pub async fn dlq(dir: &Path, command: DlqCommand) -> Result<ExitCode, String> {
     let settings = load_settings(dir)?;
     let n = &settings.nats;
-    let broker = Broker::connect(n).await.map_err(|e| e.to_string())?;
+    let broker = Broker::connect(n, &crate::observe::Health::default())
+        .await
+        .map_err(|e| e.to_string())?;
     let entries = dlq::list(&broker, &n.dead_letter_stream).await?;
     match command {
         DlqCommand::List { json } => {

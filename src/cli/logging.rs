@@ -1,6 +1,12 @@
 //! Logging for every command: `tracing` to stderr (stdout carries alerts
 //! and `match` output), filter and format from `[log]`, `RUST_LOG`
-//! overriding the filter.
+//! overriding the filter. `log.format = "text"` (default) is one
+//! human-readable line per event; `"json"` is one JSON object per line
+//! with the event's fields at the top level next to `timestamp`, `level`
+//! and `message`. The stable fields are `article_id`, `rule`, `subscriber`,
+//! `channel` and `target` (where an alert goes: `telegram:<chat id>` or
+//! `email:***@<domain>`, never a full address); in JSON `target` is that
+//! field only, not tracing's module path.
 
 use crate::settings::Settings;
 use std::path::Path;
@@ -18,7 +24,7 @@ pub fn init_logging(dir: &Path) {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if json {
-        builder.json().init();
+        builder.json().flatten_event(true).with_target(false).init();
     } else {
         builder.init();
     }

@@ -24,7 +24,7 @@ pub async fn publish(
 ) -> Result<ExitCode, String> {
     let settings = load_settings(dir)?;
     let subject = subject.unwrap_or_else(|| default_publish_subject(&settings.nats.subjects));
-    let broker = Broker::connect(&settings.nats)
+    let broker = Broker::connect(&settings.nats, &crate::observe::Health::default())
         .await
         .map_err(|e| e.to_string())?;
     let (mut published, mut failed) = (0, 0);

@@ -1,9 +1,10 @@
 //! Email notifier (lettre, async SMTP): multipart plain text + HTML. SMTP
 //! replies are classified: 4xx and connection failures are transient, 5xx
-//! permanent. Logs name only the recipient's domain.
+//! permanent. Logs and errors name only the recipient's domain (a relay's
+//! reply quoting the address is masked).
 
 use super::{DeliveryError, Notifier, render};
-use crate::alert::{Alert, Target};
+use crate::alert::{Alert, Target, mask_address};
 use crate::settings::{SmtpSettings, SmtpTls};
 use futures::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
@@ -61,9 +62,10 @@ impl EmailNotifier {
     }
 }
 
-/// Transient or permanent, from lettre's SMTP error.
-pub fn classify(e: &lettre::transport::smtp::Error) -> DeliveryError {
-    let reason = format!("smtp: {e}");
+/// Transient or permanent, from lettre's SMTP error; the recipient `to`,
+/// if the reply quotes it, masked to its domain.
+pub fn classify(e: &lettre::transport::smtp::Error, to: &str) -> DeliveryError {
+    let reason = mask_address(&format!("smtp: {e}"), to);
     if e.is_permanent() {
         DeliveryError::permanent(reason)
     } else {
@@ -86,13 +88,12 @@ impl Notifier for EmailNotifier {
                 ));
             };
             let message = self.message(to, alert)?;
-            let domain = to.rsplit('@').next().unwrap_or_default();
             match self.transport.send(message).await {
                 Ok(_) => {
-                    tracing::debug!(alert = %alert.key(), recipient_domain = domain, "email sent");
+                    tracing::debug!(alert = %alert.key(), target = %alert.target, "email sent");
                     Ok(())
                 }
-                Err(e) => Err(classify(&e)),
+                Err(e) => Err(classify(&e, to)),
             }
         })
     }

@@ -4,6 +4,7 @@
 
 use super::{DeliveryError, Notifier};
 use crate::alert::Alert;
+use crate::observe::Metrics;
 use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::shutdown::Stopping;
 
@@ -19,22 +20,30 @@ pub enum SendOutcome {
     Stopped,
 }
 
-/// Send `alert`, retrying transient failures per `policy`.
+/// Send `alert`, retrying transient failures per `policy`; every attempt
+/// after the first counts in `metrics` as a retry.
 pub async fn send_with_retry(
     notifier: &dyn Notifier,
     alert: &Alert,
     policy: RetryPolicy,
     stopping: &Stopping,
+    metrics: &Metrics,
 ) -> SendOutcome {
     let what = format!("{} send of {}", notifier.name(), alert.key());
-    let result = retry(&policy, stopping, &what, |_| async {
-        notifier.send(alert).await.map_err(|e| match e {
-            DeliveryError::Transient { retry_after, .. } => Failure::Transient {
-                error: e,
-                retry_after,
-            },
-            e => Failure::Permanent(e),
-        })
+    let mut first = true;
+    let result = retry(&policy, stopping, &what, |_| {
+        if !std::mem::take(&mut first) {
+            metrics.alert_retried(alert.channel);
+        }
+        async {
+            notifier.send(alert).await.map_err(|e| match e {
+                DeliveryError::Transient { retry_after, .. } => Failure::Transient {
+                    error: e,
+                    retry_after,
+                },
+                e => Failure::Permanent(e),
+            })
+        }
     })
     .await;
     match result {
@@ -134,8 +143,17 @@ mod tests {
         ];
         for (answers, want, calls) in cases {
             let n = scripted(answers);
-            assert_eq!(send_with_retry(&n, &alert(), policy, &stopping).await, want);
+            let metrics = Metrics::new();
+            let out = send_with_retry(&n, &alert(), policy, &stopping, &metrics).await;
+            assert_eq!(out, want);
             assert_eq!(n.calls.load(std::sync::atomic::Ordering::SeqCst), calls);
+            // Every call after the first is a retry.
+            let retried = format!(
+                "newsalert_alerts_retried_total{{channel=\"email\"}} {}",
+                calls - 1
+            );
+            let text = metrics.encode();
+            assert!(text.contains(&format!("{retried}\n")), "{retried}: {text}");
         }
     }
 
@@ -149,7 +167,8 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(1)).await;
             stop.cancel();
         });
-        let out = send_with_retry(&n, &alert(), RetryPolicy::default(), &stopping).await;
+        let metrics = Metrics::new();
+        let out = send_with_retry(&n, &alert(), RetryPolicy::default(), &stopping, &metrics).await;
         assert_eq!(out, SendOutcome::Stopped);
         assert_eq!(
             started.elapsed(),

@@ -8,7 +8,9 @@ use super::flood::FloodControl;
 use super::ledger::Ledger;
 use super::{DeliveryError, Notifier, render};
 use crate::alert::{Alert, Target};
+use crate::observe::Metrics;
 use futures::future::BoxFuture;
+use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::types::{LinkPreviewOptions, ParseMode};
 use teloxide::{ApiError, RequestError};
@@ -20,6 +22,8 @@ pub struct TelegramNotifier {
     flood: FloodControl,
     /// Where chat migrations are looked up and remembered.
     ledger: Ledger,
+    /// Counts the 429s that get through the flood limits.
+    metrics: Arc<Metrics>,
 }
 
 impl TelegramNotifier {
@@ -27,13 +31,19 @@ impl TelegramNotifier {
     ///
     /// # Errors
     /// An invalid `api_url`.
-    pub fn new(token: &str, api_url: &str, ledger: Ledger) -> Result<Self, String> {
+    pub fn new(
+        token: &str,
+        api_url: &str,
+        ledger: Ledger,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, String> {
         // teloxide's `Url` is reqwest's re-export of `url::Url`.
         let url = url::Url::parse(api_url).map_err(|e| format!("telegram.api_url: {e}"))?;
         Ok(TelegramNotifier {
             bot: Bot::new(token).set_api_url(url),
             flood: FloodControl::default(),
             ledger,
+            metrics,
         })
     }
 
@@ -77,7 +87,7 @@ impl TelegramNotifier {
             match sent {
                 Ok(()) => return Ok(()),
                 Err(RequestError::MigrateToChatId(new)) => {
-                    tracing::warn!(subscriber = %alert.subscriber, "telegram chat migrated to a supergroup");
+                    tracing::warn!(subscriber = %alert.subscriber, target = %alert.target, "telegram chat migrated to a supergroup");
                     self.ledger.record_migration(original, new.0).await;
                     chat = new.0;
                 }
@@ -86,7 +96,8 @@ impl TelegramNotifier {
                     html = false;
                 }
                 Err(RequestError::RetryAfter(wait)) => {
-                    tracing::warn!(subscriber = %alert.subscriber, retry_after_secs = wait.seconds(), "telegram 429; pausing this chat");
+                    self.metrics.telegram_rate_limited();
+                    tracing::warn!(subscriber = %alert.subscriber, target = %alert.target, retry_after_secs = wait.seconds(), "telegram 429; pausing this chat");
                     self.flood.pause(chat, wait.duration());
                     return Err(classify(RequestError::RetryAfter(wait)));
                 }

@@ -8,6 +8,11 @@
 //! Key-value cost per send: one sent-log read and one write; disabled
 //! targets and chat migrations come from the [`Ledger`]'s in-memory view.
 //!
+//! Log lines about an alert carry the stable fields `article_id`, `rule`
+//! (the matched rule ids, comma-separated), `subscriber`, `channel` and
+//! `target` (a chat id, or only a mail domain); metrics count each
+//! outcome per channel.
+//!
 //! Outcomes: sent → ack; permanent failure → dead letter + ack; target
 //! unreachable (bot blocked, chat gone) → target disabled + dead letter +
 //! ack; transient failure after the in-place attempts → nak with backoff,
@@ -16,12 +21,14 @@
 use super::ledger::Ledger;
 use super::retry::{SendOutcome, send_with_retry};
 use super::{DeliveryError, Notifier};
-use crate::alert::{Alert, Target};
+use crate::alert::{self, Alert, Target};
 use crate::consume::{Handler, Outcome};
 use crate::dlq::DeadLetter;
 use crate::nats::Broker;
+use crate::observe::Metrics;
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
+use crate::subscriber::Channel;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -35,6 +42,7 @@ pub struct AlertHandler {
     broker: Broker,
     retry: RetryPolicy,
     max_age: Duration,
+    metrics: Arc<Metrics>,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -46,6 +54,7 @@ impl AlertHandler {
         broker: Broker,
         retry: RetryPolicy,
         max_age: Duration,
+        metrics: Arc<Metrics>,
     ) -> Self {
         AlertHandler {
             notifier,
@@ -53,6 +62,7 @@ impl AlertHandler {
             broker,
             retry,
             max_age,
+            metrics,
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -66,9 +76,12 @@ impl AlertHandler {
         locks.entry(target.clone()).or_default().clone()
     }
 
+    /// Dead-letter `msg` (of `channel`, when known); counted as failed,
+    /// or as suppressed for a disabled target, once stored.
     async fn dead_letter(
         &self,
         msg: &jetstream::Message,
+        channel: Option<Channel>,
         kind: &'static str,
         reason: &str,
     ) -> Outcome {
@@ -77,16 +90,24 @@ impl AlertHandler {
             reason,
             category: "alerts",
         };
-        crate::dlq::dead_letter(&self.broker, msg, letter).await
+        let outcome = crate::dlq::dead_letter(&self.broker, msg, letter).await;
+        if outcome == Outcome::Ack {
+            let channel = channel.map_or_else(|| "unknown".to_string(), |c| c.to_string());
+            if kind == "target_disabled" {
+                self.metrics.alert_suppressed(channel, kind);
+            } else {
+                self.metrics.alert_failed(channel, kind);
+            }
+        }
+        outcome
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
         let alert: Alert = match serde_json::from_slice(&msg.payload) {
             Ok(a) => a,
             Err(e) => {
-                return self
-                    .dead_letter(msg, "bad_alert", &format!("undecodable alert: {e}"))
-                    .await;
+                let reason = format!("undecodable alert: {e}");
+                return self.dead_letter(msg, None, "bad_alert", &reason).await;
             }
         };
         let key = alert.key();
@@ -95,29 +116,46 @@ impl AlertHandler {
             guard = lock.lock_owned() => guard,
             () = stopping.cancelled() => return Outcome::Release,
         };
+        // The stable fields of every line about this alert.
+        let (a, channel) = (&alert, Some(alert.channel));
+        let rules = alert.rules.join(",");
         if self.ledger.was_sent(&key).await {
-            tracing::info!(alert = %key, "already sent; skipping the redelivery");
+            tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "already sent; skipping the redelivery");
+            self.metrics.alert_suppressed(a.channel, "duplicate");
             return Outcome::Ack;
         }
         if let Some(why) = self.ledger.disabled(&alert.target).await {
-            tracing::warn!(alert = %key, subscriber = %alert.subscriber, "target disabled; dead-lettering");
-            return self.dead_letter(msg, "target_disabled", &why).await;
+            tracing::warn!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "target disabled; dead-lettering");
+            return self
+                .dead_letter(msg, channel, "target_disabled", &why)
+                .await;
         }
-        match send_with_retry(self.notifier.as_ref(), &alert, self.retry, stopping).await {
+        let sent = send_with_retry(
+            self.notifier.as_ref(),
+            &alert,
+            self.retry,
+            stopping,
+            &self.metrics,
+        );
+        match sent.await {
             SendOutcome::Sent => {
+                let latency = alert::since_published(msg.headers.as_ref());
+                self.metrics.alert_sent(a.channel, latency);
                 self.ledger.record_sent(&key, stopping).await;
-                tracing::info!(article_id = %alert.article_id, subscriber = %alert.subscriber, channel = %alert.channel, "alert sent");
+                tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, latency_ms = latency.map(|l| l.as_millis() as u64), "alert sent");
                 Outcome::Ack
             }
             SendOutcome::Stopped => Outcome::Release,
             SendOutcome::Failed(DeliveryError::Unreachable { reason }) => {
-                tracing::error!(subscriber = %alert.subscriber, channel = %alert.channel, %reason, "target unreachable; disabling it");
+                tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, %reason, "target unreachable; disabling it");
                 self.ledger.disable(&alert.target, &reason).await;
-                self.dead_letter(msg, "target_unreachable", &reason).await
+                self.dead_letter(msg, channel, "target_unreachable", &reason)
+                    .await
             }
             SendOutcome::Failed(e) => {
-                tracing::error!(alert = %key, error = %e, "alert failed permanently; dead-lettering");
-                self.dead_letter(msg, "permanent", &e.to_string()).await
+                tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, "alert failed permanently; dead-lettering");
+                self.dead_letter(msg, channel, "permanent", &e.to_string())
+                    .await
             }
             SendOutcome::GaveUp(e) => {
                 let age = msg
@@ -126,11 +164,14 @@ impl AlertHandler {
                     .map(|i| (time::OffsetDateTime::now_utc() - i.published).unsigned_abs())
                     .unwrap_or_default();
                 if age >= self.max_age {
-                    tracing::error!(alert = %key, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
-                    return self.dead_letter(msg, "expired", &e.to_string()).await;
+                    tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
+                    return self
+                        .dead_letter(msg, channel, "expired", &e.to_string())
+                        .await;
                 }
                 let later = Outcome::retry_later_after(&self.retry, msg, self.retry.max_attempts);
-                tracing::warn!(alert = %key, error = %e, ?later, "alert failing; handing it back for later");
+                self.metrics.alert_retried(a.channel);
+                tracing::warn!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, ?later, "alert failing; handing it back for later");
                 later
             }
         }

@@ -30,6 +30,7 @@ pub struct Settings {
     pub telegram: TelegramSettings,
     pub smtp: SmtpSettings,
     pub log: LogSettings,
+    pub http: HttpSettings,
     /// The config directory these settings were loaded from.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -43,6 +44,9 @@ pub struct NatsSettings {
     pub password: SecretString,
     pub token: SecretString,
     pub creds_file: String,
+    /// An nkey seed (`SU…`), or a file holding one.
+    pub nkey_seed: SecretString,
+    pub nkey_file: String,
     pub tls_required: bool,
     pub tls_ca_file: String,
     pub tls_cert_file: String,
@@ -60,6 +64,8 @@ pub struct NatsSettings {
     pub targets_bucket: String,
     pub duplicate_window_secs: u64,
     pub connect_timeout_secs: u64,
+    /// Replicas of the streams and buckets created (3 on a 3-node cluster).
+    pub replicas: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +132,13 @@ pub struct SmtpSettings {
 pub struct LogSettings {
     pub filter: String,
     pub format: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// `host:port` of the health and metrics endpoint; empty = off.
+    pub listen: String,
 }
 
 /// A settings problem: where (file or key) and what.

@@ -37,6 +37,13 @@ impl Settings {
         if !matches!(self.log.format.as_str(), "text" | "json") {
             out.push(problem("log.format", "must be \"text\" or \"json\""));
         }
+        let listen = &self.http.listen;
+        if !listen.is_empty() && listen.parse::<std::net::SocketAddr>().is_err() {
+            out.push(problem(
+                "http.listen",
+                format!("{listen:?} is not an address such as \"127.0.0.1:9464\""),
+            ));
+        }
         out
     }
 
@@ -54,15 +61,20 @@ impl Settings {
             !n.user.is_empty(),
             !n.token.expose_secret().is_empty(),
             !n.creds_file.is_empty(),
+            !n.nkey_seed.expose_secret().is_empty() || !n.nkey_file.is_empty(),
         ];
         if auth.iter().filter(|b| **b).count() > 1 {
             out.push(problem(
                 "nats",
-                "set at most one of user+password, token, creds_file",
+                "set at most one of user+password, token, creds_file, nkey_seed/nkey_file",
             ));
+        }
+        if !n.nkey_seed.expose_secret().is_empty() && !n.nkey_file.is_empty() {
+            out.push(problem("nats", "set nkey_seed or nkey_file, not both"));
         }
         for (key, file) in [
             ("nats.creds_file", &n.creds_file),
+            ("nats.nkey_file", &n.nkey_file),
             ("nats.tls_ca_file", &n.tls_ca_file),
             ("nats.tls_cert_file", &n.tls_cert_file),
             ("nats.tls_key_file", &n.tls_key_file),
@@ -70,6 +82,9 @@ impl Settings {
             if !file.is_empty() && !Path::new(file).exists() {
                 out.push(problem(key, format!("file {file:?} does not exist")));
             }
+        }
+        if !(1..=5).contains(&n.replicas) {
+            out.push(problem("nats.replicas", "must be 1 to 5"));
         }
         if n.subjects.is_empty() {
             out.push(problem("nats.subjects", "needs at least one subject"));

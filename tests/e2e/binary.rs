@@ -96,7 +96,17 @@ async fn sighup_reloads_the_rules_and_sigterm_stops_the_binary() {
     assert_eq!(status.map(|s| s.code()), Some(Some(0)), "{}", service.log());
 }
 
-const SECRETS: [&str; 3] = ["secret-token-123", "hunter2", "nats-pass-789"];
+/// Secrets set in the tests below: none may appear in any output.
+const SECRETS: [&str; 5] = [
+    "secret-token-123",
+    "hunter2",
+    "nats-pass-789",
+    "nats-token-246",
+    NKEY_SEED,
+];
+
+/// A valid user nkey seed (no server knows its public key).
+const NKEY_SEED: &str = "SUABPZS6DZLSWZ7LWTUA5MRTBNHZCO7A6DTVCBKMTXZRFJWZ3GV2QKFM7A";
 
 fn assert_no_secrets(output: &str) {
     for secret in SECRETS {
@@ -124,32 +134,46 @@ fn secret_env(nats_url: &str, telegram_port: u16) -> Vec<(&'static str, String)>
     ]
 }
 
+/// `check` and `run` (NATS unreachable, so `run` gives up after 1 s) with
+/// each NATS auth method in turn: user + password, token, nkey seed.
 #[tokio::test]
 async fn logs_never_show_secrets_when_nats_is_unreachable() {
+    assert!(nkeys::KeyPair::from_seed(NKEY_SEED).is_ok(), "a real seed");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.toml"), RULES).unwrap();
-    let env = secret_env(&format!("nats://127.0.0.1:{}", free_port()), free_port());
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let base = secret_env(&format!("nats://127.0.0.1:{}", free_port()), free_port());
+    let without_nats_auth = || {
+        base.iter()
+            .filter(|(k, _)| !k.ends_with("NATS__USER") && !k.ends_with("NATS__PASSWORD"))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>()
+    };
+    let mut token = without_nats_auth();
+    token.push(("NEWSALERT__NATS__TOKEN", "nats-token-246".into()));
+    let mut nkey = without_nats_auth();
+    nkey.push(("NEWSALERT__NATS__NKEY_SEED", NKEY_SEED.into()));
+    for env in [base.clone(), token, nkey] {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let check = Command::new(env!("CARGO_BIN_EXE_newsalert"))
+            .args(["check", "--config"])
+            .arg(dir.path())
+            .env_remove("RUST_LOG")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{check:?}");
+        assert_no_secrets(&String::from_utf8_lossy(&check.stdout));
+        assert_no_secrets(&String::from_utf8_lossy(&check.stderr));
 
-    let check = Command::new(env!("CARGO_BIN_EXE_newsalert"))
-        .args(["check", "--config"])
-        .arg(dir.path())
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{check:?}");
-    assert_no_secrets(&String::from_utf8_lossy(&check.stdout));
-    assert_no_secrets(&String::from_utf8_lossy(&check.stderr));
-
-    let mut env = env;
-    env.push(("NEWSALERT__LOG__FILTER", "trace"));
-    let mut service = Service::start(dir.path(), env.iter().copied());
-    let status = service.exit_within(Duration::from_secs(20)).await;
-    assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", service.log());
-    let stderr = service.log();
-    assert!(stderr.contains("error"), "{stderr}");
-    assert_no_secrets(&stderr);
+        let mut env = env;
+        env.push(("NEWSALERT__LOG__FILTER", "trace"));
+        let mut service = Service::start(dir.path(), env.iter().copied());
+        let status = service.exit_within(Duration::from_secs(20)).await;
+        assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", service.log());
+        let stderr = service.log();
+        assert!(stderr.contains("error"), "{stderr}");
+        assert_no_secrets(&stderr);
+    }
 }
 
 #[tokio::test]

@@ -10,12 +10,16 @@ mod binary;
 mod chaos;
 mod cli;
 mod delivery;
+mod deploy;
 mod explain;
 mod flood;
+mod logs;
 mod match_stream;
+mod observe;
 mod ops;
 mod pipeline;
 mod reload;
+mod security;
 mod service;
 
 use newsalert::app::App;
@@ -56,6 +60,8 @@ notify = ["desk"]
 /// A running service wired to the test's servers.
 pub struct TestApp {
     pub dir: tempfile::TempDir,
+    /// The HTTP endpoint (`http.listen = "127.0.0.1:0"` in [`config_dir`]).
+    pub http: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
 }
@@ -84,7 +90,7 @@ pub fn config_dir(
 ) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut local = format!(
-        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n",
+        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n",
         nats.url()
     );
     if let Some(t) = telegram {
@@ -117,6 +123,7 @@ pub async fn spawn_app(dir: tempfile::TempDir) -> TestApp {
             max: Duration::from_millis(500),
             ..RetryPolicy::default()
         });
+    let http = app.http_addr().expect("http.listen is set");
     let (tx, rx) = oneshot::channel();
     let handle = tokio::spawn(async move {
         app.run_until_stopped(async {
@@ -127,6 +134,7 @@ pub async fn spawn_app(dir: tempfile::TempDir) -> TestApp {
     });
     TestApp {
         dir,
+        http,
         stop: Some(tx),
         handle: Some(handle),
     }

@@ -5,7 +5,9 @@
 //! `Drop`, so tests can run in parallel and never touch a system NATS.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod nats;
+pub mod nats_auth;
 pub mod smtp;
 pub mod telegram;
 

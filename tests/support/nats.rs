@@ -1,5 +1,7 @@
 //! A real `nats-server` with JetStream on a random loopback port, in a temp
-//! directory of its own; killed on `Drop`. Also [`wait_drained`]: the wait
+//! directory of its own; killed on `Drop`. [`NatsServer::start_with_config`]
+//! adds configuration (authorization, TLS, operator mode; see
+//! [`super::nats_auth`]) through a generated config file. Also [`wait_drained`]: the wait
 //! before any "nothing more arrives" check.
 //!
 //! The binary is looked up as: `$NATS_SERVER_BIN`, then
@@ -29,6 +31,9 @@ pub struct NatsServer {
     /// both outlive `kill()` so that `restart()` finds them again.
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Extra configuration (authorization, tls, operator, ...) appended to
+    /// a generated config file; `None`: command-line options only.
+    config: Option<String>,
 }
 
 impl NatsServer {
@@ -38,6 +43,17 @@ impl NatsServer {
     /// If no binary is found or the server does not come up in time; the
     /// message includes the server's log.
     pub fn start() -> Self {
+        Self::start_inner(None)
+    }
+
+    /// Like [`NatsServer::start`], with `config` (nats-server config
+    /// syntax: `authorization { ... }`, `tls { ... }`, `operator: ...`)
+    /// added to a generated config file that sets the port and store.
+    pub fn start_with_config(config: &str) -> Self {
+        Self::start_inner(Some(config.to_string()))
+    }
+
+    fn start_inner(config: Option<String>) -> Self {
         let bin = nats_server_bin();
         let dir = tempfile::Builder::new()
             .prefix("newsalert-nats-")
@@ -48,6 +64,7 @@ impl NatsServer {
             port: 0,
             dir,
             child: None,
+            config,
         };
         for attempt in 1..=PORT_ATTEMPTS {
             server.port = super::free_port();
@@ -120,19 +137,40 @@ impl NatsServer {
         }
     }
 
+    /// The command line: options, or a generated config file.
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        match &self.config {
+            None => {
+                cmd.args([
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-js",
+                    "-sd",
+                ])
+                .arg(self.store_dir());
+            }
+            Some(extra) => {
+                let path = self.dir.path().join("nats-server.conf");
+                let conf = format!(
+                    "listen: \"127.0.0.1:{}\"\njetstream {{\n  store_dir: {:?}\n}}\n{extra}\n",
+                    self.port,
+                    self.store_dir().display().to_string()
+                );
+                std::fs::write(&path, conf).expect("write nats-server.conf");
+                cmd.arg("-c").arg(path);
+            }
+        }
+        cmd
+    }
+
     fn spawn_and_wait(&mut self) -> Result<(), StartError> {
         let log = self.open_log();
         let stderr = log.try_clone().expect("clone log file handle");
-        let child = Command::new(&self.bin)
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store_dir())
+        let child = self
+            .command()
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(stderr)

@@ -219,7 +219,10 @@ impl Session {
                 "RCPT" if self.from.is_none() => "503 5.5.1 MAIL first".to_owned(),
                 "RCPT" => match (address(&arg, "TO:"), &self.fault) {
                     (None, _) => "501 5.5.4 Syntax: RCPT TO:<address>".to_owned(),
-                    (Some(_), Some(SmtpFault::RejectRcpt(code))) => rejection(*code),
+                    // Quoting the recipient, as real relays do.
+                    (Some(to), Some(SmtpFault::RejectRcpt(code))) => {
+                        format!("{} <{to}>", rejection(*code))
+                    }
                     (Some(to), _) => {
                         self.to.push(to);
                         "250 2.1.5 OK".to_owned()
