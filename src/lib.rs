@@ -33,6 +33,7 @@ pub mod cli;
 pub mod consume;
 pub mod deliver;
 pub mod dlq;
+pub mod feeds;
 pub mod ingest;
 pub mod input;
 pub mod location;
