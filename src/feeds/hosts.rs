@@ -78,10 +78,18 @@ mod tests {
             })
         };
         let _other = hosts.turn(&b).await;
-        assert_eq!(start.elapsed(), Duration::ZERO, "another host waits for nothing");
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "another host waits for nothing"
+        );
         tokio::time::sleep(Duration::from_secs(1)).await;
         drop(first);
         let second_at = waiter.await.unwrap();
-        assert_eq!(second_at - start, Duration::from_secs(3), "1 s request + 2 s gap");
+        assert_eq!(
+            second_at - start,
+            Duration::from_secs(3),
+            "1 s request + 2 s gap"
+        );
     }
 }

@@ -62,7 +62,11 @@ pub fn parse(bytes: &[u8], url: &url::Url) -> Result<Feed, String> {
 /// The items of `feed` (fetched from `spec.url`) as article events, oldest
 /// first, without repeated ids; items that cannot be events are the
 /// `Err`s (a message naming the item).
-pub fn events(feed: &Feed, spec: &FeedSpec, max_event_bytes: usize) -> Vec<Result<ItemEvent, String>> {
+pub fn events(
+    feed: &Feed,
+    spec: &FeedSpec,
+    max_event_bytes: usize,
+) -> Vec<Result<ItemEvent, String>> {
     let mut entries: Vec<&Entry> = feed.entries.iter().rev().collect();
     // Stable: undated items first, in document order reversed.
     entries.sort_by_key(|e| e.published.or(e.updated));
@@ -159,7 +163,12 @@ fn shorten(text: &str) -> String {
     format!("{}…", cut.trim_end())
 }
 
-fn event(entry: &Entry, feed: &Feed, spec: &FeedSpec, max_bytes: usize) -> Result<ItemEvent, String> {
+fn event(
+    entry: &Entry,
+    feed: &Feed,
+    spec: &FeedSpec,
+    max_bytes: usize,
+) -> Result<ItemEvent, String> {
     // Body: the content, else the description / summary.
     let (body, body_html) = match (&entry.content, &entry.summary) {
         (Some(c), _) if c.body.as_deref().is_some_and(|b| !b.trim().is_empty()) => (

@@ -104,7 +104,11 @@ impl FeedList {
     ///
     /// # Errors
     /// Every error found, with the warnings too.
-    pub fn parse(file: &Path, text: &str, gazetteer: &Gazetteer) -> Result<FeedList, Vec<Diagnostic>> {
+    pub fn parse(
+        file: &Path,
+        text: &str,
+        gazetteer: &Gazetteer,
+    ) -> Result<FeedList, Vec<Diagnostic>> {
         let mut report = Report {
             file,
             text,
@@ -146,7 +150,10 @@ fn feed(
     let url = match url::Url::parse(raw.url.get_ref().trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
         Ok(_) => {
-            report.error(&raw.url, "feed url must be an http or https URL with a host");
+            report.error(
+                &raw.url,
+                "feed url must be an http or https URL with a host",
+            );
             None
         }
         Err(e) => {
@@ -183,7 +190,10 @@ fn feed(
     let language = raw.language.as_ref().and_then(|l| {
         let code = language_code(l.get_ref());
         if code.is_none() {
-            report.error(l, format!("language {:?} is not an ISO 639-1 code", l.get_ref()));
+            report.error(
+                l,
+                format!("language {:?} is not an ISO 639-1 code", l.get_ref()),
+            );
         }
         code
     });
@@ -195,7 +205,10 @@ fn feed(
         }
     }
     let source = raw.source.map(|s| s.into_inner().trim().to_string());
-    if report.out[errors..].iter().any(|d| d.severity == Severity::Error) {
+    if report.out[errors..]
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
         return None;
     }
     Some(FeedSpec {

@@ -95,7 +95,10 @@ impl Feeds {
                 broker,
                 subject: f.subject.clone(),
                 max_event_bytes: settings.pipeline.max_event_bytes,
-                policy: RetryPolicy::forever(initial, Duration::from_millis(f.retry_max_ms).max(initial)),
+                policy: RetryPolicy::forever(
+                    initial,
+                    Duration::from_millis(f.retry_max_ms).max(initial),
+                ),
                 default_interval: Duration::from_secs(f.default_interval_secs.max(1)),
             },
             list,

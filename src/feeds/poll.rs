@@ -86,14 +86,14 @@ impl Poller {
     /// Every failure, transient: the feed or NATS may recover.
     pub async fn poll(&self, spec: &FeedSpec) -> Result<Polled, Failure<String>> {
         let last = self.seen.validators(&spec.url).await;
-        let fetched = self
-            .fetcher
-            .fetch(&spec.url, &last)
-            .await
-            .map_err(|e| Failure::Transient {
-                retry_after: e.retry_after(),
-                error: e.to_string(),
-            })?;
+        let fetched =
+            self.fetcher
+                .fetch(&spec.url, &last)
+                .await
+                .map_err(|e| Failure::Transient {
+                    retry_after: e.retry_after(),
+                    error: e.to_string(),
+                })?;
         let (bytes, validators) = match fetched {
             Fetched::NotModified => {
                 return Ok(Polled {
@@ -114,7 +114,12 @@ impl Poller {
                     continue;
                 }
             };
-            if self.seen.contains(&event.id).await.map_err(Failure::transient)? {
+            if self
+                .seen
+                .contains(&event.id)
+                .await
+                .map_err(Failure::transient)?
+            {
                 polled.seen += 1;
                 continue;
             }
@@ -122,7 +127,10 @@ impl Poller {
                 .publish(self.subject.clone(), &event.id, None, event.payload.into())
                 .await
                 .map_err(|e| Failure::transient(e.to_string()))?;
-            self.seen.insert(&event.id).await.map_err(Failure::transient)?;
+            self.seen
+                .insert(&event.id)
+                .await
+                .map_err(Failure::transient)?;
             tracing::debug!(feed = %spec.url, article_id = %event.id, "feed item published");
             polled.published += 1;
         }

@@ -43,7 +43,11 @@ impl Settings {
 
     fn validate_feeds(&self, out: &mut Vec<SettingsError>) {
         let f = &self.feeds;
-        if !self.nats.subjects.iter().any(|s| subjects_overlap(s, &f.subject))
+        if !self
+            .nats
+            .subjects
+            .iter()
+            .any(|s| subjects_overlap(s, &f.subject))
             || f.subject.contains(['*', '>'])
         {
             out.push(problem(
@@ -162,9 +166,15 @@ mod tests {
                 &["smtp.from"],
             ),
             (&[("NEWSALERT__LOG__FORMAT", "xml")], &["log.format"]),
-            (&[("NEWSALERT__FEEDS__SUBJECT", "feeds.in")], &["feeds.subject"]),
+            (
+                &[("NEWSALERT__FEEDS__SUBJECT", "feeds.in")],
+                &["feeds.subject"],
+            ),
             (&[("NEWSALERT__FEEDS__TIMEOUT_SECS", "0")], &["feeds"]),
-            (&[("NEWSALERT__FEEDS__SEEN_BUCKET", "a b")], &["feeds.seen_bucket"]),
+            (
+                &[("NEWSALERT__FEEDS__SEEN_BUCKET", "a b")],
+                &["feeds.seen_bucket"],
+            ),
         ];
         let dir = tempfile::tempdir().unwrap();
         for (env, want) in cases {
