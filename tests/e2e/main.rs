@@ -11,6 +11,7 @@ mod chaos;
 mod cli;
 mod delivery;
 mod explain;
+mod feeds;
 mod flood;
 mod match_stream;
 mod ops;
