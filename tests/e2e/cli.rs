@@ -205,5 +205,9 @@ fn check_validates_the_feed_list_when_present() {
     .unwrap();
     let out = newsalert(&["check", "--config", config]);
     assert!(out.status.success(), "{}", stdout(&out));
-    assert!(stdout(&out).contains(&format!("{file}: OK")), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("{file}: OK")),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -131,7 +131,11 @@ impl FeedServer {
 
     /// Requests to `path` so far.
     pub fn count(&self, path: &str) -> usize {
-        self.lock().requests.iter().filter(|r| r.path == path).count()
+        self.lock()
+            .requests
+            .iter()
+            .filter(|r| r.path == path)
+            .count()
     }
 
     /// Requests to `path` answered `status`.
@@ -165,6 +169,7 @@ async fn handle(
     let started = Instant::now();
     let path = uri.path().to_string();
     let route = state.lock().unwrap().routes.get(&path).cloned();
+    let record_path = path.clone();
     let text = |name| {
         headers
             .get(name)
@@ -172,6 +177,20 @@ async fn handle(
             .map(str::to_string)
     };
     let if_none_match = text(header::IF_NONE_MATCH);
+    // Recorded on arrival (status 0 until answered): a client that gives
+    // up drops this handler midway.
+    let index = {
+        let mut state = state.lock().unwrap();
+        state.requests.push(Request {
+            path: record_path,
+            status: 0,
+            if_none_match: if_none_match.clone(),
+            accept_encoding: text(header::ACCEPT_ENCODING),
+            started,
+            ended: started,
+        });
+        state.requests.len() - 1
+    };
     let response = match route {
         None => StatusCode::NOT_FOUND.into_response(),
         Some(Route::Body(body, content_type)) => {
@@ -199,9 +218,7 @@ async fn handle(
             (h, gz.finish().unwrap()).into_response()
         }
         Some(Route::Status(code)) => StatusCode::from_u16(code).unwrap().into_response(),
-        Some(Route::Redirect(to)) => {
-            (StatusCode::FOUND, [(header::LOCATION, to)]).into_response()
-        }
+        Some(Route::Redirect(to)) => (StatusCode::FOUND, [(header::LOCATION, to)]).into_response(),
         Some(Route::Huge(total)) => {
             let huge = huge.clone();
             let chunks = futures::stream::unfold(0usize, move |sent| {
@@ -233,13 +250,10 @@ async fn handle(
             fixture("rss2-cdata.xml").into_response()
         }
     };
-    state.lock().unwrap().requests.push(Request {
-        path,
-        status: response.status().as_u16(),
-        if_none_match,
-        accept_encoding: text(header::ACCEPT_ENCODING),
-        started,
-        ended: Instant::now(),
-    });
+    let mut state = state.lock().unwrap();
+    let request = &mut state.requests[index];
+    request.status = response.status().as_u16();
+    request.ended = Instant::now();
+    drop(state);
     response
 }
