@@ -18,6 +18,8 @@
 //! `consume`, `ingest`, `deliver`).
 //!
 //! [`app::App`] wires the stages; [`cli`] is the command line.
+//! [`feeds`] is a producer of its own (`newsalert feeds`, a separate
+//! process): RSS, Atom and JSON Feed items → article events.
 
 /// jemalloc settings for the binary and the benchmarks: a background
 /// thread returns freed pages to the OS within about a second, so a large

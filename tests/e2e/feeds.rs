@@ -208,6 +208,10 @@ async fn feeds_publish_every_item_once_across_restarts() {
         "a 50 MB body is abandoned near the 1 MB limit, not read: {} bytes sent",
         broken.huge_bytes_sent()
     );
+    eprintln!(
+        "50 MB body: {} bytes sent before the client hung up (limit 1 MiB)",
+        broken.huge_bytes_sent()
+    );
     let requests = good.requests();
     let gzip = requests.iter().find(|r| r.path == "/gzip.xml").unwrap();
     assert!(
