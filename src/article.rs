@@ -155,6 +155,15 @@ pub fn peek_id(bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// The lower-case ISO 639-1 code of a language tag (`ru-RU`, `en_us`,
+/// `EN` → `ru`, `en`, `en`), or `None` if its primary subtag is not two
+/// letters.
+pub fn language_code(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
+    (primary.len() == 2 && primary.chars().all(|c| c.is_ascii_alphabetic()))
+        .then(|| primary.to_ascii_lowercase())
+}
+
 #[derive(Deserialize)]
 struct WireArticle {
     id: Option<Value>,
@@ -268,13 +277,11 @@ fn from_wire(wire: WireArticle, envelope: Envelope) -> Result<Article, DecodeErr
             .ok()
     });
     let language = wire.language.and_then(|l| {
-        let primary = l.split(['-', '_']).next().unwrap_or_default();
-        if primary.len() == 2 && primary.chars().all(|c| c.is_ascii_alphabetic()) {
-            Some(primary.to_ascii_lowercase())
-        } else {
+        let code = language_code(&l);
+        if code.is_none() {
             warnings.push(format!("language {l:?} dropped: not an ISO 639-1 code"));
-            None
         }
+        code
     });
     let body_format = wire.content_type.and_then(|c| {
         let format = BodyFormat::parse(&c);

@@ -20,6 +20,8 @@
 //! [`app::App`] wires the stages; [`cli`] is the command line;
 //! [`observe`] holds the metrics and readiness the stages report, served
 //! by [`http`] on `http.listen` (`/healthz`, `/readyz`, `/metrics`).
+//! [`feeds`] is a producer of its own (`newsalert feeds`, a separate
+//! process): RSS, Atom and JSON Feed items → article events.
 
 /// jemalloc settings for the binary and the benchmarks: a background
 /// thread returns freed pages to the OS within about a second, so a large
@@ -35,6 +37,7 @@ pub mod cli;
 pub mod consume;
 pub mod deliver;
 pub mod dlq;
+pub mod feeds;
 pub mod http;
 pub mod ingest;
 pub mod input;

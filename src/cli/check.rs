@@ -1,7 +1,8 @@
-//! `newsalert check`: validate settings and rules, printing every problem
-//! with where it was set (`file:line:col`, environment variable or
-//! built-in default); exit 1 on errors.
+//! `newsalert check`: validate settings, rules and (when present) the feed
+//! list, printing every problem with where it was set (`file:line:col`,
+//! environment variable or built-in default); exit 1 on errors.
 
+use crate::feeds::FeedList;
 use crate::regions::Gazetteer;
 use crate::rulebook::{RuleBook, Severity};
 use crate::settings::Settings;
@@ -33,16 +34,28 @@ pub fn check(dir: &Path) -> Result<ExitCode, String> {
         errors += 1;
     }
     let path = settings.rules_path();
-    let diagnostics = match RuleBook::load(&path, &Gazetteer::builtin()) {
+    let gazetteer = Gazetteer::builtin();
+    let mut diagnostics = match RuleBook::load(&path, &gazetteer) {
         Ok(book) => book.warnings,
         Err(d) => d,
     };
+    let feeds = settings.feeds_path();
+    let feeds = feeds.exists().then(|| {
+        match FeedList::load(&feeds, &gazetteer) {
+            Ok(list) => diagnostics.extend(list.warnings),
+            Err(d) => diagnostics.extend(d),
+        }
+        feeds
+    });
     for d in &diagnostics {
         println!("{d}");
         errors += usize::from(d.severity == Severity::Error);
     }
     if errors == 0 {
         println!("{}: OK", path.display());
+        if let Some(feeds) = feeds {
+            println!("{}: OK", feeds.display());
+        }
         Ok(ExitCode::SUCCESS)
     } else {
         println!("{errors} error(s)");

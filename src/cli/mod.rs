@@ -1,5 +1,5 @@
-//! The command line: `run`, `check`, `match`, `publish` and `dlq list` /
-//! `dlq replay`, one file per command, each a small function over the
+//! The command line: `run`, `feeds`, `check`, `match`, `publish` and
+//! `dlq list` / `dlq replay`, one file per command, each a small function over the
 //! library; plus [`logging`] and [`signals`]. `main` only parses and
 //! dispatches.
 
@@ -11,6 +11,7 @@ use std::process::ExitCode;
 mod check;
 mod dlq;
 mod explain;
+mod feeds;
 pub mod logging;
 mod r#match;
 mod ordered;
@@ -43,6 +44,9 @@ pub struct Cli {
 pub enum Command {
     /// Consume article events and send alerts until SIGTERM / Ctrl-C.
     Run,
+    /// Poll the RSS / Atom / JSON feeds in feeds.toml and publish their new
+    /// items as article events until SIGTERM / Ctrl-C.
+    Feeds,
     /// Validate settings and rules; print every problem as file:line:col.
     Check,
     /// Match articles (JSON lines, a JSON array or concatenated JSON) from
@@ -101,6 +105,7 @@ pub enum DlqCommand {
 pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run => run::run(&cli.config).await,
+        Command::Feeds => feeds::feeds(&cli.config).await,
         Command::Check => check::check(&cli.config),
         Command::Dlq { command } => dlq::dlq(&cli.config, command).await,
         Command::Match {

@@ -31,6 +31,7 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub log: LogSettings,
     pub http: HttpSettings,
+    pub feeds: FeedsSettings,
     /// The config directory these settings were loaded from.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -141,6 +142,25 @@ pub struct HttpSettings {
     pub listen: String,
 }
 
+/// `newsalert feeds`: where the feed list is, how feeds are fetched and
+/// where their items go (see [`crate::feeds`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedsSettings {
+    pub path: PathBuf,
+    pub subject: String,
+    pub seen_bucket: String,
+    pub seen_retention_days: u64,
+    pub default_interval_secs: u64,
+    pub timeout_secs: u64,
+    pub max_body_bytes: usize,
+    pub max_redirects: usize,
+    pub host_gap_ms: u64,
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+    pub user_agent: String,
+}
+
 /// A settings problem: where (file or key) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{place}: {message}")]
@@ -161,6 +181,12 @@ impl Settings {
     /// directory.
     pub fn rules_path(&self) -> PathBuf {
         self.dir.join(&self.rules.path)
+    }
+
+    /// The feed list of `newsalert feeds`: `feeds.path`, relative paths
+    /// taken from the config directory.
+    pub fn feeds_path(&self) -> PathBuf {
+        self.dir.join(&self.feeds.path)
     }
 
     /// How often a watched rules file is checked for changes.

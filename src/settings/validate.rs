@@ -12,6 +12,7 @@ impl Settings {
     pub fn validate(&self) -> Vec<SettingsError> {
         let mut out = Vec::new();
         self.validate_nats(&mut out);
+        self.validate_feeds(&mut out);
         if self.rules.poll_ms == 0 {
             out.push(problem("rules.poll_ms", "must be > 0"));
         }
@@ -45,6 +46,30 @@ impl Settings {
             ));
         }
         out
+    }
+
+    /// `[feeds]`; where items go only matters (and is only checked) when
+    /// there is a feed list, so `run` never fails over an unused setting.
+    fn validate_feeds(&self, out: &mut Vec<SettingsError>) {
+        let f = &self.feeds;
+        let covered = self
+            .nats
+            .subjects
+            .iter()
+            .any(|s| subjects_overlap(s, &f.subject))
+            && !f.subject.contains(['*', '>']);
+        if !covered && self.feeds_path().exists() {
+            out.push(problem(
+                "feeds.subject",
+                format!("{:?} must be a subject nats.subjects cover", f.subject),
+            ));
+        }
+        if f.default_interval_secs == 0 || f.timeout_secs == 0 || f.max_body_bytes == 0 {
+            out.push(problem(
+                "feeds",
+                "default_interval_secs, timeout_secs and max_body_bytes must be > 0",
+            ));
+        }
     }
 
     fn validate_nats(&self, out: &mut Vec<SettingsError>) {
@@ -96,6 +121,7 @@ impl Settings {
             ("nats.alerts_stream", &n.alerts_stream),
             ("nats.sent_bucket", &n.sent_bucket),
             ("nats.targets_bucket", &n.targets_bucket),
+            ("feeds.seen_bucket", &self.feeds.seen_bucket),
         ] {
             if name.is_empty() || name.contains(['.', ' ', '*', '>', '/', '\\']) {
                 out.push(problem(
@@ -157,8 +183,18 @@ mod tests {
                 &["smtp.from"],
             ),
             (&[("NEWSALERT__LOG__FORMAT", "xml")], &["log.format"]),
+            (
+                &[("NEWSALERT__FEEDS__SUBJECT", "feeds.in")],
+                &["feeds.subject"],
+            ),
+            (&[("NEWSALERT__FEEDS__TIMEOUT_SECS", "0")], &["feeds"]),
+            (
+                &[("NEWSALERT__FEEDS__SEEN_BUCKET", "a b")],
+                &["feeds.seen_bucket"],
+            ),
         ];
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("feeds.toml"), "").unwrap();
         for (env, want) in cases {
             let vars = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
             let s = Settings::load_with_env(dir.path(), vars).unwrap();

@@ -169,3 +169,45 @@ fn match_reports_bad_lines_and_goes_on() {
     );
     assert!(err.contains("invalid.jsonl:2: invalid JSON"), "{err}");
 }
+
+/// `check` validates feeds.toml when there is one, every problem at its
+/// place; without one it is not needed.
+#[test]
+fn check_validates_the_feed_list_when_present() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.toml"), crate::RULES).unwrap();
+    let config = dir.path().to_str().unwrap();
+    let out = newsalert(&["check", "--config", config]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("feeds.toml"), "{}", stdout(&out));
+
+    std::fs::write(
+        dir.path().join("feeds.toml"),
+        "[[feed]]\nurl = \"https://a.example/feed\"\ninterval = \"often\"\n\n[[feed]]\nurl = \"nope\"\n",
+    )
+    .unwrap();
+    let out = newsalert(&["check", "--config", config]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let file = dir.path().join("feeds.toml").display().to_string();
+    for want in [
+        format!("{file}:3:12: interval \"often\" is not a duration"),
+        format!("{file}:6:7: invalid feed url: relative URL without a base"),
+        "2 error(s)".to_string(),
+    ] {
+        assert!(text.contains(&want), "{want}\n{text}");
+    }
+
+    std::fs::write(
+        dir.path().join("feeds.toml"),
+        "[[feed]]\nurl = \"https://a.example/feed\"\n",
+    )
+    .unwrap();
+    let out = newsalert(&["check", "--config", config]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(&format!("{file}: OK")),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -12,6 +12,7 @@ mod cli;
 mod delivery;
 mod deploy;
 mod explain;
+mod feeds;
 mod flood;
 mod logs;
 mod match_stream;

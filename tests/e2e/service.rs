@@ -1,4 +1,5 @@
-//! `newsalert run --config DIR` as a child process, for black-box tests:
+//! `newsalert run --config DIR` (or another command) as a child process,
+//! for black-box tests:
 //! its log (stderr of every run) is appended to `DIR/service.log`; it can
 //! be signalled, SIGKILLed and awaited; it is killed on drop.
 
@@ -15,8 +16,18 @@ pub struct Service {
 }
 
 impl Service {
-    /// Start the binary on config `dir` with extra environment `env`.
+    /// Start `newsalert run` on config `dir` with extra environment `env`.
     pub fn start<I, K, V>(dir: &Path, env: I) -> Service
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        Service::start_command("run", dir, env)
+    }
+
+    /// Start `newsalert COMMAND` on config `dir` with extra environment `env`.
+    pub fn start_command<I, K, V>(command: &str, dir: &Path, env: I) -> Service
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<OsStr>,
@@ -29,7 +40,7 @@ impl Service {
             .open(&log)
             .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_newsalert"))
-            .args(["run", "--config"])
+            .args([command, "--config"])
             .arg(dir)
             .env_remove("RUST_LOG")
             .env("NEWSALERT__LOG__FILTER", "info")
@@ -38,7 +49,7 @@ impl Service {
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()
-            .expect("start newsalert run");
+            .expect("start newsalert");
         Service { child, log }
     }
 

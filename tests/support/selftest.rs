@@ -386,3 +386,56 @@ async fn smtp_sink_speaks_the_protocol_over_a_raw_socket() {
     assert_eq!(mail.auth_user.as_deref(), Some("user"));
     assert_eq!(mail.data, "Subject: raw\r\n\r\n.dot\r\nend\r\n");
 }
+
+// ---------------------------------------------------------------- feeds
+
+#[tokio::test]
+async fn feed_server_answers_each_route_as_declared() {
+    use super::feeds::{FeedServer, Route};
+    let server = FeedServer::start(&[
+        ("/rss", Route::fixture("rss2-cdata.xml")),
+        (
+            "/cond",
+            Route::Conditional {
+                body: "x".into(),
+                etag: "\"e1\"".into(),
+            },
+        ),
+        ("/gz", Route::Gzip("<rss/>".into())),
+        ("/gone", Route::Status(410)),
+        ("/hop", Route::Redirect("/rss".into())),
+    ]);
+    let client = reqwest::Client::builder()
+        .gzip(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str, etag: Option<&str>| {
+        let mut req = client.get(server.url(path));
+        if let Some(e) = etag {
+            req = req.header("If-None-Match", e);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    let rss = get("/rss", None).await;
+    assert_eq!(rss.status(), 200);
+    assert!(rss.text().await.unwrap().contains("Caucasus Wire"));
+    let cond = get("/cond", None).await;
+    assert_eq!(cond.headers()["etag"], "\"e1\"");
+    assert_eq!(get("/cond", Some("\"e1\"")).await.status(), 304);
+    assert_eq!(get("/cond", Some("\"e0\"")).await.status(), 200);
+    assert_eq!(get("/gz", None).await.text().await.unwrap(), "<rss/>");
+    assert_eq!(get("/gone", None).await.status(), 410);
+    let hop = get("/hop", None).await;
+    assert_eq!(hop.status(), 302);
+    assert_eq!(hop.headers()["location"], "/rss");
+    assert_eq!(get("/nowhere", None).await.status(), 404);
+    assert_eq!(server.count("/cond"), 3);
+    assert_eq!(server.count_status("/cond", 304), 1);
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.status != 0 && r.ended >= r.started)
+    );
+}
