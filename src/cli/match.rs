@@ -111,7 +111,8 @@ impl Job {
         drop(bytes);
         let book = &*self.book;
         let prepared = PreparedArticle::new(&article, self.clean);
-        let mut line = Vec::with_capacity(1024);
+        // About as long as the article when it matches many rules.
+        let mut line = Vec::with_capacity(4096);
         match_line(book, &prepared).write_to(&mut line);
         line.push(b'\n');
         // serde_json writes valid UTF-8.

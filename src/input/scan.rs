@@ -101,10 +101,7 @@ impl Scanner {
                 // The bulk of the input: string contents, up to the next
                 // quote, backslash or line break.
                 let rest = &chunk[i..];
-                let n = rest
-                    .iter()
-                    .position(|&b| matches!(b, b'"' | b'\\' | b'\n'))
-                    .unwrap_or(rest.len());
+                let n = memchr::memchr3(b'"', b'\\', b'\n', rest).unwrap_or(rest.len());
                 self.push(&rest[..n]);
                 i += n;
                 if i == chunk.len() {

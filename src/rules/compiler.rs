@@ -15,6 +15,7 @@ use super::hasher::FastMap;
 use super::layout::{
     CompiledPhrase, CompiledRegion, Matcher, NO_TERM, Node, PhraseId, RuleId, RuleLists, TermId,
 };
+use super::prefix_index::PrefixIndex;
 use super::presearch::{self, Key, Trigger};
 use super::query::{Expr, Phrase, Query};
 use super::weight::{self, Cost};
@@ -112,18 +113,11 @@ impl<'g> MatcherBuilder<'g> {
             }
         }
         m.words = keep_anchors(std::mem::take(&mut self.words), &anchor);
-        m.prefixes = keep_anchors(std::mem::take(&mut self.prefixes), &anchor);
+        m.prefixes = PrefixIndex::new(keep_anchors(std::mem::take(&mut self.prefixes), &anchor));
         for k in m.words.keys() {
             m.word_heads.insert(k, false);
         }
-        for k in m.prefixes.keys() {
-            m.prefix_heads.insert(k, true);
-        }
         m.word_bloom = Bloom::new(m.words.keys().map(|k| &**k));
-        m.prefix_bloom = Bloom::new(m.prefixes.keys().map(|k| &**k));
-        m.prefix_lens = m.prefixes.keys().map(|k| k.len()).collect();
-        m.prefix_lens.sort_unstable();
-        m.prefix_lens.dedup();
         m.term_rules = RuleLists::from_pairs(m.terms.len(), std::mem::take(&mut self.term_pairs));
         m.ids.shrink_to_fit();
         m.terms.shrink_to_fit();

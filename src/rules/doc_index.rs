@@ -68,22 +68,9 @@ impl<'m, 'd> DocIndex<'m, 'd> {
                 {
                     ix.occ.push((t, at.0, at.1));
                 }
-                if !m.prefix_heads.may_contain(tok.norm) {
-                    continue;
-                }
-                for &len in &m.prefix_lens {
-                    let Some(head) = tok.norm.get(..len) else {
-                        if len > tok.norm.len() {
-                            break;
-                        }
-                        continue; // not a char boundary
-                    };
-                    if m.prefix_bloom.may_contain(head)
-                        && let Some(&t) = m.prefixes.get(head)
-                    {
-                        ix.occ.push((t, at.0, at.1));
-                    }
-                }
+                let occ = &mut ix.occ;
+                m.prefixes
+                    .each_match(tok.norm, |t| occ.push((t, at.0, at.1)));
             }
         }
         ix.occ.sort_unstable();

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use super::filter::{Bloom, Heads};
 use super::hasher::FastMap;
+use super::prefix_index::PrefixIndex;
 use super::query::Scope;
 
 pub(super) type TermId = u32;
@@ -157,18 +158,13 @@ pub struct Matcher {
     /// up for each token of an article (see [`CompiledPhrase::anchor`]).
     pub(super) words: FastMap<Box<str>, TermId>,
     /// Anchor prefix terms, by normalised prefix.
-    pub(super) prefixes: FastMap<Box<str>, TermId>,
-    /// The distinct lengths of `prefixes` keys, in bytes, ascending: the
-    /// only token prefixes worth looking up.
-    pub(super) prefix_lens: Vec<usize>,
-    /// The first two bytes of the `words` keys and of the `prefixes` keys
-    /// (see [`Heads`]): most tokens are rejected without hashing.
+    pub(super) prefixes: PrefixIndex<TermId>,
+    /// The first two bytes of the `words` keys (see [`Heads`]): most
+    /// tokens are rejected without hashing.
     pub(super) word_heads: Heads,
-    pub(super) prefix_heads: Heads,
-    /// The `words` and `prefixes` keys, for rejecting a token (or token
-    /// prefix) with one probe of a small bitmap instead of the big map.
+    /// The `words` keys, for rejecting a token with one probe of a small
+    /// bitmap instead of the big map.
     pub(super) word_bloom: Bloom,
-    pub(super) prefix_bloom: Bloom,
     /// Every term's normalised text, by id.
     pub(super) terms: StrArena,
     /// Whether each term is a prefix term, by id.

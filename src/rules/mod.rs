@@ -65,6 +65,7 @@ mod layout;
 mod lexer;
 mod lint;
 mod parser;
+mod prefix_index;
 mod presearch;
 mod query;
 mod weight;

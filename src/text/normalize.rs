@@ -92,6 +92,21 @@ impl Tokens {
                     i += 1;
                     continue;
                 }
+                // Fast path: ASCII letters and digits up to an ASCII
+                // separator (or the end) are the whole word.
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| !b.is_ascii_alphanumeric())
+                    .map_or(bytes.len(), |n| i + n);
+                if bytes.get(end).is_none_or(u8::is_ascii) {
+                    let buf = self.norm_buffer();
+                    let from = buf.len();
+                    buf.push_str(&text[i..end]);
+                    buf[from..].make_ascii_lowercase();
+                    self.end_word(i, end);
+                    i = after_possessive(text, end);
+                    continue;
+                }
             } else {
                 let c = char_at(text, i);
                 if !is_word_char(c) {
@@ -149,6 +164,10 @@ fn word_end(text: &str, start: usize) -> (usize, bool) {
 /// Where reading goes on after a word ending at `end`: past a following
 /// `'s` / `’s` that is not itself followed by a word character.
 fn after_possessive(text: &str, end: usize) -> usize {
+    // `'`, or the first byte of `’` (E2 80 99) or `ʼ` (CA BC).
+    if !matches!(text.as_bytes().get(end), Some(b'\'' | 0xE2 | 0xCA)) {
+        return end;
+    }
     let mut it = text[end..].chars();
     let (Some(a), Some(s)) = (it.next(), it.next()) else {
         return end;
