@@ -24,13 +24,13 @@ pub(crate) enum Markup {
 /// or a doctype. A stray `<` (`a < b`) does not count.
 pub(crate) fn detect(s: &str) -> Markup {
     let mut found = Markup::Plain;
-    for (i, b) in s.bytes().enumerate() {
-        match b {
-            b'<' if looks_like_tag(&s[i + 1..]) => return Markup::Html,
-            b'&' if found == Markup::Plain && parse_entity(&s[i..]).is_some() => {
-                found = Markup::Entities;
+    for i in memchr::memchr2_iter(b'<', b'&', s.as_bytes()) {
+        if s.as_bytes()[i] == b'<' {
+            if looks_like_tag(&s[i + 1..]) {
+                return Markup::Html;
             }
-            _ => {}
+        } else if found == Markup::Plain && parse_entity(&s[i..]).is_some() {
+            found = Markup::Entities;
         }
     }
     found
