@@ -5,6 +5,7 @@ generated articles and rule sets, interleaved in one run.
 
 Usage: scripts/bench-match.py [--work target/bench-match] [--articles 20000]
                               [--reps 3] [--quick] [--no-build]
+                              [--wait-load SECONDS] [--keep-output]
 
 - Inputs (generated with scripts/gen-match-input.py when absent, under
   WORK): ARTICLES articles (~5 KB each; 20 000 = 100 MB) and their first
@@ -16,9 +17,15 @@ Usage: scripts/bench-match.py [--work target/bench-match] [--articles 20000]
   (needs Hyperscan: Debian's libhyperscan-dev, and pkg-config).
 - Runs every engine on every rule set over the whole input, round-robin,
   REPS times (the order rotates by one each repetition), plus newsalert
-  over the first half; each run under `/usr/bin/time -v` (wall time, max
-  RSS) with its full output written to WORK/out/. Prints the medians as a
-  Markdown table, the linearity and +99k figures, and the agreement check.
+  over the first half (r1k, r100k) and every engine over no articles at
+  all (start-up: settings, rules, compile); each run under
+  `/usr/bin/time -v` (wall time, max RSS) with its full output written to
+  WORK/out/. Prints the medians as a Markdown table, the linearity and
+  +99k figures, and the agreement check. The outputs are deleted at the
+  end (newsalert's are ~450 KB per article at 100k rules) unless
+  --keep-output.
+- --wait-load S: first wait up to S seconds for the 1-minute load average
+  to drop below 3.
 - Agreement: for the rules whose query is one bare word, the (article,
   rule) pairs of newsalert with cleaning off
   (NEWSALERT__PIPELINE__CLEAN_TEXT=false, one extra untimed run per rule
@@ -36,6 +43,7 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,6 +77,16 @@ def inputs(work, articles):
     for name, args in RULESETS.items():
         gen(os.path.join(work, name), "--articles", "0", *args)
     return full, half
+
+
+def wait_load(seconds):
+    deadline = time.time() + seconds
+    while True:
+        load = os.getloadavg()[0]
+        if load < 3 or time.time() >= deadline:
+            print(f"load average: {load}", file=sys.stderr)
+            return
+        time.sleep(15)
 
 
 def build():
@@ -188,6 +206,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--wait-load", type=float, default=0)
+    ap.add_argument("--keep-output", action="store_true")
     args = ap.parse_args()
     if args.quick:
         args.articles, args.reps = 2_000, 1
@@ -198,24 +218,27 @@ def main():
         build()
     outdir = os.path.join(args.work, "out")
     os.makedirs(outdir, exist_ok=True)
+    empty = os.path.join(args.work, "empty.jsonl")
+    open(empty, "w").close()
+    files = {"full": full, "half": half, "none": empty}
 
     jobs = [(e, r, "full") for r in RULESETS for e in ENGINES]
-    jobs += [("newsalert", r, "half") for r in RULESETS]
+    jobs += [("newsalert", r, "half") for r in ["r1k", "r100k"]]
+    jobs += [(e, r, "none") for r in RULESETS for e in ENGINES]
     times = {job: [] for job in jobs}
-    with open("/proc/loadavg") as f:
-        print(f"load average at start: {f.read().split()[0]}", file=sys.stderr)
+    wait_load(args.wait_load)
+    loads = [os.getloadavg()[0]]
     for rep in range(args.reps):
         k = rep % len(jobs)
         for job in jobs[k:] + jobs[:k]:
             engine, ruleset, which = job
-            suffix = "" if which == "full" else "-half"
+            suffix = "" if which == "full" else f"-{which}"
             out = os.path.join(outdir, f"{engine}-{ruleset}{suffix}.jsonl")
-            wall, rss = timed(command(engine, args.work, ruleset, full if which == "full" else half), out)
+            wall, rss = timed(command(engine, args.work, ruleset, files[which]), out)
             times[job].append((wall, rss))
+            loads.append(os.getloadavg()[0])
             print(f"rep {rep + 1}/{args.reps}: {engine:9} {ruleset:8} {which}: {wall:.2f} s, "
                   f"{rss:.0f} MB", file=sys.stderr, flush=True)
-    with open("/proc/loadavg") as f:
-        print(f"load average at end: {f.read().split()[0]}", file=sys.stderr)
 
     mb = os.path.getsize(full) / 1e6
     med = {job: statistics.median(w for w, _ in runs) for job, runs in times.items()}
@@ -224,18 +247,23 @@ def main():
     print(f"\n## End to end: {args.articles} articles, {mb:.1f} MB, median of {args.reps} "
           f"interleaved runs\n")
     print(f"newsalert: `pipeline.match_threads` = {threads}, {os.cpu_count()} cores; "
-          "baselines single-threaded. Max RSS: the largest of the runs.\n")
-    print("| engine | rules | wall s | MB/s | articles/s | max RSS MB | time / newsalert's |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+          "baselines single-threaded. 1-minute load average during the runs: "
+          f"{min(loads):.1f}–{max(loads):.1f}. wall s: median (min–max); max RSS: the largest "
+          "of the runs; start-up: the same command over no articles (median); "
+          "time / newsalert's: > 1 means newsalert is faster.\n")
+    print("| engine | rules | wall s | MB/s | articles/s | max RSS MB | start-up s | time / newsalert's |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for ruleset in RULESETS:
         for engine in ENGINES:
             job = (engine, ruleset, "full")
             w = med[job]
+            walls = [t for t, _ in times[job]]
             ratio = w / med[("newsalert", ruleset, "full")]
-            print(f"| {engine} | {ruleset} | {w:.2f} | {mb / w:.1f} | {args.articles / w:,.0f} | "
-                  f"{rss[job]:.0f} | {ratio:.2f}× |")
+            print(f"| {engine} | {ruleset} | {w:.2f} ({min(walls):.2f}–{max(walls):.2f}) | "
+                  f"{mb / w:.1f} | {args.articles / w:,.0f} | {rss[job]:.0f} | "
+                  f"{med[(engine, ruleset, 'none')]:.2f} | {ratio:.2f}× |")
     print("\n## Figures\n")
-    for ruleset in RULESETS:
+    for ruleset in ["r1k", "r100k"]:
         full_t, half_t = med[("newsalert", ruleset, "full")], med[("newsalert", ruleset, "half")]
         print(f"- linearity, newsalert {ruleset}: {args.articles} vs {args.articles // 2} articles: "
               f"{full_t:.2f} s / {half_t:.2f} s = **{full_t / half_t:.2f}×** for 2× the input "
@@ -250,6 +278,9 @@ def main():
         print(f"- {ruleset}: fastest baseline {fastest} {f:.2f} s; newsalert {n:.2f} s "
               f"({'at least as fast' if n <= f else f'{n / f:.2f}× slower'})")
     ok = agreement(args.work, full, outdir, ["r1k", "r100k"])
+    if not args.keep_output:
+        for name in os.listdir(outdir):
+            os.remove(os.path.join(outdir, name))
     sys.exit(0 if ok else 1)
 
 

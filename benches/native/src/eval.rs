@@ -1,5 +1,5 @@
 //! From the terms an engine found to the rules that match, the same for
-//! every engine: each term lists the rules it occurs in (its postings);
+//! every engine: each term lists rules it occurs in (its postings);
 //! the found terms' rules are the candidates, and only candidates (plus
 //! the few rules that can match without any term, such as `NOT x` or
 //! `lang:en` alone) have their trees evaluated.
@@ -27,22 +27,13 @@ impl Evaluator {
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); rules.terms.len()];
         let mut always = Vec::new();
         for (rule, &root) in rules.roots.iter().enumerate() {
-            let root = root as usize;
-            let end = root + rules.nodes[root].size as usize;
-            if may_match_without_terms(&rules.nodes, root) {
-                always.push(rule as u32);
-                continue;
-            }
-            for node in &rules.nodes[root..end] {
-                let terms: &[u32] = match &node.kind {
-                    Kind::Term(t) => std::slice::from_ref(t),
-                    Kind::Region(r) => &rules.regions[*r as usize].terms,
-                    _ => &[],
-                };
-                for &t in terms {
-                    let list = &mut lists[t as usize];
-                    if list.last() != Some(&(rule as u32)) {
-                        list.push(rule as u32);
+            match keys(&rules.nodes, root as usize) {
+                None => always.push(rule as u32),
+                Some(mut keys) => {
+                    keys.sort_unstable();
+                    keys.dedup();
+                    for t in keys {
+                        lists[t as usize].push(rule as u32);
                     }
                 }
             }
@@ -108,16 +99,23 @@ impl Evaluator {
     }
 }
 
-/// Whether the tree at `i` can be true with no term found (a tag, a
-/// language or a source may satisfy it, or a `NOT`): such rules have no
-/// term without which they cannot match.
-fn may_match_without_terms(nodes: &[Node], i: usize) -> bool {
-    let mut children = Children::of(nodes, i);
+/// Terms the tree at `i` cannot be true without (one of them must
+/// occur), or `None` if it may be true with no term at all (a region tag,
+/// a language, a source or a `NOT` may satisfy it). An `AND` takes the
+/// operand with the fewest such terms, so `region:XX AND word` is a
+/// candidate only where `word` occurs, not wherever the region's aliases do.
+fn keys(nodes: &[Node], i: usize) -> Option<Vec<u32>> {
+    let children = Children::of(nodes, i);
     match nodes[i].kind {
-        Kind::Term(_) => false,
-        Kind::Region(_) | Kind::Lang(_) | Kind::Source(_) | Kind::Not => true,
-        Kind::And => children.all(|j| may_match_without_terms(nodes, j)),
-        Kind::Or => children.any(|j| may_match_without_terms(nodes, j)),
+        Kind::Term(t) => Some(vec![t]),
+        Kind::Region(_) | Kind::Lang(_) | Kind::Source(_) | Kind::Not => None,
+        Kind::And => children
+            .filter_map(|j| keys(nodes, j))
+            .min_by_key(Vec::len),
+        Kind::Or => children
+            .map(|j| keys(nodes, j))
+            .collect::<Option<Vec<_>>>()
+            .map(|all| all.concat()),
     }
 }
 
