@@ -60,7 +60,10 @@ impl Doc {
         }
         self.language = a.language.as_ref().map(|l| l.to_ascii_lowercase());
         self.hosts.clear();
-        for s in [a.source.as_deref(), a.url.as_deref()].into_iter().flatten() {
+        for s in [a.source.as_deref(), a.url.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             let s = s.split("://").last().unwrap_or(s);
             self.hosts
                 .push(s.split('/').next().unwrap_or(s).to_ascii_lowercase());

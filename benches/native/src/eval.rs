@@ -109,9 +109,7 @@ fn keys(nodes: &[Node], i: usize) -> Option<Vec<u32>> {
     match nodes[i].kind {
         Kind::Term(t) => Some(vec![t]),
         Kind::Region(_) | Kind::Lang(_) | Kind::Source(_) | Kind::Not => None,
-        Kind::And => children
-            .filter_map(|j| keys(nodes, j))
-            .min_by_key(Vec::len),
+        Kind::And => children.filter_map(|j| keys(nodes, j)).min_by_key(Vec::len),
         Kind::Or => children
             .map(|j| keys(nodes, j))
             .collect::<Option<Vec<_>>>()

@@ -28,7 +28,8 @@ use newsalert::regions::Gazetteer;
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-const USAGE: &str = "usage: native-match --engine hyperscan|tokenhash|aho RULES_TOML ARTICLES_JSONL";
+const USAGE: &str =
+    "usage: native-match --engine hyperscan|tokenhash|aho RULES_TOML ARTICLES_JSONL";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -23,7 +23,11 @@ pub fn build(name: &str, terms: &[Term]) -> Result<Box<dyn Engine>, String> {
         "hyperscan" => Box::new(hyperscan::Hyperscan::new(terms)?),
         "tokenhash" => Box::new(tokenhash::TokenHash::new(terms)),
         "aho" => Box::new(aho::Aho::new(terms)?),
-        _ => return Err(format!("unknown engine {name:?} (hyperscan, tokenhash, aho)")),
+        _ => {
+            return Err(format!(
+                "unknown engine {name:?} (hyperscan, tokenhash, aho)"
+            ));
+        }
     })
 }
 

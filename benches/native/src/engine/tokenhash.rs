@@ -56,7 +56,10 @@ impl TokenHash {
                     .push(phrases.len() as u32);
                 phrases.push(Phrase {
                     term: id,
-                    rest: term.words[1..].iter().map(|w| w.as_bytes().into()).collect(),
+                    rest: term.words[1..]
+                        .iter()
+                        .map(|w| w.as_bytes().into())
+                        .collect(),
                     prefix: term.prefix,
                 });
             }
