@@ -1,7 +1,7 @@
 NATS_SERVER_BIN := $(CURDIR)/.tools/bin/nats-server
 CARGO ?= cargo
 
-.PHONY: all tools test lint demo bench
+.PHONY: all tools test lint demo bench bench-match
 
 all: lint test
 
@@ -40,3 +40,10 @@ demo: tools
 bench:
 	$(CARGO) bench --bench matcher && $(CARGO) bench --bench memory
 	python3 scripts/bench-summary.py
+
+# End to end: `newsalert match` against native matchers (Hyperscan, token
+# hash, aho-corasick in benches/native; needs libhyperscan-dev) over 100 MB
+# of generated articles and 1k/100k rules, ~10 minutes; not part of `test`.
+# See benches/README.md.
+bench-match:
+	python3 scripts/bench-match.py $(BENCH_MATCH_ARGS)

@@ -3,7 +3,8 @@
 directory with N rules and a JSONL file of news-sized articles.
 
 Usage: scripts/gen-match-input.py OUT_DIR [--articles 20000] [--rules 1000]
-                                   [--body-bytes 4000] [--seed 42]
+                                   [--nonmatching 0] [--body-bytes 4000]
+                                   [--seed 42]
 
 Writes OUT_DIR/rules.toml (one subscriber, the rules) and
 OUT_DIR/articles.jsonl, so that
@@ -17,7 +18,10 @@ names and demonyms, names and synthetic topic words; about a quarter of
 the bodies are HTML, about a third end with a "Latest news" link list.
 Rules: 40% words, 20% phrases, 15% `A AND (B OR C) -D`, 10% prefixes,
 10% `region:XX AND ...`, 5% `NEAR/n`, mostly from topic words and a rare
-`zq...` tail that never occurs in the text.
+`zq...` tail that never occurs in the text. A smaller --rules gives a
+prefix of a larger one. --nonmatching N appends N rules of the same mix
+built only from `zq...` words (ids `n0`, `n1`, ...), which match nothing;
+the first --rules rules stay those written without it.
 """
 
 import argparse
@@ -127,8 +131,10 @@ def article(rng, i, sentences, body_bytes):
     return a
 
 
-def rule_query(rng, topic_words):
+def rule_query(rng, topic_words, only_rare=False):
     def word():
+        if only_rare:
+            return rare(rng.randrange(10_000_000))
         r = rng.random()
         if r < 0.01:
             return rng.choice(NEWS)
@@ -156,7 +162,7 @@ def rule_query(rng, topic_words):
     if k < 85:
         while True:
             w = word()
-            if len(w) >= 6 and w.isalpha():
+            if len(w) >= 6 and (w.isalpha() or only_rare):
                 return w[: rng.randint(5, len(w) - 1)] + "*"
     if k < 95:
         return f"region:{rng.choice(REGION_KEYS)} AND {term()}"
@@ -168,6 +174,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--articles", type=int, default=20_000)
     ap.add_argument("--rules", type=int, default=1_000)
+    ap.add_argument("--nonmatching", type=int, default=0)
     ap.add_argument("--body-bytes", type=int, default=4_000)
     ap.add_argument("--seed", type=int, default=42)
     args = ap.parse_args()
@@ -180,6 +187,10 @@ def main():
         for i in range(args.rules):
             q = rule_query(rng, topic_words).replace("'", "")
             f.write(f"[[rule]]\nid = \"r{i}\"\nquery = '{q}'\nnotify = [\"desk\"]\n\n")
+        rare_rng = random.Random(args.seed + 2)
+        for i in range(args.nonmatching):
+            q = rule_query(rare_rng, topic_words, only_rare=True)
+            f.write(f"[[rule]]\nid = \"n{i}\"\nquery = '{q}'\nnotify = [\"desk\"]\n\n")
 
     rng = random.Random(args.seed + 1)
     sentences = sentence_pool(rng, 50_000)
@@ -189,7 +200,7 @@ def main():
             line = json.dumps(article(rng, i, sentences, args.body_bytes), ensure_ascii=False)
             f.write(line + "\n")
             size += len(line) + 1
-    print(f"{args.out}: {args.rules} rules, {args.articles} articles, {size / 1e6:.1f} MB")
+    print(f"{args.out}: {args.rules + args.nonmatching} rules, {args.articles} articles, {size / 1e6:.1f} MB")
 
 
 if __name__ == "__main__":
