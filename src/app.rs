@@ -70,6 +70,7 @@ pub fn notifiers(settings: &Settings, ledger: &Ledger) -> Result<Notifiers, Stri
         Arc::new(TelegramNotifier::new(
             token,
             &settings.telegram.api_url,
+            settings.telegram.link_preview,
             ledger.clone(),
         )?)
     };
@@ -77,7 +78,11 @@ pub fn notifiers(settings: &Settings, ledger: &Ledger) -> Result<Notifiers, Stri
         tracing::info!("smtp.host not set: email alerts go to the console");
         console
     } else {
-        Arc::new(EmailNotifier::new(&settings.smtp)?)
+        Arc::new(EmailNotifier::new(
+            &settings.smtp,
+            settings.dkim_key_path().as_deref(),
+            settings.delivery.email_concurrency,
+        )?)
     };
     Ok(Notifiers { telegram, email })
 }

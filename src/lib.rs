@@ -32,6 +32,7 @@ pub mod article;
 pub mod cli;
 pub mod consume;
 pub mod deliver;
+pub mod dkim;
 pub mod dlq;
 pub mod ingest;
 pub mod input;

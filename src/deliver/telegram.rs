@@ -2,12 +2,14 @@
 //! Telegram's flood limits ([`FloodControl`]: a 429 pauses only its chat),
 //! with errors classified for the retry policy. Follows chats that
 //! migrated to supergroups (remembered in the [`Ledger`]) and falls back to
-//! plain text if Telegram ever rejects our HTML.
+//! plain text if Telegram ever rejects our HTML. Link previews follow
+//! `telegram.link_preview` ([`preview_options`]).
 
 use super::flood::FloodControl;
 use super::ledger::Ledger;
 use super::{DeliveryError, Notifier, render};
 use crate::alert::{Alert, Target};
+use crate::settings::LinkPreview;
 use futures::future::BoxFuture;
 use teloxide::prelude::*;
 use teloxide::types::{LinkPreviewOptions, ParseMode};
@@ -20,6 +22,25 @@ pub struct TelegramNotifier {
     flood: FloodControl,
     /// Where chat migrations are looked up and remembered.
     ledger: Ledger,
+    /// `link_preview_options` of every message; `None`: Telegram's default.
+    preview: Option<LinkPreviewOptions>,
+}
+
+/// The `link_preview_options` for a `telegram.link_preview` setting.
+pub fn preview_options(setting: LinkPreview) -> Option<LinkPreviewOptions> {
+    let options = |is_disabled, show_above_text| LinkPreviewOptions {
+        is_disabled,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text,
+    };
+    match setting {
+        LinkPreview::On => None,
+        LinkPreview::Off => Some(options(true, false)),
+        LinkPreview::Above => Some(options(false, true)),
+        LinkPreview::Below => Some(options(false, false)),
+    }
 }
 
 impl TelegramNotifier {
@@ -27,27 +48,27 @@ impl TelegramNotifier {
     ///
     /// # Errors
     /// An invalid `api_url`.
-    pub fn new(token: &str, api_url: &str, ledger: Ledger) -> Result<Self, String> {
+    pub fn new(
+        token: &str,
+        api_url: &str,
+        link_preview: LinkPreview,
+        ledger: Ledger,
+    ) -> Result<Self, String> {
         // teloxide's `Url` is reqwest's re-export of `url::Url`.
         let url = url::Url::parse(api_url).map_err(|e| format!("telegram.api_url: {e}"))?;
         Ok(TelegramNotifier {
             bot: Bot::new(token).set_api_url(url),
             flood: FloodControl::default(),
             ledger,
+            preview: preview_options(link_preview),
         })
     }
 
     async fn send_text(&self, chat: i64, text: String, html: bool) -> Result<(), RequestError> {
-        let mut req = self
-            .bot
-            .send_message(ChatId(chat), text)
-            .link_preview_options(LinkPreviewOptions {
-                is_disabled: true,
-                url: None,
-                prefer_small_media: false,
-                prefer_large_media: false,
-                show_above_text: false,
-            });
+        let mut req = self.bot.send_message(ChatId(chat), text);
+        if let Some(preview) = &self.preview {
+            req = req.link_preview_options(preview.clone());
+        }
         if html {
             req = req.parse_mode(ParseMode::Html);
         }

@@ -76,6 +76,7 @@ impl AlertHandler {
             kind,
             reason,
             category: "alerts",
+            element: None,
         };
         crate::dlq::dead_letter(&self.broker, msg, letter).await
     }
