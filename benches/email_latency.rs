@@ -177,6 +177,16 @@ async fn email_run(nats: &NatsServer, n: usize, rate: f64) -> (Vec<Duration>, St
         }
     }
     assert_eq!(latencies.len(), n, "each alert once");
+    if std::env::var_os("EMAIL_BENCH_TRACE").is_some() {
+        for i in (0..n).step_by((n / 20).max(1)) {
+            let mail = mails.iter().find(|m| {
+                index_in(&m.subject().unwrap_or_default()) == Some(i)
+            });
+            if let Some(m) = mail {
+                eprintln!("article {i}: {:?}", m.at - published[i].unwrap());
+            }
+        }
+    }
     (latencies, sample)
 }
 
