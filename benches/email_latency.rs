@@ -179,9 +179,9 @@ async fn email_run(nats: &NatsServer, n: usize, rate: f64) -> (Vec<Duration>, St
     assert_eq!(latencies.len(), n, "each alert once");
     if std::env::var_os("EMAIL_BENCH_TRACE").is_some() {
         for i in (0..n).step_by((n / 20).max(1)) {
-            let mail = mails.iter().find(|m| {
-                index_in(&m.subject().unwrap_or_default()) == Some(i)
-            });
+            let mail = mails
+                .iter()
+                .find(|m| index_in(&m.subject().unwrap_or_default()) == Some(i));
             if let Some(m) = mail {
                 eprintln!("article {i}: {:?}", m.at - published[i].unwrap());
             }
@@ -351,6 +351,10 @@ async fn main() {
     let ratio = email.p99 / floor;
     println!(
         "floor (hop p99 + SMTP p99) = {floor:.1} ms; email p99 = {ratio:.1}× the floor (target ≤ {TARGET_RATIO}×): {}",
-        if ratio <= TARGET_RATIO { "met" } else { "NOT met" }
+        if ratio <= TARGET_RATIO {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
 }

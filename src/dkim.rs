@@ -103,9 +103,18 @@ mod tests {
         let seed = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
         assert!(parse_key(seed).is_ok());
         let cases = [
-            ("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----", "PKCS#8"),
-            ("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----", "invalid RSA key"),
-            ("-----BEGIN CERTIFICATE-----\nAAAA\n", "not an RSA private key"),
+            (
+                "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+                "PKCS#8",
+            ),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----",
+                "invalid RSA key",
+            ),
+            (
+                "-----BEGIN CERTIFICATE-----\nAAAA\n",
+                "not an RSA private key",
+            ),
             ("hello", "neither"),
             ("", "neither"),
         ];

@@ -69,7 +69,9 @@ impl ArticleHandler {
         e: &article::DecodeError,
         element: Option<(usize, Vec<u8>)>,
     ) -> Outcome {
-        let payload = element.as_ref().map_or(&msg.payload[..], |(_, bytes)| bytes);
+        let payload = element
+            .as_ref()
+            .map_or(&msg.payload[..], |(_, bytes)| bytes);
         let id = article::peek_id(payload).unwrap_or_default();
         let index = element.as_ref().map(|(i, _)| *i);
         tracing::warn!(subject = %msg.subject, article_id = %id, batch_index = ?index, error = %e, "invalid event; dead-lettering");

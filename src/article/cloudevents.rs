@@ -59,8 +59,8 @@ pub fn is_batch(content_type: Option<&str>, payload: &[u8]) -> bool {
 /// # Errors
 /// The body is not a JSON array.
 pub fn batch_elements(payload: &[u8]) -> Result<Vec<Vec<u8>>, DecodeError> {
-    let value: Value = serde_json::from_slice(payload)
-        .map_err(|e| DecodeError::Json(format!("in batch: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|e| DecodeError::Json(format!("in batch: {e}")))?;
     match value {
         Value::Array(items) => Ok(items
             .iter()
@@ -128,7 +128,10 @@ pub fn unwrap_structured(value: Value) -> Result<(Value, Envelope), DecodeError>
     if !map.contains_key("specversion") {
         return Ok((Value::Object(map), Envelope::default()));
     }
-    check_specversion("specversion", map.get("specversion").and_then(Value::as_str))?;
+    check_specversion(
+        "specversion",
+        map.get("specversion").and_then(Value::as_str),
+    )?;
     if let Some(content_type) = map.get("datacontenttype") {
         let content_type = content_type.as_str().unwrap_or_default();
         if !is_json(content_type) {

@@ -196,7 +196,12 @@ pub fn decode_message(
     header: &dyn Fn(&str) -> Option<String>,
     max_bytes: usize,
 ) -> Vec<Event> {
-    let one = |article| vec![Event { article, element: None }];
+    let one = |article| {
+        vec![Event {
+            article,
+            element: None,
+        }]
+    };
     if let Some(envelope) = cloudevents::binary_envelope(header) {
         return one(envelope.and_then(|envelope| decode_binary(payload, envelope, max_bytes)));
     }
@@ -238,7 +243,9 @@ fn decode_binary(
     let value: Value =
         serde_json::from_slice(payload).map_err(|e| DecodeError::Json(e.to_string()))?;
     if !value.is_object() {
-        return Err(DecodeError::Json("expected a JSON object (the article)".into()));
+        return Err(DecodeError::Json(
+            "expected a JSON object (the article)".into(),
+        ));
     }
     from_value(value, envelope)
 }

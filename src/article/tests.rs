@@ -20,8 +20,7 @@ fn accepts_plain_and_cloudevents() {
     assert_eq!(ce.id.as_str(), "ev-9");
     assert_eq!(ce.language.as_deref(), Some("ru"));
     assert!(ce.published_at.is_some());
-    let ce_str =
-        dec(r#"{"specversion":"1.0","id":"e","data":"{\"id\":\"x\",\"title\":\"T\"}"}"#);
+    let ce_str = dec(r#"{"specversion":"1.0","id":"e","data":"{\"id\":\"x\",\"title\":\"T\"}"}"#);
     assert_eq!(ce_str.unwrap().id.as_str(), "x");
 }
 
@@ -63,8 +62,8 @@ fn ids_of_invalid_events_are_peeked_for_diagnostics() {
 
 #[test]
 fn malformed_optional_fields_become_warnings() {
-    let a = dec(r#"{"id":"a","title":"t","published_at":"yesterday","language":"english"}"#)
-        .unwrap();
+    let a =
+        dec(r#"{"id":"a","title":"t","published_at":"yesterday","language":"english"}"#).unwrap();
     assert_eq!(a.published_at, None);
     assert_eq!(a.language, None);
     assert_eq!(a.warnings.len(), 2);
@@ -131,18 +130,37 @@ fn structured_events_carry_data_or_data_base64() {
     ];
     for case in &cases {
         let a = dec(case).unwrap_or_else(|e| panic!("{case}: {e}"));
-        assert_eq!((a.id.as_str(), a.title.as_str(), a.summary.as_str()), ("e1", "T", "S"), "{case}");
+        assert_eq!(
+            (a.id.as_str(), a.title.as_str(), a.summary.as_str()),
+            ("e1", "T", "S"),
+            "{case}"
+        );
     }
 }
 
 #[test]
 fn malformed_cloudevents_say_why() {
     let cases: &[(&str, &str)] = &[
-        (r#"{"specversion":"1.0","id":"e","data_base64":"%%%"}"#, "data_base64` is not base64"),
-        (r#"{"specversion":"1.0","id":"e","data_base64":"bm90IGpzb24="}"#, "in `data_base64`"),
-        (r#"{"specversion":"1.0","id":"e","data":{"title":"T"},"data_base64":"e30="}"#, "both set"),
-        (r#"{"specversion":"1.0","id":"e","datacontenttype":"text/plain","data":"T"}"#, "datacontenttype"),
-        (r#"{"specversion":"1.0","id":"e","data":[1]}"#, "must be a JSON object"),
+        (
+            r#"{"specversion":"1.0","id":"e","data_base64":"%%%"}"#,
+            "data_base64` is not base64",
+        ),
+        (
+            r#"{"specversion":"1.0","id":"e","data_base64":"bm90IGpzb24="}"#,
+            "in `data_base64`",
+        ),
+        (
+            r#"{"specversion":"1.0","id":"e","data":{"title":"T"},"data_base64":"e30="}"#,
+            "both set",
+        ),
+        (
+            r#"{"specversion":"1.0","id":"e","datacontenttype":"text/plain","data":"T"}"#,
+            "datacontenttype",
+        ),
+        (
+            r#"{"specversion":"1.0","id":"e","data":[1]}"#,
+            "must be a JSON object",
+        ),
         (r#"{"specversion":"2.0","id":"e","data":{}}"#, "specversion"),
     ];
     for (input, want) in cases {
@@ -168,10 +186,26 @@ fn binary_events_take_attributes_from_headers() {
     let a = single(r#"{"id":"own","title":"T"}"#, &headers[..5]).unwrap();
     assert_eq!(a.id.as_str(), "own");
     let cases: &[(&[(&str, &str)], &str, &str)] = &[
-        (&[("ce-specversion", "0.3"), ("ce-id", "x")], r#"{"title":"T"}"#, "ce-specversion"),
-        (&[("ce-specversion", "1.0"), ("content-type", "text/plain")], "T", "content-type"),
-        (&[("ce-specversion", "1.0")], r#"{"title":"T"}"#, "missing required field `id`"),
-        (&[("ce-specversion", "1.0"), ("ce-id", "x")], "[1]", "expected a JSON object"),
+        (
+            &[("ce-specversion", "0.3"), ("ce-id", "x")],
+            r#"{"title":"T"}"#,
+            "ce-specversion",
+        ),
+        (
+            &[("ce-specversion", "1.0"), ("content-type", "text/plain")],
+            "T",
+            "content-type",
+        ),
+        (
+            &[("ce-specversion", "1.0")],
+            r#"{"title":"T"}"#,
+            "missing required field `id`",
+        ),
+        (
+            &[("ce-specversion", "1.0"), ("ce-id", "x")],
+            "[1]",
+            "expected a JSON object",
+        ),
     ];
     for (headers, body, want) in cases {
         let err = single(body, headers).unwrap_err().to_string();
@@ -193,7 +227,10 @@ fn batches_decode_each_event_on_its_own() {
             .map(|e| {
                 (
                     e.element.as_ref().map(|(i, _)| *i),
-                    e.article.as_ref().map(|a| a.id.to_string()).map_err(DecodeError::kind),
+                    e.article
+                        .as_ref()
+                        .map(|a| a.id.to_string())
+                        .map_err(DecodeError::kind),
                 )
             })
             .collect();

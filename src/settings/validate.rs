@@ -46,7 +46,8 @@ impl Settings {
     /// selector, a signing domain.
     fn validate_smtp(&self, out: &mut Vec<SettingsError>) {
         let s = &self.smtp;
-        if !s.message_id_domain.trim().is_empty() && !dkim::is_valid_name(s.message_id_domain.trim())
+        if !s.message_id_domain.trim().is_empty()
+            && !dkim::is_valid_name(s.message_id_domain.trim())
         {
             out.push(problem(
                 "smtp.message_id_domain",

@@ -203,5 +203,8 @@ fn check_and_run_report_a_bad_dkim_key_where_it_was_set() {
     let out = newsalert(&["--config", config, "run"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("{local}:4:1: smtp.dkim_key_file")), "{err}");
+    assert!(
+        err.contains(&format!("{local}:4:1: smtp.dkim_key_file")),
+        "{err}"
+    );
 }

@@ -59,7 +59,8 @@ impl BinarySerializer<(HeaderMap, Vec<u8>)> for NatsBinary {
             "datacontenttype" => "content-type".to_string(),
             _ => format!("ce-{name}"),
         };
-        self.headers.insert(header.as_str(), value.to_string().as_str());
+        self.headers
+            .insert(header.as_str(), value.to_string().as_str());
         Ok(self)
     }
 
@@ -115,15 +116,29 @@ async fn every_cloudevents_form_is_delivered_and_bad_events_are_dead_lettered_al
     let e = event("ce-base64", |b, a| {
         b.data("application/json", serde_json::to_vec(&a).unwrap())
     });
-    assert!(serde_json::to_value(&e).unwrap().get("data_base64").is_some());
+    assert!(
+        serde_json::to_value(&e)
+            .unwrap()
+            .get("data_base64")
+            .is_some()
+    );
     structured(&js, &e).await;
     // Structured, no `datacontenttype`.
     let mut e = event("ce-no-type", |b, _| b);
     e.set_data_unchecked(json!({"title": "Baku talks ce-no-type"}));
-    assert!(serde_json::to_value(&e).unwrap().get("datacontenttype").is_none());
+    assert!(
+        serde_json::to_value(&e)
+            .unwrap()
+            .get("datacontenttype")
+            .is_none()
+    );
     structured(&js, &e).await;
     // Binary: ce-* headers, the article as the body.
-    binary(&js, event("ce-binary", |b, a| b.data("application/json", a))).await;
+    binary(
+        &js,
+        event("ce-binary", |b, a| b.data("application/json", a)),
+    )
+    .await;
     // Batch: three events, the middle one without a title.
     let batch = vec![
         event("ce-batch-1", |b, a| b.data("application/json", a)),
@@ -144,7 +159,11 @@ async fn every_cloudevents_form_is_delivered_and_bad_events_are_dead_lettered_al
     .unwrap();
     bad["data_base64"] = json!("not base64!");
     send(&js, HeaderMap::new(), serde_json::to_vec(&bad).unwrap()).await;
-    binary(&js, event("ce-text", |b, _| b.data("text/plain", "Baku talks"))).await;
+    binary(
+        &js,
+        event("ce-text", |b, _| b.data("text/plain", "Baku talks")),
+    )
+    .await;
 
     let sent = telegram.wait_for(6, Duration::from_secs(20)).await;
     let mut delivered: Vec<String> = sent
@@ -163,7 +182,14 @@ async fn every_cloudevents_form_is_delivered_and_bad_events_are_dead_lettered_al
     delivered.sort();
     assert_eq!(
         delivered,
-        ["ce-base64", "ce-batch-1", "ce-batch-3", "ce-binary", "ce-json", "ce-no-type"],
+        [
+            "ce-base64",
+            "ce-batch-1",
+            "ce-batch-3",
+            "ce-binary",
+            "ce-json",
+            "ce-no-type"
+        ],
         "{sent:#?}"
     );
     // The envelope's time stood in for published_at.
@@ -173,11 +199,14 @@ async fn every_cloudevents_form_is_delivered_and_bad_events_are_dead_lettered_al
     let reasons: Vec<&str> = letters.iter().map(|l| l.reason.as_str()).collect();
     assert_eq!(letters.len(), 3, "{letters:#?}");
     assert!(
-        reasons.contains(&"batch element 1: article \"ce-batch-2\": missing required field `title`"),
+        reasons
+            .contains(&"batch element 1: article \"ce-batch-2\": missing required field `title`"),
         "{reasons:?}"
     );
     assert!(
-        reasons.iter().any(|r| r.contains("`data_base64` is not base64")),
+        reasons
+            .iter()
+            .any(|r| r.contains("`data_base64` is not base64")),
         "{reasons:?}"
     );
     assert!(

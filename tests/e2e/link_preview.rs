@@ -28,11 +28,22 @@ async fn link_previews_follow_the_setting() {
         }
         let app = spawn_app(dir).await;
         let article = json!({"id": format!("lp-{i}"), "title": "Baku talks", "url": "https://news.example.org/a"});
-        publish(&nats, "news.articles.test", &format!("lp-{i}"), &article.to_string()).await;
+        publish(
+            &nats,
+            "news.articles.test",
+            &format!("lp-{i}"),
+            &article.to_string(),
+        )
+        .await;
         let sent = telegram.wait_for(1, Duration::from_secs(15)).await;
         let options = sent[0].body.get("link_preview_options").cloned();
         // teloxide leaves out fields at their default (false).
-        assert_eq!(options, want.map(|w: Value| w), "{setting:?}: {:#}", sent[0].body);
+        assert_eq!(
+            options,
+            want.map(|w: Value| w),
+            "{setting:?}: {:#}",
+            sent[0].body
+        );
         app.stop().await;
     }
 }

@@ -38,8 +38,14 @@ async fn a_resent_alert_keeps_its_message_id_and_headers() {
             mail.header("X-Newsalert-Rules").as_deref(),
             Some("minsk-group, azerbaijan")
         );
-        assert_eq!(mail.header("X-Newsalert-Subscriber").as_deref(), Some("desk"));
-        assert!(mail.header("DKIM-Signature").is_none(), "unsigned by default");
+        assert_eq!(
+            mail.header("X-Newsalert-Subscriber").as_deref(),
+            Some("desk")
+        );
+        assert!(
+            mail.header("DKIM-Signature").is_none(),
+            "unsigned by default"
+        );
     }
     // The connection dropped after the first mail; the resend took a new one.
     assert_eq!(smtp.connections(), 2);
@@ -77,7 +83,11 @@ async fn dkim_signed_mail_verifies() {
     // A changed subject no longer verifies.
     let tampered = data.replacen("resume talks", "resume TALKS", 1);
     assert_ne!(tampered, data);
-    assert!(dkim::verify(&tampered, "news", "example.net", &txt).await.is_err());
+    assert!(
+        dkim::verify(&tampered, "news", "example.net", &txt)
+            .await
+            .is_err()
+    );
 
     // Ed25519 (RFC 8463): the key file holds the base64 of the seed.
     let seed = [7u8; 32];

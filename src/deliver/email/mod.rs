@@ -40,7 +40,8 @@ impl EmailNotifier {
         let dkim = match dkim_key {
             None => None,
             Some(path) => {
-                let key = crate::dkim::read_key(path).map_err(|e| format!("smtp.dkim_key_file: {e}"))?;
+                let key =
+                    crate::dkim::read_key(path).map_err(|e| format!("smtp.dkim_key_file: {e}"))?;
                 let domain = s
                     .dkim_domain()
                     .ok_or("smtp.dkim_domain: none, and smtp.from has no domain")?;

@@ -98,9 +98,8 @@ impl SmtpPool {
     /// A pool of at most `max` connections to the relay in `s`; starts the
     /// keep-warm task when called inside a tokio runtime.
     pub fn new(s: &SmtpSettings, max: usize) -> SmtpPool {
-        let credentials = (!s.username.is_empty()).then(|| {
-            Credentials::new(s.username.clone(), s.password.expose_secret().to_string())
-        });
+        let credentials = (!s.username.is_empty())
+            .then(|| Credentials::new(s.username.clone(), s.password.expose_secret().to_string()));
         let inner = Arc::new(Inner {
             relay: Relay {
                 host: s.host.clone(),

@@ -55,7 +55,10 @@ fn message_ids_are_stable_per_alert_and_distinct_between_alerts() {
     let a = alert("a-1", "desk");
     let id = message_id(&a.key(), "example.net");
     assert_eq!(id, message_id(&a.clone().key(), "example.net"));
-    assert!(id.starts_with("<alert.") && id.ends_with("@example.net>"), "{id}");
+    assert!(
+        id.starts_with("<alert.") && id.ends_with("@example.net>"),
+        "{id}"
+    );
     assert_eq!(id.len(), "<alert.@example.net>".len() + 32, "{id}");
     let others = [
         alert("a-2", "desk").key(),
@@ -85,5 +88,8 @@ fn a_bad_recipient_is_permanent() {
     let err = composer()
         .compose("not an address", &alert("a", "d"), fixed_time())
         .unwrap_err();
-    assert!(matches!(err, crate::deliver::DeliveryError::Permanent { .. }), "{err}");
+    assert!(
+        matches!(err, crate::deliver::DeliveryError::Permanent { .. }),
+        "{err}"
+    );
 }
