@@ -27,7 +27,7 @@
 //! The floor is the JetStream hop's p99 plus the SMTP transaction's p99;
 //! the target is an email p99 of at most 5× the floor.
 
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

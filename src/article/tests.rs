@@ -185,7 +185,9 @@ fn binary_events_take_attributes_from_headers() {
     // The article's own id wins; content-type may be left out.
     let a = single(r#"{"id":"own","title":"T"}"#, &headers[..5]).unwrap();
     assert_eq!(a.id.as_str(), "own");
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    // (headers, body, what the error says)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             &[("ce-specversion", "0.3"), ("ce-id", "x")],
             r#"{"title":"T"}"#,
