@@ -146,6 +146,7 @@ pub fn notifiers(
         Arc::new(TelegramNotifier::new(
             token,
             &settings.telegram.api_url,
+            settings.telegram.link_preview,
             ledger.clone(),
             metrics.clone(),
         )?)
@@ -154,7 +155,11 @@ pub fn notifiers(
         tracing::info!("smtp.host not set: email alerts go to the console");
         console
     } else {
-        Arc::new(EmailNotifier::new(&settings.smtp)?)
+        Arc::new(EmailNotifier::new(
+            &settings.smtp,
+            settings.dkim_key_path().as_deref(),
+            settings.delivery.email_concurrency,
+        )?)
     };
     Ok(Notifiers { telegram, email })
 }

@@ -26,6 +26,8 @@ pub const ORIGINAL_STREAM: &str = "Newsalert-Original-Stream";
 pub const STREAM_SEQUENCE: &str = "Newsalert-Stream-Sequence";
 /// How often it had been delivered.
 pub const DELIVERY_COUNT: &str = "Newsalert-Delivery-Count";
+/// For one event of a batch: its index in the batch.
+pub const BATCH_INDEX: &str = "Newsalert-Batch-Index";
 /// Prefix of every header above (dropped on replay).
 const PREFIX: &str = "Newsalert-";
 
@@ -38,6 +40,9 @@ pub struct DeadLetter<'a> {
     pub reason: &'a str,
     /// `articles` or `alerts`: the last subject token.
     pub category: &'a str,
+    /// Only this element of a batch (its index and JSON), not the whole
+    /// message.
+    pub element: Option<(usize, &'a [u8])>,
 }
 
 /// Dead-letter `msg`: [`Outcome::Ack`] once the dead letter is stored,
@@ -80,21 +85,47 @@ async fn publish(
         .map(|i| (i.stream.to_string(), i.stream_sequence, i.delivered))
         .unwrap_or_default();
     let mut headers = msg.headers.clone().unwrap_or_default();
+    let (id, payload) = match letter.element {
+        None => (format!("dlq-{stream}-{seq}"), msg.payload.clone()),
+        Some((index, element)) => {
+            // Alone, the element is a structured event, not a batch.
+            headers = without_content_type(&headers);
+            headers.insert("content-type", "application/cloudevents+json");
+            headers.insert(BATCH_INDEX, index.to_string().as_str());
+            (
+                format!("dlq-{stream}-{seq}-{index}"),
+                bytes::Bytes::copy_from_slice(element),
+            )
+        }
+    };
     headers.insert(REASON, letter.reason.replace(['\r', '\n'], " ").as_str());
     headers.insert(KIND, letter.kind);
     headers.insert(ORIGINAL_SUBJECT, msg.subject.as_str());
     headers.insert(ORIGINAL_STREAM, stream.as_str());
     headers.insert(STREAM_SEQUENCE, seq.to_string().as_str());
     headers.insert(DELIVERY_COUNT, delivered.to_string().as_str());
-    let id = format!("dlq-{stream}-{seq}");
     broker
         .publish(
             format!("{}.{}", broker.dead_letter_subject(), letter.category),
             &id,
             Some(headers),
-            msg.payload.clone(),
+            payload,
         )
         .await
+}
+
+/// `headers` without any `content-type` (whatever its case).
+fn without_content_type(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    for (name, values) in headers.iter() {
+        let name: &str = name.as_ref();
+        if !name.eq_ignore_ascii_case("content-type") {
+            for v in values {
+                out.append(name, v.as_str());
+            }
+        }
+    }
+    out
 }
 
 /// One dead letter.

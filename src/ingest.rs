@@ -4,7 +4,9 @@
 //! = the alert key. The article is acked only after every alert publish is
 //! acknowledged, so a crash in between loses nothing (JetStream drops the
 //! re-published duplicates). Events that can never be processed are
-//! dead-lettered with the reason, then acked.
+//! dead-lettered with the reason, then acked. A CloudEvents batch is one
+//! message of several events: each is alerted on its own, a bad one is
+//! dead-lettered alone, and the message is acked once all are done.
 //!
 //! Cleaning and matching are CPU work (~0.6 ms per article with 100k
 //! rules): they run on tokio's blocking threads, at most
@@ -45,30 +47,61 @@ pub struct ArticleHandler {
 }
 
 impl ArticleHandler {
+    /// Every event of the message (one, or each of a batch) alerted or
+    /// dead-lettered; acked only when all of them are.
     async fn process(&self, msg: &jetstream::Message) -> Outcome {
-        self.metrics.article_consumed();
-        let article = match article::decode(&msg.payload, self.max_event_bytes) {
-            Ok(a) => a,
-            Err(e) => {
-                self.metrics.article_invalid(e.kind());
-                let id = article::peek_id(&msg.payload).unwrap_or_default();
-                tracing::warn!(subject = %msg.subject, article_id = %id, error = %e, "invalid event; dead-lettering");
-                let reason = match id.as_str() {
-                    "" => e.to_string(),
-                    id => format!("article {id:?}: {e}"),
-                };
-                let letter = DeadLetter {
-                    kind: e.kind(),
-                    reason: &reason,
-                    category: "articles",
-                };
-                let outcome = dlq::dead_letter(&self.broker, msg, letter).await;
-                if outcome == Outcome::Ack {
-                    self.metrics.article_dead_lettered();
-                }
+        let header = |name: &str| header(msg, name);
+        let events = article::decode_message(&msg.payload, &header, self.max_event_bytes);
+        for event in events {
+            self.metrics.article_consumed();
+            let outcome = match event.article {
+                Ok(article) => self.alert(msg, article).await,
+                Err(e) => self.dead_letter(msg, &e, event.element).await,
+            };
+            if outcome != Outcome::Ack {
                 return outcome;
             }
+        }
+        Outcome::Ack
+    }
+
+    /// Dead-letter an event that can never be processed: the message, or
+    /// the bad element of a batch.
+    async fn dead_letter(
+        &self,
+        msg: &jetstream::Message,
+        e: &article::DecodeError,
+        element: Option<(usize, Vec<u8>)>,
+    ) -> Outcome {
+        let payload = element
+            .as_ref()
+            .map_or(&msg.payload[..], |(_, bytes)| bytes);
+        let id = article::peek_id(payload).unwrap_or_default();
+        let index = element.as_ref().map(|(i, _)| *i);
+        tracing::warn!(subject = %msg.subject, article_id = %id, batch_index = ?index, error = %e, "invalid event; dead-lettering");
+        let mut reason = match id.as_str() {
+            "" => e.to_string(),
+            id => format!("article {id:?}: {e}"),
         };
+        if let Some(i) = index {
+            reason = format!("batch element {i}: {reason}");
+        }
+        let letter = DeadLetter {
+            kind: e.kind(),
+            reason: &reason,
+            category: "articles",
+            element: element.as_ref().map(|(i, bytes)| (*i, &bytes[..])),
+        };
+        self.metrics.article_invalid(e.kind());
+        let outcome = dlq::dead_letter(&self.broker, msg, letter).await;
+        if outcome == Outcome::Ack {
+            self.metrics.article_dead_lettered();
+        }
+        outcome
+    }
+
+    /// Clean, match and route `article`, and publish its alerts.
+    async fn alert(&self, msg: &jetstream::Message, article: article::Article) -> Outcome {
         for w in &article.warnings {
             tracing::warn!(article_id = %article.id, "{w}");
         }
@@ -127,6 +160,19 @@ impl ArticleHandler {
         }
         Outcome::Ack
     }
+}
+
+/// The value of header `name` of `msg`, names compared case-insensitively.
+fn header(msg: &jetstream::Message, name: &str) -> Option<String> {
+    let headers = msg.headers.as_ref()?;
+    headers
+        .iter()
+        .find(|(key, _)| {
+            let key: &str = key.as_ref();
+            key.eq_ignore_ascii_case(name)
+        })
+        .and_then(|(_, values)| values.first())
+        .map(|v| v.to_string())
 }
 
 impl Handler for ArticleHandler {

@@ -36,6 +36,7 @@ pub mod article;
 pub mod cli;
 pub mod consume;
 pub mod deliver;
+pub mod dkim;
 pub mod dlq;
 pub mod feeds;
 pub mod http;

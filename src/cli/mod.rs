@@ -133,10 +133,16 @@ fn load_settings(dir: &Path) -> Result<Settings, String> {
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
     let problems = settings.validate();
     if problems.is_empty() {
-        Ok(settings)
-    } else {
-        Err(crate::location::join_lines(&problems))
+        return Ok(settings);
     }
+    // Each problem where it was set, as `check` prints it.
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    Err(crate::location::join_lines(problems.iter().map(|p| {
+        format!(
+            "{}: {p}",
+            crate::settings::position::locate(dir, &p.place, &env)
+        )
+    })))
 }
 
 /// `SUCCESS`, or `FAILURE` if anything `failed`.

@@ -2,13 +2,15 @@
 //! Telegram's flood limits ([`FloodControl`]: a 429 pauses only its chat),
 //! with errors classified for the retry policy. Follows chats that
 //! migrated to supergroups (remembered in the [`Ledger`]) and falls back to
-//! plain text if Telegram ever rejects our HTML.
+//! plain text if Telegram ever rejects our HTML. Link previews follow
+//! `telegram.link_preview` ([`preview_options`]).
 
 use super::flood::FloodControl;
 use super::ledger::Ledger;
 use super::{DeliveryError, Notifier, render};
 use crate::alert::{Alert, Target};
 use crate::observe::Metrics;
+use crate::settings::LinkPreview;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use teloxide::prelude::*;
@@ -24,6 +26,25 @@ pub struct TelegramNotifier {
     ledger: Ledger,
     /// Counts the 429s that get through the flood limits.
     metrics: Arc<Metrics>,
+    /// `link_preview_options` of every message; `None`: Telegram's default.
+    preview: Option<LinkPreviewOptions>,
+}
+
+/// The `link_preview_options` for a `telegram.link_preview` setting.
+pub fn preview_options(setting: LinkPreview) -> Option<LinkPreviewOptions> {
+    let options = |is_disabled, show_above_text| LinkPreviewOptions {
+        is_disabled,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text,
+    };
+    match setting {
+        LinkPreview::On => None,
+        LinkPreview::Off => Some(options(true, false)),
+        LinkPreview::Above => Some(options(false, true)),
+        LinkPreview::Below => Some(options(false, false)),
+    }
 }
 
 impl TelegramNotifier {
@@ -34,6 +55,7 @@ impl TelegramNotifier {
     pub fn new(
         token: &str,
         api_url: &str,
+        link_preview: LinkPreview,
         ledger: Ledger,
         metrics: Arc<Metrics>,
     ) -> Result<Self, String> {
@@ -44,20 +66,15 @@ impl TelegramNotifier {
             flood: FloodControl::default(),
             ledger,
             metrics,
+            preview: preview_options(link_preview),
         })
     }
 
     async fn send_text(&self, chat: i64, text: String, html: bool) -> Result<(), RequestError> {
-        let mut req = self
-            .bot
-            .send_message(ChatId(chat), text)
-            .link_preview_options(LinkPreviewOptions {
-                is_disabled: true,
-                url: None,
-                prefer_small_media: false,
-                prefer_large_media: false,
-                show_above_text: false,
-            });
+        let mut req = self.bot.send_message(ChatId(chat), text);
+        if let Some(preview) = &self.preview {
+            req = req.link_preview_options(preview.clone());
+        }
         if html {
             req = req.parse_mode(ParseMode::Html);
         }

@@ -89,6 +89,7 @@ impl AlertHandler {
             kind,
             reason,
             category: "alerts",
+            element: None,
         };
         let outcome = crate::dlq::dead_letter(&self.broker, msg, letter).await;
         if outcome == Outcome::Ack {

@@ -105,6 +105,21 @@ pub struct DeliverySettings {
 pub struct TelegramSettings {
     pub bot_token: SecretString,
     pub api_url: String,
+    pub link_preview: LinkPreview,
+}
+
+/// Whether Telegram shows a preview of an alert's link, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkPreview {
+    /// No preview (compact alerts).
+    Off,
+    /// Telegram's default placement.
+    On,
+    /// A preview above the text.
+    Above,
+    /// A preview below the text.
+    Below,
 }
 
 /// How the SMTP connection is secured.
@@ -126,6 +141,14 @@ pub struct SmtpSettings {
     pub password: SecretString,
     pub from: String,
     pub timeout_secs: u64,
+    /// Domain of the `Message-ID`s; empty = the domain of `from`.
+    pub message_id_domain: String,
+    /// DKIM private key file; empty = mail is not signed. Relative paths
+    /// are taken from the config directory.
+    pub dkim_key_file: String,
+    pub dkim_selector: String,
+    /// Signing domain (`d=`); empty = the domain of `from`.
+    pub dkim_domain: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,9 +217,41 @@ impl Settings {
         Duration::from_millis(self.rules.poll_ms.max(1))
     }
 
+    /// The DKIM key file, relative paths taken from the config directory;
+    /// `None` when mail is not signed.
+    pub fn dkim_key_path(&self) -> Option<PathBuf> {
+        let file = self.smtp.dkim_key_file.trim();
+        (!file.is_empty()).then(|| self.dir.join(file))
+    }
+
     /// How long a message may stay unacknowledged before redelivery.
     pub fn ack_wait(&self) -> Duration {
         Duration::from_secs(self.nats.ack_wait_secs.max(1))
+    }
+}
+
+impl SmtpSettings {
+    /// The domain of `from` (`alerts@example.org` → `example.org`), if it
+    /// is a mailbox.
+    pub fn from_domain(&self) -> Option<String> {
+        let from: lettre::message::Mailbox = self.from.parse().ok()?;
+        Some(from.email.domain().to_string())
+    }
+
+    /// The `Message-ID` domain: `message_id_domain`, else `from`'s.
+    pub fn message_id_domain(&self) -> Option<String> {
+        match self.message_id_domain.trim() {
+            "" => self.from_domain(),
+            d => Some(d.to_string()),
+        }
+    }
+
+    /// The DKIM signing domain: `dkim_domain`, else `from`'s.
+    pub fn dkim_domain(&self) -> Option<String> {
+        match self.dkim_domain.trim() {
+            "" => self.from_domain(),
+            d => Some(d.to_string()),
+        }
     }
 }
 

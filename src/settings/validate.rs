@@ -4,6 +4,7 @@
 
 use super::subject::subjects_overlap;
 use super::{Settings, SettingsError, problem};
+use crate::dkim;
 use secrecy::ExposeSecret;
 use std::path::Path;
 
@@ -35,6 +36,7 @@ impl Settings {
                 format!("{:?} is not a mailbox", self.smtp.from),
             ));
         }
+        self.validate_smtp(&mut out);
         if !matches!(self.log.format.as_str(), "text" | "json") {
             out.push(problem("log.format", "must be \"text\" or \"json\""));
         }
@@ -69,6 +71,46 @@ impl Settings {
                 "feeds",
                 "default_interval_secs, timeout_secs and max_body_bytes must be > 0",
             ));
+        }
+    }
+
+    /// The `Message-ID` domain and DKIM signing: a key that parses, a
+    /// selector, a signing domain.
+    fn validate_smtp(&self, out: &mut Vec<SettingsError>) {
+        let s = &self.smtp;
+        if !s.message_id_domain.trim().is_empty()
+            && !dkim::is_valid_name(s.message_id_domain.trim())
+        {
+            out.push(problem(
+                "smtp.message_id_domain",
+                format!("{:?} is not a domain name", s.message_id_domain),
+            ));
+        }
+        let Some(path) = self.dkim_key_path() else {
+            return;
+        };
+        if let Err(e) = dkim::read_key(&path) {
+            out.push(problem("smtp.dkim_key_file", e));
+        }
+        if !dkim::is_valid_name(s.dkim_selector.trim()) {
+            out.push(problem(
+                "smtp.dkim_selector",
+                format!(
+                    "{:?} is not a DKIM selector (needed with dkim_key_file)",
+                    s.dkim_selector
+                ),
+            ));
+        }
+        match self.smtp.dkim_domain() {
+            Some(d) if dkim::is_valid_name(&d) => {}
+            Some(d) => out.push(problem(
+                "smtp.dkim_domain",
+                format!("{d:?} is not a domain name"),
+            )),
+            None => out.push(problem(
+                "smtp.dkim_domain",
+                "needed with dkim_key_file when smtp.from is not a mailbox",
+            )),
         }
     }
 
@@ -192,8 +234,37 @@ mod tests {
                 &[("NEWSALERT__FEEDS__SEEN_BUCKET", "a b")],
                 &["feeds.seen_bucket"],
             ),
+            (
+                &[("NEWSALERT__SMTP__MESSAGE_ID_DOMAIN", "a b")],
+                &["smtp.message_id_domain"],
+            ),
+            (
+                &[("NEWSALERT__SMTP__DKIM_KEY_FILE", "missing.pem")],
+                &["smtp.dkim_key_file", "smtp.dkim_selector"],
+            ),
+            (
+                &[
+                    ("NEWSALERT__SMTP__DKIM_KEY_FILE", "dkim.key"),
+                    ("NEWSALERT__SMTP__DKIM_SELECTOR", "mail"),
+                    ("NEWSALERT__SMTP__DKIM_DOMAIN", "not a domain"),
+                ],
+                &["smtp.dkim_domain"],
+            ),
+            (
+                &[
+                    ("NEWSALERT__SMTP__DKIM_KEY_FILE", "dkim.key"),
+                    ("NEWSALERT__SMTP__DKIM_SELECTOR", "mail"),
+                ],
+                &[],
+            ),
         ];
         let dir = tempfile::tempdir().unwrap();
+        // An Ed25519 seed, base64.
+        std::fs::write(
+            dir.path().join("dkim.key"),
+            "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("feeds.toml"), "").unwrap();
         for (env, want) in cases {
             let vars = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));

@@ -211,3 +211,42 @@ fn check_validates_the_feed_list_when_present() {
         stdout(&out)
     );
 }
+
+#[test]
+fn check_and_run_report_a_bad_dkim_key_where_it_was_set() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.toml"),
+        "[[subscriber]]\nid = \"desk\"\nemail = \"desk@example.org\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("dkim.pem"),
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("local.toml"),
+        "[smtp]\nhost = \"127.0.0.1\"\n# signing\ndkim_key_file = \"dkim.pem\"\n",
+    )
+    .unwrap();
+    let local = dir.path().join("local.toml").display().to_string();
+    let config = dir.path().to_str().unwrap();
+    let out = newsalert(&["check", "--config", config]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{local}:4:1: smtp.dkim_key_file: DKIM key ")),
+        "{text}"
+    );
+    assert!(text.contains("PKCS#8"), "{text}");
+    assert!(text.contains("smtp.dkim_selector"), "{text}");
+    // `run` refuses to start, saying the same, before connecting anywhere.
+    let out = newsalert(&["--config", config, "run"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{local}:4:1: smtp.dkim_key_file")),
+        "{err}"
+    );
+}

@@ -90,6 +90,8 @@ impl Publisher {
 pub struct Letter {
     /// `Newsalert-Error-Kind`.
     pub kind: String,
+    /// `Newsalert-Reason`.
+    pub reason: String,
     /// The dead-letter subject (`newsalert.dlq.alerts`, `...articles`).
     pub subject: String,
     pub original_subject: String,
@@ -113,6 +115,7 @@ pub async fn dead_letters(js: &jetstream::Context) -> Vec<Letter> {
             };
             out.push(Letter {
                 kind: header("Newsalert-Error-Kind"),
+                reason: header("Newsalert-Reason"),
                 original_subject: header("Newsalert-Original-Subject"),
                 subject: m.subject.to_string(),
                 payload: String::from_utf8_lossy(&m.payload).to_string(),

@@ -5,6 +5,7 @@
 //! `Drop`, so tests can run in parallel and never touch a system NATS.
 #![allow(dead_code)]
 
+pub mod dkim;
 pub mod feeds;
 pub mod http;
 pub mod nats;

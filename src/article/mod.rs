@@ -2,9 +2,10 @@
 //! turns bytes into a valid [`Article`] or a [`DecodeError`] that says why
 //! (the event then goes to the dead-letter stream).
 //!
-//! Accepted forms: a plain JSON article, or a CloudEvents 1.0 structured
-//! envelope (`specversion` + `data`) whose `data` is the article. Unknown
-//! fields are ignored. Fields that are merely malformed but not needed to
+//! Accepted forms: a plain JSON article, or a CloudEvents 1.0 event whose
+//! data is the article, in structured, binary or batch mode
+//! ([`cloudevents`]; [`decode_message`] takes a message with its headers,
+//! [`decode`] a body alone). Unknown fields are ignored. Fields that are merely malformed but not needed to
 //! alert (`published_at`, `language`, `content_type`) are dropped with a
 //! warning instead of losing the article.
 //!
@@ -13,6 +14,11 @@
 //! character; character references such as `&amp;` are decoded once when
 //! the text is prepared), only `body` may be HTML — detected, or as
 //! `content_type` says ([`BodyFormat`]).
+
+pub mod cloudevents;
+mod error;
+
+pub use error::DecodeError;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -23,6 +29,8 @@ use std::fmt;
 pub const DEFAULT_MAX_BYTES: usize = 256 * 1024;
 /// Longest accepted article id, in characters.
 pub const MAX_ID_CHARS: usize = 256;
+/// A batch may be this many times `max_bytes` in all.
+pub const MAX_BATCH_EVENTS: usize = 16;
 
 /// A producer-assigned article id: 1 to 256 characters, no control
 /// characters. Used as the dedup key (`Nats-Msg-Id`).
@@ -112,31 +120,6 @@ pub struct Article {
     pub warnings: Vec<String>,
 }
 
-/// Why an event cannot be processed. Permanent: redelivery will not help.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
-    #[error("event is {size} bytes; the limit is {limit}")]
-    TooLarge { size: usize, limit: usize },
-    #[error("invalid JSON: {0}")]
-    Json(String),
-    #[error("missing required field `{0}`")]
-    Missing(&'static str),
-    #[error("field `{field}` {reason}")]
-    Invalid { field: &'static str, reason: String },
-}
-
-impl DecodeError {
-    /// Short machine-readable reason, used in dead-letter headers.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            DecodeError::TooLarge { .. } => "too_large",
-            DecodeError::Json(_) => "bad_json",
-            DecodeError::Missing(_) => "missing_field",
-            DecodeError::Invalid { .. } => "invalid_field",
-        }
-    }
-}
-
 /// The article id of an event that failed to decode, if one can be read
 /// (plain or CloudEvents form), for logs and dead-letter headers.
 pub fn peek_id(bytes: &[u8]) -> Option<String> {
@@ -201,56 +184,88 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Article, DecodeError> {
     }
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
-    let (value, envelope) = unwrap_cloudevent(value)?;
+    let (value, envelope) = cloudevents::unwrap_structured(value)?;
+    from_value(value, envelope)
+}
+
+/// One event of a message: its article or why not, and for an element of
+/// a batch its index and JSON (what is dead-lettered when it is bad).
+#[derive(Debug)]
+pub struct Event {
+    pub article: Result<Article, DecodeError>,
+    pub element: Option<(usize, Vec<u8>)>,
+}
+
+/// Decode one message in any accepted form (plain, CloudEvents structured,
+/// binary or batch: [`cloudevents`]); `header` looks up a message header
+/// (case-insensitive). Each event of a batch is decoded on its own, at
+/// most `max_bytes` each and [`MAX_BATCH_EVENTS`] × `max_bytes` in all.
+pub fn decode_message(
+    payload: &[u8],
+    header: &dyn Fn(&str) -> Option<String>,
+    max_bytes: usize,
+) -> Vec<Event> {
+    let one = |article| {
+        vec![Event {
+            article,
+            element: None,
+        }]
+    };
+    if let Some(envelope) = cloudevents::binary_envelope(header) {
+        return one(envelope.and_then(|envelope| decode_binary(payload, envelope, max_bytes)));
+    }
+    if !cloudevents::is_batch(header("content-type").as_deref(), payload) {
+        return one(decode(payload, max_bytes));
+    }
+    let limit = max_bytes.saturating_mul(MAX_BATCH_EVENTS);
+    if payload.len() > limit {
+        return one(Err(DecodeError::TooLarge {
+            size: payload.len(),
+            limit,
+        }));
+    }
+    match cloudevents::batch_elements(payload) {
+        Err(e) => one(Err(e)),
+        Ok(elements) => elements
+            .into_iter()
+            .enumerate()
+            .map(|(i, element)| Event {
+                article: decode(&element, max_bytes),
+                element: Some((i, element)),
+            })
+            .collect(),
+    }
+}
+
+/// A binary-mode event: the body is the article.
+fn decode_binary(
+    payload: &[u8],
+    envelope: cloudevents::Envelope,
+    max_bytes: usize,
+) -> Result<Article, DecodeError> {
+    if payload.len() > max_bytes {
+        return Err(DecodeError::TooLarge {
+            size: payload.len(),
+            limit: max_bytes,
+        });
+    }
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|e| DecodeError::Json(e.to_string()))?;
+    if !value.is_object() {
+        return Err(DecodeError::Json(
+            "expected a JSON object (the article)".into(),
+        ));
+    }
+    from_value(value, envelope)
+}
+
+fn from_value(value: Value, envelope: cloudevents::Envelope) -> Result<Article, DecodeError> {
     let wire: WireArticle =
         serde_json::from_value(value).map_err(|e| DecodeError::Json(e.to_string()))?;
     from_wire(wire, envelope)
 }
 
-/// What a CloudEvents envelope can supply when `data` lacks it.
-#[derive(Default)]
-struct Envelope {
-    id: Option<String>,
-    time: Option<String>,
-}
-
-fn unwrap_cloudevent(value: Value) -> Result<(Value, Envelope), DecodeError> {
-    let Value::Object(mut map) = value else {
-        return Err(DecodeError::Json("expected a JSON object".into()));
-    };
-    if !map.contains_key("specversion") {
-        return Ok((Value::Object(map), Envelope::default()));
-    }
-    match map.get("specversion").and_then(Value::as_str) {
-        Some(v) if v.starts_with("1.") => {}
-        other => {
-            return Err(DecodeError::Invalid {
-                field: "specversion",
-                reason: format!("must be \"1.0\", got {other:?}"),
-            });
-        }
-    }
-    let envelope = Envelope {
-        id: map.get("id").and_then(Value::as_str).map(str::to_string),
-        time: map.get("time").and_then(Value::as_str).map(str::to_string),
-    };
-    let data = match map.remove("data") {
-        Some(Value::String(s)) => {
-            serde_json::from_str(&s).map_err(|e| DecodeError::Json(format!("in `data`: {e}")))?
-        }
-        Some(v @ Value::Object(_)) => v,
-        Some(_) => {
-            return Err(DecodeError::Invalid {
-                field: "data",
-                reason: "must be a JSON object (the article)".into(),
-            });
-        }
-        None => return Err(DecodeError::Missing("data")),
-    };
-    Ok((data, envelope))
-}
-
-fn from_wire(wire: WireArticle, envelope: Envelope) -> Result<Article, DecodeError> {
+fn from_wire(wire: WireArticle, envelope: cloudevents::Envelope) -> Result<Article, DecodeError> {
     let id = match wire.id {
         Some(Value::String(s)) => s,
         Some(Value::Number(n)) => n.to_string(),
@@ -314,103 +329,4 @@ fn from_wire(wire: WireArticle, envelope: Envelope) -> Result<Article, DecodeErr
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dec(s: &str) -> Result<Article, DecodeError> {
-        decode(s.as_bytes(), DEFAULT_MAX_BYTES)
-    }
-
-    #[test]
-    fn accepts_plain_and_cloudevents() {
-        let plain = dec(r#"{"id":"a1","title":"T","body":"B","regions":["az"],"x":1}"#).unwrap();
-        assert_eq!(plain.id.as_str(), "a1");
-        assert_eq!(plain.regions, vec!["AZ"]);
-        let ce = dec(
-            r#"{"specversion":"1.0","id":"ev-9","type":"news.article","source":"/crawler",
-                "time":"2025-10-25T08:00:00Z","data":{"title":"T","language":"ru-RU"}}"#,
-        )
-        .unwrap();
-        assert_eq!(ce.id.as_str(), "ev-9");
-        assert_eq!(ce.language.as_deref(), Some("ru"));
-        assert!(ce.published_at.is_some());
-        let ce_str =
-            dec(r#"{"specversion":"1.0","id":"e","data":"{\"id\":\"x\",\"title\":\"T\"}"}"#);
-        assert_eq!(ce_str.unwrap().id.as_str(), "x");
-    }
-
-    #[test]
-    fn rejects_with_reasons() {
-        let long_id = format!(r#"{{"id":"{}","title":"T"}}"#, "x".repeat(257));
-        let cases: &[(&str, &str)] = &[
-            ("not json", "bad_json"),
-            ("[1,2]", "bad_json"),
-            (r#"{"id":"a"}"#, "missing_field"),
-            (r#"{"title":"t"}"#, "missing_field"),
-            (r#"{"id":"","title":"t"}"#, "invalid_field"),
-            (r#"{"id":"a","title":"  "}"#, "invalid_field"),
-            (r#"{"id":"a","title":5}"#, "bad_json"),
-            (r#"{"id":[1],"title":"t"}"#, "invalid_field"),
-            (&long_id, "invalid_field"),
-            (r#"{"specversion":"0.3","data":{}}"#, "invalid_field"),
-            (r#"{"specversion":"1.0","id":"e"}"#, "missing_field"),
-        ];
-        for (input, kind) in cases {
-            assert_eq!(dec(input).unwrap_err().kind(), *kind, "input {input}");
-        }
-        let big = format!(r#"{{"id":"a","title":"{}"}}"#, "x".repeat(300_000));
-        assert_eq!(dec(&big).unwrap_err().kind(), "too_large");
-    }
-
-    #[test]
-    fn ids_of_invalid_events_are_peeked_for_diagnostics() {
-        assert_eq!(
-            peek_id(br#"{"id":"a-1","body":"no title"}"#).as_deref(),
-            Some("a-1")
-        );
-        assert_eq!(
-            peek_id(br#"{"specversion":"1.0","id":"ev","data":{"id":7}}"#).as_deref(),
-            Some("7")
-        );
-        assert_eq!(peek_id(b"{not json"), None);
-    }
-
-    #[test]
-    fn malformed_optional_fields_become_warnings() {
-        let a = dec(r#"{"id":"a","title":"t","published_at":"yesterday","language":"english"}"#)
-            .unwrap();
-        assert_eq!(a.published_at, None);
-        assert_eq!(a.language, None);
-        assert_eq!(a.warnings.len(), 2);
-    }
-
-    #[test]
-    fn title_and_summary_are_kept_as_sent_and_content_type_names_the_body() {
-        let title = r#"Envoys: \"<b>Baku &amp; Yerevan</b>\" agree on <draft> text"#;
-        let a = dec(&format!(
-            r#"{{"id":"a","title":"{title}","summary":"a &lt; b","body":"x","content_type":"text/plain; charset=utf-8"}}"#
-        ))
-        .unwrap();
-        assert_eq!(
-            a.title,
-            r#"Envoys: "<b>Baku &amp; Yerevan</b>" agree on <draft> text"#
-        );
-        assert_eq!(a.summary, "a &lt; b");
-        assert_eq!(a.body_format, Some(BodyFormat::Text));
-        let cases = [
-            ("html", Some(BodyFormat::Html)),
-            ("TEXT/HTML", Some(BodyFormat::Html)),
-            ("text", Some(BodyFormat::Text)),
-            ("markdown", None),
-        ];
-        for (content_type, format) in cases {
-            let a = dec(&format!(
-                r#"{{"id":"a","title":"t","content_type":"{content_type}"}}"#
-            ))
-            .unwrap();
-            assert_eq!(a.body_format, format, "{content_type}");
-            assert_eq!(a.warnings.len(), usize::from(format.is_none()));
-        }
-        assert_eq!(dec(r#"{"id":"a","title":"t"}"#).unwrap().body_format, None);
-    }
-}
+mod tests;

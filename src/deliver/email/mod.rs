@@ -1,0 +1,104 @@
+//! Email notifier: one multipart (plain text + HTML) mail per alert, with
+//! stable headers and optional DKIM signature ([`message`]), sent through
+//! pooled, warm SMTP connections without the Nagle stall ([`smtp`]). SMTP
+//! replies are classified: 4xx, timeouts and connection failures are
+//! transient, 5xx permanent. Logs name only the recipient's domain.
+
+pub mod message;
+pub mod smtp;
+
+use super::{DeliveryError, Notifier};
+use crate::alert::{Alert, Target, mask_address};
+use crate::settings::SmtpSettings;
+use futures::future::BoxFuture;
+use message::Composer;
+use smtp::{SmtpError, SmtpPool};
+use std::path::Path;
+use std::time::SystemTime;
+
+/// Sends alerts by email through one SMTP relay.
+pub struct EmailNotifier {
+    pool: SmtpPool,
+    composer: Composer,
+}
+
+impl EmailNotifier {
+    /// A notifier for the relay in `s`, with at most `connections` open at
+    /// once, signing with the DKIM key at `dkim_key` (if any).
+    ///
+    /// # Errors
+    /// Invalid `from` mailbox, or an unusable DKIM key or domain.
+    pub fn new(
+        s: &SmtpSettings,
+        dkim_key: Option<&Path>,
+        connections: usize,
+    ) -> Result<Self, String> {
+        let from = s.from.parse().map_err(|e| format!("smtp.from: {e}"))?;
+        let message_id_domain = s
+            .message_id_domain()
+            .ok_or("smtp.message_id_domain: none, and smtp.from has no domain")?;
+        let dkim = match dkim_key {
+            None => None,
+            Some(path) => {
+                let key =
+                    crate::dkim::read_key(path).map_err(|e| format!("smtp.dkim_key_file: {e}"))?;
+                let domain = s
+                    .dkim_domain()
+                    .ok_or("smtp.dkim_domain: none, and smtp.from has no domain")?;
+                Some(crate::dkim::signer(s.dkim_selector.trim(), &domain, key))
+            }
+        };
+        Ok(EmailNotifier {
+            pool: SmtpPool::new(s, connections),
+            composer: Composer {
+                from,
+                message_id_domain,
+                dkim,
+            },
+        })
+    }
+}
+
+/// Transient or permanent, from the SMTP error; the recipient `to`, if
+/// the reply quotes it, masked to its domain.
+pub fn classify(e: &SmtpError, to: &str) -> DeliveryError {
+    let reason = mask_address(&format!("smtp: {e}"), to);
+    if e.is_permanent() {
+        DeliveryError::permanent(reason)
+    } else {
+        // 4xx, timeouts, refused or dropped connections (even after the
+        // final "."): a duplicate is better than a loss.
+        DeliveryError::transient(reason)
+    }
+}
+
+impl Notifier for EmailNotifier {
+    fn name(&self) -> &'static str {
+        "email"
+    }
+
+    fn send<'a>(&'a self, alert: &'a Alert) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let Target::Email(to) = &alert.target else {
+                return Err(DeliveryError::permanent(
+                    "email notifier got a telegram alert",
+                ));
+            };
+            let message = self.composer.compose(to, alert, SystemTime::now())?;
+            match self
+                .pool
+                .send(message.envelope(), &message.formatted())
+                .await
+            {
+                Ok(()) => {
+                    tracing::debug!(alert = %alert.key(), target = %alert.target, "email sent");
+                    Ok(())
+                }
+                Err(e) => Err(classify(&e, to)),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
