@@ -6,6 +6,10 @@
 //! re-published duplicates). Events that can never be processed are
 //! dead-lettered with the reason, then acked.
 //!
+//! Between routing and publishing, [`StoryGate`] tags the alerts with the
+//! article's story and drops Telegram repeats of a story (see
+//! [`crate::story`]).
+//!
 //! Cleaning and matching are CPU work (~0.6 ms per article with 100k
 //! rules): they run on tokio's blocking threads, at most
 //! `pipeline.match_threads` at once ([`ArticleHandler::match_slots`]), so
@@ -22,7 +26,8 @@ use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
 use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
-use crate::text::CleanOptions;
+use crate::story::{self, gate::StoryGate, gate::StoryInput};
+use crate::text::{CleanOptions, FieldName};
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -42,10 +47,12 @@ pub struct ArticleHandler {
     /// One permit per article being matched: `pipeline.match_threads`.
     pub match_slots: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
+    /// One alert per story (`None`: `story.enabled = false`).
+    pub stories: Option<Arc<StoryGate>>,
 }
 
 impl ArticleHandler {
-    async fn process(&self, msg: &jetstream::Message) -> Outcome {
+    async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
         self.metrics.article_consumed();
         let article = match article::decode(&msg.payload, self.max_event_bytes) {
             Ok(a) => a,
@@ -76,6 +83,7 @@ impl ArticleHandler {
         let book = self.rules.borrow().clone();
         let clean = self.clean;
         let metrics = self.metrics.clone();
+        let with_stories = self.stories.is_some();
         let matched = {
             // The semaphore is never closed.
             let _slot = self.match_slots.acquire().await;
@@ -86,13 +94,22 @@ impl ArticleHandler {
                     for m in &matches {
                         metrics.rule_matched(&book.rules[m.rule].id);
                     }
-                    pipeline::route(&book, &prepared, &matches)
+                    let alerts = pipeline::route(&book, &prepared, &matches);
+                    let shingles = (with_stories && !alerts.is_empty()).then(|| {
+                        let text = |f| prepared.field(f).clean.as_str();
+                        story::shingles(
+                            text(FieldName::Title),
+                            text(FieldName::Summary),
+                            text(FieldName::Body),
+                        )
+                    });
+                    (alerts, shingles)
                 };
                 (article, alerts)
             })
             .await
         };
-        let (article, alerts) = match matched {
+        let (article, (alerts, shingles)) = match matched {
             Ok(done) => done,
             Err(e) => {
                 let outcome = Outcome::retry_later(&self.retry, msg);
@@ -101,6 +118,22 @@ impl ArticleHandler {
             }
         };
         tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
+        let alerts = match (&self.stories, &shingles) {
+            (Some(gate), Some(shingles)) => {
+                let input = StoryInput {
+                    article_id: article.id.as_str(),
+                    source: story::source_of(
+                        article.source.as_deref(),
+                        article.url.as_deref(),
+                        article.id.as_str(),
+                    ),
+                    shingles,
+                    now_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
+                };
+                gate.apply(input, alerts, stopping).await
+            }
+            _ => alerts,
+        };
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
         let publishes = alerts.iter().map(|alert| async move {
@@ -133,8 +166,8 @@ impl Handler for ArticleHandler {
     fn handle<'a>(
         &'a self,
         msg: &'a jetstream::Message,
-        _stopping: &'a Stopping,
+        stopping: &'a Stopping,
     ) -> BoxFuture<'a, Outcome> {
-        Box::pin(self.process(msg))
+        Box::pin(self.process(msg, stopping))
     }
 }
