@@ -114,7 +114,11 @@ impl Starting {
         let notifiers = notifiers(&settings, &ledger, &metrics).map_err(StartError::Notifier)?;
         let rules = reload::shared(book);
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
-        let chats = ChatPrefs::new(broker.bucket(&settings.bot.prefs_bucket, Duration::ZERO).await?);
+        let chats = ChatPrefs::new(
+            broker
+                .bucket(&settings.bot.prefs_bucket, Duration::ZERO)
+                .await?,
+        );
         let ctx = BotContext {
             rules: rules.clone(),
             prefs: chats.clone(),

@@ -31,8 +31,14 @@ pub enum Parsed {
 
 /// Name and description of every command, in menu order.
 pub const COMMANDS: [(&str, &str); 6] = [
-    ("start", "show this chat's id and how to subscribe; undo /stop"),
-    ("status", "rules this chat receives, quiet hours, paused or not"),
+    (
+        "start",
+        "show this chat's id and how to subscribe; undo /stop",
+    ),
+    (
+        "status",
+        "rules this chat receives, quiet hours, paused or not",
+    ),
     ("pause", "pause alerts: /pause 2h (or until /resume)"),
     ("resume", "end a pause"),
     ("stop", "receive nothing until /start"),
@@ -93,14 +99,20 @@ mod tests {
             ("/status@other_bot", Parsed::Ignored),
             ("/pause", Parsed::Command(Command::Pause(None))),
             ("/pause 2h", Parsed::Command(Command::Pause(Some(2 * h)))),
-            ("/pause@newsalert_bot 1h30m", Parsed::Command(Command::Pause(Some(h + h / 2)))),
+            (
+                "/pause@newsalert_bot 1h30m",
+                Parsed::Command(Command::Pause(Some(h + h / 2))),
+            ),
             (
                 "/pause soon",
                 Parsed::BadArgument(
                     "\"soon\" is not a duration such as \"5m\", \"90s\" or \"1h30m\"".into(),
                 ),
             ),
-            ("/pause 400d", Parsed::BadArgument("\"400d\" is longer than a year".into())),
+            (
+                "/pause 400d",
+                Parsed::BadArgument("\"400d\" is longer than a year".into()),
+            ),
             ("/resume", Parsed::Command(Command::Resume)),
             ("/stop now", Parsed::Command(Command::Stop)),
             ("/help", Parsed::Command(Command::Help)),
@@ -112,9 +124,6 @@ mod tests {
             assert_eq!(&parse(text, Some("newsalert_bot")), want, "{text:?}");
         }
         // Without knowing our name, any addressee is taken as us.
-        assert_eq!(
-            parse("/stop@x", None),
-            Parsed::Command(Command::Stop)
-        );
+        assert_eq!(parse("/stop@x", None), Parsed::Command(Command::Stop));
     }
 }

@@ -25,12 +25,12 @@ pub mod reply;
 use crate::nats::{Broker, NatsError};
 use crate::reload::SharedRuleBook;
 use crate::settings::Settings;
-use secrecy::ExposeSecret;
 use crate::shutdown::{AbortOnDrop, Stopping, sleep_unless_stopping};
 use command::{COMMANDS, Command, Parsed};
 use lease::Lease;
 use prefs::{ChatPref, ChatPrefs};
 use reply::ChatView;
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::dispatching::{Dispatcher, UpdateFilterExt};
@@ -79,7 +79,8 @@ impl BotContext {
                 (None, reply::resumed(current.as_ref()))
             }
             Command::Pause(d) => {
-                let until_ms = d.map(|d| now_ms + i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
+                let until_ms =
+                    d.map(|d| now_ms + i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
                 let pref = ChatPref::Paused { until_ms };
                 (Some(Some(pref)), reply::paused(&view, until_ms))
             }
@@ -155,7 +156,10 @@ impl BotService {
         Ok(Some(BotService {
             bot: Bot::new(token).set_api_url(api),
             ctx: Arc::new(ctx),
-            lease: Lease::new(broker.bucket(&b.lease_bucket, b.lease_ttl()).await?, b.lease_ttl()),
+            lease: Lease::new(
+                broker.bucket(&b.lease_bucket, b.lease_ttl()).await?,
+                b.lease_ttl(),
+            ),
             poll_timeout: Duration::from_secs(b.poll_timeout_secs.into()),
         }))
     }

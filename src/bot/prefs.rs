@@ -114,7 +114,11 @@ impl ChatPrefs {
         let stored = match &pref {
             Some(p) => {
                 let value = serde_json::to_vec(p).map_err(|e| e.to_string())?;
-                self.kv.put(key(chat), value.into()).await.map(drop).map_err(|e| e.to_string())
+                self.kv
+                    .put(key(chat), value.into())
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
             }
             None => self.kv.delete(key(chat)).await.map_err(|e| e.to_string()),
         };
@@ -134,7 +138,9 @@ mod tests {
 
     #[test]
     fn pauses_end_and_stops_do_not() {
-        let until = ChatPref::Paused { until_ms: Some(1000) };
+        let until = ChatPref::Paused {
+            until_ms: Some(1000),
+        };
         assert_eq!(until.delivery(999), Delivery::Paused);
         assert_eq!(until.delivery(1000), Delivery::Send);
         let open = ChatPref::Paused { until_ms: None };
@@ -151,7 +157,10 @@ mod tests {
             String::from_utf8_lossy(&json),
             r#"{"state":"paused","until_ms":7}"#
         );
-        assert_eq!(parse_entry("chat.-1001", Some(&json)), Some((-1001, Some(p))));
+        assert_eq!(
+            parse_entry("chat.-1001", Some(&json)),
+            Some((-1001, Some(p)))
+        );
         assert_eq!(parse_entry("chat.5", None), Some((5, None)));
         assert_eq!(parse_entry("chat.5", Some(b"{")), Some((5, None)));
         assert_eq!(parse_entry("other.5", Some(&json)), None);

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 /// Rules listed by `/status`; more are counted.
-const MAX_RULES_LISTED: usize = 40;
+const MAX_RULES_LISTED: usize = 20;
 const MAX_QUERY_CHARS: usize = 60;
-const MAX_NAME_CHARS: usize = 64;
+const MAX_NAME_CHARS: usize = 48;
 
 /// What the rules file says about one chat.
 pub struct ChatView<'a> {
@@ -35,7 +35,11 @@ impl<'a> ChatView<'a> {
             .rules
             .iter()
             .filter(|r| r.notify.iter().any(|s| mine.contains(s)))
-            .filter(|r| r.channels.as_ref().is_none_or(|c| c.contains(&Channel::Telegram)))
+            .filter(|r| {
+                r.channels
+                    .as_ref()
+                    .is_none_or(|c| c.contains(&Channel::Telegram))
+            })
             .collect();
         ChatView {
             chat,
@@ -116,7 +120,10 @@ pub fn status(view: &ChatView<'_>, pref: Option<&ChatPref>, now_ms: i64) -> Stri
             (_, None) => "paused until /resume".to_string(),
         },
         Some(ChatPref::Stopped { since_ms }) => {
-            format!("stopped since {} (/start turns alerts on)", time(*since_ms, tz))
+            format!(
+                "stopped since {} (/start turns alerts on)",
+                time(*since_ms, tz)
+            )
         }
     };
     out.push_str(&format!("Alerts: {state}\n"));
@@ -176,7 +183,9 @@ pub fn paused(view: &ChatView<'_>, until_ms: Option<i64>) -> String {
 /// `/resume`.
 pub fn resumed(was: Option<&ChatPref>) -> String {
     match was {
-        Some(ChatPref::Stopped { .. }) => "Alerts are stopped here: send /start to turn them on.".into(),
+        Some(ChatPref::Stopped { .. }) => {
+            "Alerts are stopped here: send /start to turn them on.".into()
+        }
         Some(ChatPref::Paused { .. }) => "Alerts resumed.".into(),
         None => "Alerts were not paused.".into(),
     }
@@ -198,11 +207,7 @@ pub fn help() -> String {
 
 /// A command the bot does not know.
 pub fn unknown(name: &str) -> String {
-    format!(
-        "I don't know /{}.\n\n{}",
-        escape_html(name),
-        help()
-    )
+    format!("I don't know /{}.\n\n{}", escape_html(name), help())
 }
 
 /// `/pause` with a bad duration.

@@ -17,9 +17,9 @@
 //! a send costs one sent-log read before and one write after.
 
 use crate::alert::Target;
+use crate::kvwatch::{BucketWatch, watch_bucket};
 use crate::retry::{Failure, RetryPolicy, retry};
 use crate::shutdown::Stopping;
-use crate::kvwatch::{BucketWatch, watch_bucket};
 use async_nats::jetstream::kv;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -99,12 +99,16 @@ impl Ledger {
     pub fn new(sent: kv::Store, targets: kv::Store) -> Self {
         let view = Arc::new(RwLock::new(Targets::default()));
         let mirror = view.clone();
-        let watch = watch_bucket(targets.clone(), "targets bucket watch", move |key, value| {
-            mirror
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .apply(key, value);
-        });
+        let watch = watch_bucket(
+            targets.clone(),
+            "targets bucket watch",
+            move |key, value| {
+                mirror
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .apply(key, value);
+            },
+        );
         Ledger {
             sent,
             targets,

@@ -212,7 +212,10 @@ mod tests {
                 &[("NEWSALERT__STORY__SIMILARITY", "1.5")],
                 &["story.similarity"],
             ),
-            (&[("NEWSALERT__BOT__LEASE_TTL_SECS", "1")], &["bot.lease_ttl_secs"]),
+            (
+                &[("NEWSALERT__BOT__LEASE_TTL_SECS", "1")],
+                &["bot.lease_ttl_secs"],
+            ),
         ];
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("feeds.toml"), "").unwrap();

@@ -12,9 +12,9 @@
 use super::Shingles;
 use super::store::{StoreError, StoryStore};
 use crate::alert::{Alert, StoryRef};
+use crate::nats::{Broker, NatsError};
 use crate::observe::Metrics;
 use crate::retry::{Failure, RetryPolicy, retry};
-use crate::nats::{Broker, NatsError};
 use crate::settings::{LaterCopies, StorySettings};
 use crate::shutdown::Stopping;
 use crate::subscriber::Channel;
@@ -78,7 +78,12 @@ impl StoryGate {
     ) -> Vec<Alert> {
         let assigned = retry(&policy(), stopping, "story index", |_| async {
             self.store
-                .assign(input.article_id, &input.source, input.shingles, input.now_ms)
+                .assign(
+                    input.article_id,
+                    &input.source,
+                    input.shingles,
+                    input.now_ms,
+                )
                 .await
                 .map_err(|e: StoreError| Failure::transient(e.to_string()))
         })

@@ -45,9 +45,7 @@ pub fn band_keys(shingles: &Shingles) -> Vec<String> {
         .chunks(ROWS)
         .enumerate()
         .map(|(band, rows)| {
-            let key = rows
-                .iter()
-                .fold(mix(band as u64), |acc, &r| mix(acc ^ r));
+            let key = rows.iter().fold(mix(band as u64), |acc, &r| mix(acc ^ r));
             format!("band.{band}.{key:016x}")
         })
         .collect()

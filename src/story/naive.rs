@@ -51,9 +51,7 @@ impl Naive {
                 None => true,
                 Some((b, j)) => {
                     let t = &self.stories[j];
-                    sim > b
-                        || (sim == b
-                            && (s.created_ms, &s.id) < (t.created_ms, &t.id))
+                    sim > b || (sim == b && (s.created_ms, &s.id) < (t.created_ms, &t.id))
                 }
             };
             if better {

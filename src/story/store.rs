@@ -73,20 +73,18 @@ impl StoryStore {
             return Ok(None);
         }
         let p = self.params;
-        let bands = futures::future::try_join_all(
-            keys.iter().map(|k| self.read::<Vec<BandEntry>>(k)),
-        )
-        .await?;
+        let bands =
+            futures::future::try_join_all(keys.iter().map(|k| self.read::<Vec<BandEntry>>(k)))
+                .await?;
         let listed = cluster::candidates(bands.iter().flatten().flat_map(|(l, _)| l), now_ms, &p);
         let story_keys: Vec<String> = listed.iter().map(|id| story_key(id)).collect();
-        let records: Vec<StoryRecord> = futures::future::try_join_all(
-            story_keys.iter().map(|k| self.read::<StoryRecord>(k)),
-        )
-        .await?
-        .into_iter()
-        .flatten()
-        .map(|(r, _)| r)
-        .collect();
+        let records: Vec<StoryRecord> =
+            futures::future::try_join_all(story_keys.iter().map(|k| self.read::<StoryRecord>(k)))
+                .await?
+                .into_iter()
+                .flatten()
+                .map(|(r, _)| r)
+                .collect();
         let joined = cluster::decide(shingles, &records, now_ms, &p).map(|s| s.id.clone());
         let assignment = match joined {
             Some(id) => {
@@ -105,15 +103,24 @@ impl StoryStore {
                 }
             }
             None => {
-                let story =
-                    StoryRecord::new(cluster::story_id(article_id), shingles, source.into(), now_ms);
+                let story = StoryRecord::new(
+                    cluster::story_id(article_id),
+                    shingles,
+                    source.into(),
+                    now_ms,
+                );
                 self.change(&story_key(&story.id), |_: Option<StoryRecord>| {
                     Some(story.clone())
                 })
                 .await?;
                 futures::future::try_join_all(keys.iter().map(|k| {
                     self.change(k, |l: Option<Vec<BandEntry>>| {
-                        Some(cluster::add_to_band(l.unwrap_or_default(), &story, now_ms, &p))
+                        Some(cluster::add_to_band(
+                            l.unwrap_or_default(),
+                            &story,
+                            now_ms,
+                            &p,
+                        ))
                     })
                 }))
                 .await?;
@@ -209,7 +216,11 @@ impl StoryStore {
                 .map_err(|e| err("encode", e))?
                 .into();
             let written = match revision {
-                Some(r) => self.kv.update(key, bytes, r).await.map_err(|e| e.to_string()),
+                Some(r) => self
+                    .kv
+                    .update(key, bytes, r)
+                    .await
+                    .map_err(|e| e.to_string()),
                 None => self.kv.create(key, bytes).await.map_err(|e| e.to_string()),
             };
             match written {

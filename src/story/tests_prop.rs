@@ -10,11 +10,46 @@ use proptest::prelude::*;
 /// Words the texts are made of: a shared topic vocabulary, so different
 /// stories overlap, as they do in one news beat.
 const VOCAB: &[&str] = &[
-    "azerbaijan", "armenia", "peace", "talks", "border", "minister", "foreign", "baku",
-    "yerevan", "treaty", "washington", "moscow", "ceasefire", "troops", "agreement", "summit",
-    "sign", "resume", "deal", "envoy", "election", "parliament", "inflation", "bank", "rate",
-    "oil", "pipeline", "gas", "exports", "sanctions", "the", "of", "on", "said", "week",
-    "month", "president", "defence", "shelling", "accuses",
+    "azerbaijan",
+    "armenia",
+    "peace",
+    "talks",
+    "border",
+    "minister",
+    "foreign",
+    "baku",
+    "yerevan",
+    "treaty",
+    "washington",
+    "moscow",
+    "ceasefire",
+    "troops",
+    "agreement",
+    "summit",
+    "sign",
+    "resume",
+    "deal",
+    "envoy",
+    "election",
+    "parliament",
+    "inflation",
+    "bank",
+    "rate",
+    "oil",
+    "pipeline",
+    "gas",
+    "exports",
+    "sanctions",
+    "the",
+    "of",
+    "on",
+    "said",
+    "week",
+    "month",
+    "president",
+    "defence",
+    "shelling",
+    "accuses",
 ];
 
 /// One event of the sequence: a new story (its words), a copy of story
@@ -23,7 +58,10 @@ const VOCAB: &[&str] = &[
 #[derive(Debug, Clone)]
 enum Event {
     Story(Vec<usize>),
-    Copy { of: usize, replace: Vec<(usize, usize)> },
+    Copy {
+        of: usize,
+        replace: Vec<(usize, usize)>,
+    },
     Redeliver(usize),
 }
 

@@ -72,10 +72,30 @@ fn snapshot_subscribed_chat() {
     let out = [
         checked(start(&view, Some("Leyla"), false)),
         checked(status(&view, None, NOW)),
-        checked(status(&view, Some(&ChatPref::Paused { until_ms: Some(NOW + 7_200_000) }), NOW)),
-        checked(status(&view, Some(&ChatPref::Paused { until_ms: Some(NOW - 1) }), NOW)),
-        checked(status(&view, Some(&ChatPref::Paused { until_ms: None }), NOW)),
-        checked(status(&view, Some(&ChatPref::Stopped { since_ms: NOW }), NOW)),
+        checked(status(
+            &view,
+            Some(&ChatPref::Paused {
+                until_ms: Some(NOW + 7_200_000),
+            }),
+            NOW,
+        )),
+        checked(status(
+            &view,
+            Some(&ChatPref::Paused {
+                until_ms: Some(NOW - 1),
+            }),
+            NOW,
+        )),
+        checked(status(
+            &view,
+            Some(&ChatPref::Paused { until_ms: None }),
+            NOW,
+        )),
+        checked(status(
+            &view,
+            Some(&ChatPref::Stopped { since_ms: NOW }),
+            NOW,
+        )),
         checked(paused(&view, Some(NOW + 7_200_000))),
         checked(paused(&view, None)),
         resumed(Some(&ChatPref::Paused { until_ms: None })),
@@ -119,7 +139,10 @@ fn snapshot_hostile_first_names() {
         .iter()
         .map(|n| {
             let reply = checked(start(&view, Some(n), false));
-            assert!(!reply.contains("<script>") && !reply.contains("<b\n"), "{reply}");
+            assert!(
+                !reply.contains("<script>") && !reply.contains("<b\n"),
+                "{reply}"
+            );
             reply.lines().next().unwrap_or_default().to_string()
         })
         .collect();
@@ -138,5 +161,5 @@ fn status_lists_are_bounded() {
     }
     let book = RuleBook::parse(Path::new("rules.toml"), &rules, &Gazetteer::builtin()).unwrap();
     let out = checked(status(&ChatView::of(&book, 7), None, NOW));
-    assert!(out.contains("… and 260 more"), "{out}");
+    assert!(out.contains("… and 280 more"), "{out}");
 }
