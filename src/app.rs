@@ -10,8 +10,7 @@
 //! articles → [`ingest`](crate::ingest) → alerts stream →
 //! [`deliver::worker`](crate::deliver::worker) (one consumer per channel).
 
-use crate::bot::prefs::ChatPrefs;
-use crate::bot::{BotContext, BotService};
+use crate::bot::{self, BotService, prefs::ChatPrefs};
 use crate::consume::{self, ConsumerSpec};
 use crate::deliver::console::ConsoleNotifier;
 use crate::deliver::email::EmailNotifier;
@@ -114,16 +113,7 @@ impl Starting {
         let notifiers = notifiers(&settings, &ledger, &metrics).map_err(StartError::Notifier)?;
         let rules = reload::shared(book);
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
-        let chats = ChatPrefs::new(
-            broker
-                .bucket(&settings.bot.prefs_bucket, Duration::ZERO)
-                .await?,
-        );
-        let ctx = BotContext {
-            rules: rules.clone(),
-            prefs: chats.clone(),
-        };
-        let bot = BotService::from_settings(&settings, &broker, ctx).await?;
+        let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
         let app = App {
             stories,
             chats,

@@ -20,6 +20,10 @@
 //! [`app::App`] wires the stages; [`cli`] is the command line;
 //! [`observe`] holds the metrics and readiness the stages report, served
 //! by [`http`] on `http.listen` (`/healthz`, `/readyz`, `/metrics`).
+//! [`story`] gives one alert per story (copies from several outlets are
+//! recognised between routing and the alerts stream); [`bot`] answers
+//! chats' Telegram commands (`/start`, `/status`, `/pause`, `/stop`) and
+//! keeps their preferences, which delivery honours.
 //! [`feeds`] is a producer of its own (`newsalert feeds`, a separate
 //! process): RSS, Atom and JSON Feed items → article events.
 

@@ -39,6 +39,28 @@ use teloxide::types::{BotCommand, LinkPreviewOptions, ParseMode};
 use teloxide::update_listeners::Polling;
 use teloxide::{RequestError, dptree};
 
+/// The chat preferences (bucket created if missing) and the bot the
+/// settings ask for ([`BotService::from_settings`]).
+///
+/// # Errors
+/// A bucket could not be created.
+pub async fn start(
+    settings: &Settings,
+    broker: &Broker,
+    rules: SharedRuleBook,
+) -> Result<(ChatPrefs, Option<BotService>), NatsError> {
+    let bucket = broker.bucket(&settings.bot.prefs_bucket, Duration::ZERO);
+    let prefs = ChatPrefs::new(bucket.await?);
+    let ctx = BotContext {
+        rules,
+        prefs: prefs.clone(),
+    };
+    Ok((
+        prefs,
+        BotService::from_settings(settings, broker, ctx).await?,
+    ))
+}
+
 /// What a command handler reads and changes.
 pub struct BotContext {
     pub rules: SharedRuleBook,
