@@ -70,6 +70,7 @@ fn alert(i: usize) -> Alert {
         published_at: None,
         rules: vec!["r".into()],
         snippet: None,
+        story: None,
     }
 }
 

@@ -68,6 +68,15 @@ pub struct Snippet {
     pub highlights: Vec<(usize, usize)>,
 }
 
+/// The story an alert's article belongs to ([`crate::story`]): the same
+/// `id` for every copy of one story, and the story's distinct sources when
+/// this copy was routed (1 for the first copy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryRef {
+    pub id: String,
+    pub sources: usize,
+}
+
 /// One alert, ready for a notifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
@@ -82,6 +91,9 @@ pub struct Alert {
     /// Ids of every rule that matched, in rule-file order.
     pub rules: Vec<String>,
     pub snippet: Option<Snippet>,
+    /// `None` when story tracking is off (and in alerts queued before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub story: Option<StoryRef>,
 }
 
 impl Alert {
@@ -127,6 +139,7 @@ mod tests {
             published_at: None,
             rules: vec!["r".into()],
             snippet: None,
+            story: None,
         }
     }
 

@@ -10,6 +10,7 @@
 //! articles → [`ingest`](crate::ingest) → alerts stream →
 //! [`deliver::worker`](crate::deliver::worker) (one consumer per channel).
 
+use crate::bot::{self, BotService, prefs::ChatPrefs};
 use crate::consume::{self, ConsumerSpec};
 use crate::deliver::console::ConsoleNotifier;
 use crate::deliver::email::EmailNotifier;
@@ -27,10 +28,10 @@ use crate::retry::RetryPolicy;
 use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::settings::subject::alert_subject;
-use crate::shutdown::Stopping;
+use crate::shutdown::{AbortOnDrop, SharedSignal, Stopping};
+use crate::story::gate::StoryGate;
 use crate::subscriber::Channel;
 use crate::text::CleanOptions;
-use futures::FutureExt;
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -65,6 +66,12 @@ pub struct App {
     metrics: Arc<Metrics>,
     health: Health,
     http: Option<HttpServer>,
+    /// One alert per story (`None`: `story.enabled = false`).
+    stories: Option<Arc<StoryGate>>,
+    /// Chat preferences (`/pause`, `/stop`), honoured by the Telegram worker.
+    chats: ChatPrefs,
+    /// The bot (`None`: no token, or `bot.enabled = false`).
+    bot: Option<BotService>,
 }
 
 /// An instance whose settings and rules are valid and whose HTTP endpoint
@@ -104,8 +111,14 @@ impl Starting {
         let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
         let ledger = Ledger::new(sent, targets);
         let notifiers = notifiers(&settings, &ledger, &metrics).map_err(StartError::Notifier)?;
+        let rules = reload::shared(book);
+        let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
+        let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
         let app = App {
-            rules: reload::shared(book),
+            stories,
+            chats,
+            bot,
+            rules,
             rules_stamp,
             retry: RetryPolicy::from(&settings.delivery),
             settings,
@@ -288,7 +301,7 @@ impl App {
     /// # Errors
     /// None at present; kept for stages that can fail to start.
     pub async fn run_until_stopped(
-        self,
+        mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
         let reloader = tokio::spawn(reload::watch(
@@ -320,18 +333,26 @@ impl App {
                 self.settings.pipeline.match_threads(),
             )),
             metrics: self.metrics.clone(),
+            stories: self.stories.clone(),
         });
         let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
         let worker = |channel: Channel| {
-            Arc::new(AlertHandler::new(
+            let handler = AlertHandler::new(
                 self.notifiers.for_channel(channel).clone(),
                 self.ledger.clone(),
                 self.broker.clone(),
                 self.retry,
                 max_age,
                 self.metrics.clone(),
-            ))
+            );
+            Arc::new(match channel {
+                Channel::Telegram => handler.with_chat_prefs(self.chats.clone()),
+                Channel::Email => handler,
+            })
         };
+        // Dropped (the poller aborted) if this future is, e.g. on a crash.
+        let bot_stop = Stopping::new();
+        let bot = (self.bot.take()).map(|b| AbortOnDrop(tokio::spawn(b.run(bot_stop.clone()))));
         let backlog_stop = Stopping::new();
         let backlog = tokio::spawn(consume::report_backlog(
             js.clone(),
@@ -364,6 +385,10 @@ impl App {
             ),
         );
         reloader.abort();
+        bot_stop.cancel();
+        if let Some(mut bot) = bot {
+            let _ = (&mut bot.0).await;
+        }
         backlog_stop.cancel();
         let _ = backlog.await;
         if let Some(http) = self.http {
@@ -371,16 +396,5 @@ impl App {
         }
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// A shutdown future that several stages can await.
-trait SharedSignal {
-    fn shared_signal(self) -> futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
-}
-
-impl<F: Future<Output = ()> + Send + 'static> SharedSignal for F {
-    fn shared_signal(self) -> futures::future::Shared<futures::future::BoxFuture<'static, ()>> {
-        self.boxed().shared()
     }
 }

@@ -8,6 +8,10 @@
 //! message of several events: each is alerted on its own, a bad one is
 //! dead-lettered alone, and the message is acked once all are done.
 //!
+//! Between routing and publishing, [`StoryGate`] tags the alerts with the
+//! article's story and drops Telegram repeats of a story (see
+//! [`crate::story`]).
+//!
 //! Cleaning and matching are CPU work (~0.6 ms per article with 100k
 //! rules): they run on tokio's blocking threads, at most
 //! `pipeline.match_threads` at once ([`ArticleHandler::match_slots`]), so
@@ -24,7 +28,8 @@ use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
 use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
-use crate::text::CleanOptions;
+use crate::story::{self, gate::StoryGate, gate::StoryInput};
+use crate::text::{CleanOptions, FieldName};
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -44,18 +49,20 @@ pub struct ArticleHandler {
     /// One permit per article being matched: `pipeline.match_threads`.
     pub match_slots: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
+    /// One alert per story (`None`: `story.enabled = false`).
+    pub stories: Option<Arc<StoryGate>>,
 }
 
 impl ArticleHandler {
     /// Every event of the message (one, or each of a batch) alerted or
     /// dead-lettered; acked only when all of them are.
-    async fn process(&self, msg: &jetstream::Message) -> Outcome {
+    async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
         let header = |name: &str| header(msg, name);
         let events = article::decode_message(&msg.payload, &header, self.max_event_bytes);
         for event in events {
             self.metrics.article_consumed();
             let outcome = match event.article {
-                Ok(article) => self.alert(msg, article).await,
+                Ok(article) => self.alert(msg, article, stopping).await,
                 Err(e) => self.dead_letter(msg, &e, event.element).await,
             };
             if outcome != Outcome::Ack {
@@ -101,7 +108,12 @@ impl ArticleHandler {
     }
 
     /// Clean, match and route `article`, and publish its alerts.
-    async fn alert(&self, msg: &jetstream::Message, article: article::Article) -> Outcome {
+    async fn alert(
+        &self,
+        msg: &jetstream::Message,
+        article: article::Article,
+        stopping: &Stopping,
+    ) -> Outcome {
         for w in &article.warnings {
             tracing::warn!(article_id = %article.id, "{w}");
         }
@@ -109,6 +121,7 @@ impl ArticleHandler {
         let book = self.rules.borrow().clone();
         let clean = self.clean;
         let metrics = self.metrics.clone();
+        let with_stories = self.stories.is_some();
         let matched = {
             // The semaphore is never closed.
             let _slot = self.match_slots.acquire().await;
@@ -119,13 +132,22 @@ impl ArticleHandler {
                     for m in &matches {
                         metrics.rule_matched(&book.rules[m.rule].id);
                     }
-                    pipeline::route(&book, &prepared, &matches)
+                    let alerts = pipeline::route(&book, &prepared, &matches);
+                    let shingles = (with_stories && !alerts.is_empty()).then(|| {
+                        let text = |f| prepared.field(f).clean.as_str();
+                        story::shingles(
+                            text(FieldName::Title),
+                            text(FieldName::Summary),
+                            text(FieldName::Body),
+                        )
+                    });
+                    (alerts, shingles)
                 };
                 (article, alerts)
             })
             .await
         };
-        let (article, alerts) = match matched {
+        let (article, (alerts, shingles)) = match matched {
             Ok(done) => done,
             Err(e) => {
                 let outcome = Outcome::retry_later(&self.retry, msg);
@@ -134,6 +156,22 @@ impl ArticleHandler {
             }
         };
         tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
+        let alerts = match (&self.stories, &shingles) {
+            (Some(gate), Some(shingles)) => {
+                let input = StoryInput {
+                    article_id: article.id.as_str(),
+                    source: story::source_of(
+                        article.source.as_deref(),
+                        article.url.as_deref(),
+                        article.id.as_str(),
+                    ),
+                    shingles,
+                    now_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
+                };
+                gate.apply(input, alerts, stopping).await
+            }
+            _ => alerts,
+        };
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
         let publishes = alerts.iter().map(|alert| async move {
@@ -179,8 +217,8 @@ impl Handler for ArticleHandler {
     fn handle<'a>(
         &'a self,
         msg: &'a jetstream::Message,
-        _stopping: &'a Stopping,
+        stopping: &'a Stopping,
     ) -> BoxFuture<'a, Outcome> {
-        Box::pin(self.process(msg))
+        Box::pin(self.process(msg, stopping))
     }
 }

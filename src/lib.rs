@@ -20,6 +20,10 @@
 //! [`app::App`] wires the stages; [`cli`] is the command line;
 //! [`observe`] holds the metrics and readiness the stages report, served
 //! by [`http`] on `http.listen` (`/healthz`, `/readyz`, `/metrics`).
+//! [`story`] gives one alert per story (copies from several outlets are
+//! recognised between routing and the alerts stream); [`bot`] answers
+//! chats' Telegram commands (`/start`, `/status`, `/pause`, `/stop`) and
+//! keeps their preferences, which delivery honours.
 //! [`feeds`] is a producer of its own (`newsalert feeds`, a separate
 //! process): RSS, Atom and JSON Feed items → article events.
 
@@ -33,6 +37,7 @@ pub const MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzz
 pub mod alert;
 pub mod app;
 pub mod article;
+pub mod bot;
 pub mod cli;
 pub mod consume;
 pub mod deliver;
@@ -42,6 +47,7 @@ pub mod feeds;
 pub mod http;
 pub mod ingest;
 pub mod input;
+pub mod kvwatch;
 pub mod location;
 pub mod nats;
 pub mod observe;
@@ -54,5 +60,6 @@ pub mod rules;
 pub mod settings;
 pub mod shutdown;
 pub mod snippet;
+pub mod story;
 pub mod subscriber;
 pub mod text;

@@ -113,6 +113,7 @@ pub fn route(book: &RuleBook, article: &PreparedArticle<'_>, matches: &[RuleMatc
                 published_at: a.published_at,
                 rules: rules.iter().map(|&r| book.rules[r].id.clone()).collect(),
                 snippet: snippet.clone(),
+                story: None,
             })
         })
         .collect()

@@ -10,21 +10,21 @@
 //!   value the new chat id).
 //!
 //! The targets bucket is small and rarely written, so each instance keeps
-//! all of it in memory: loaded at start and kept current by a KV watch, so
+//! all of it in memory: loaded at start and kept current by a KV watch
+//! ([`crate::kvwatch`]), so
 //! what one instance disables, re-enables or learns about a migration,
 //! every instance sees. Checking a target or a migration reads no bucket;
 //! a send costs one sent-log read before and one write after.
 
 use crate::alert::Target;
+use crate::kvwatch::{BucketWatch, watch_bucket};
 use crate::retry::{Failure, RetryPolicy, retry};
 use crate::shutdown::Stopping;
 use async_nats::jetstream::kv;
-use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// Hex SHA-256 of `s`: a valid KV key for any alert key or address.
 pub fn digest(s: &str) -> String {
@@ -82,24 +82,14 @@ impl Targets {
     }
 }
 
-/// Aborts the targets watch when the last [`Ledger`] clone is dropped.
-struct WatchTask(tokio::task::JoinHandle<()>);
-
-impl Drop for WatchTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// The sent log, disabled targets and chat migrations.
 #[derive(Clone)]
 pub struct Ledger {
     sent: kv::Store,
     targets: kv::Store,
     view: Arc<RwLock<Targets>>,
-    /// True once the view holds the whole bucket.
-    loaded: watch::Receiver<bool>,
-    _watch: Arc<WatchTask>,
+    /// Keeps `view` equal to the targets bucket.
+    watch: BucketWatch,
 }
 
 impl Ledger {
@@ -108,14 +98,22 @@ impl Ledger {
     /// bucket's current content is loaded.
     pub fn new(sent: kv::Store, targets: kv::Store) -> Self {
         let view = Arc::new(RwLock::new(Targets::default()));
-        let (loaded_tx, loaded) = watch::channel(false);
-        let task = tokio::spawn(watch_targets(targets.clone(), view.clone(), loaded_tx));
+        let mirror = view.clone();
+        let watch = watch_bucket(
+            targets.clone(),
+            "targets bucket watch",
+            move |key, value| {
+                mirror
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .apply(key, value);
+            },
+        );
         Ledger {
             sent,
             targets,
             view,
-            loaded,
-            _watch: Arc::new(WatchTask(task)),
+            watch,
         }
     }
 
@@ -215,60 +213,11 @@ impl Ledger {
     }
 
     async fn wait_loaded(&self) {
-        // An error means the watch task is gone (shutdown): use the view.
-        self.loaded.clone().wait_for(|loaded| *loaded).await.ok();
+        self.watch.loaded().await;
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Targets> {
         self.view.read().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Keep `view` equal to the targets bucket: every key's latest value
-/// first (then `loaded` is set), then each change as it happens. A failed
-/// watch is started again (the latest values again, deletions included).
-async fn watch_targets(store: kv::Store, view: Arc<RwLock<Targets>>, loaded: watch::Sender<bool>) {
-    let policy = RetryPolicy::forever(Duration::from_millis(200), Duration::from_secs(10));
-    // Runs until the ledger is dropped, which aborts it.
-    let never = Stopping::new();
-    loop {
-        let started = retry(&policy, &never, "targets bucket watch", |_| async {
-            let empty = store
-                .status()
-                .await
-                .map_err(|e| Failure::transient(e.to_string()))?
-                .values()
-                == 0;
-            let watch = store
-                .watch_with_history(">")
-                .await
-                .map_err(|e| Failure::transient(e.to_string()))?;
-            Ok((empty, watch))
-        })
-        .await;
-        let Ok((empty, mut entries)) = started else {
-            return;
-        };
-        if empty {
-            loaded.send_replace(true);
-        }
-        while let Some(entry) = entries.next().await {
-            match entry {
-                Ok(e) => {
-                    let value = matches!(e.operation, kv::Operation::Put).then_some(&e.value[..]);
-                    view.write()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .apply(&e.key, value);
-                    if e.delta == 0 {
-                        loaded.send_replace(true);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "targets bucket watch failed; watching again");
-                    break;
-                }
-            }
-        }
     }
 }
 

@@ -4,6 +4,9 @@
 //! for HTML and left as is for plain text. Lengths are bounded before
 //! escaping so no limit ever cuts through a tag or an entity.
 //!
+//! A later copy of a story (`story.later_copies = "annotate"`) says
+//! "+N sources" in its meta line.
+//!
 //! The full output is pinned by snapshot tests (`render/tests.rs`,
 //! `render/snapshots/`), hostile titles included.
 
@@ -59,6 +62,13 @@ fn meta_line(alert: &Alert) -> Option<String> {
     }
     if let Some(t) = alert.published_at {
         parts.push(t.format("%Y-%m-%d %H:%M %:z").to_string());
+    }
+    if let Some(more) = alert
+        .story
+        .as_ref()
+        .and_then(|s| crate::story::plus_sources(s.sources.saturating_sub(1)))
+    {
+        parts.push(more);
     }
     (!parts.is_empty()).then(|| parts.join(" · "))
 }

@@ -13,6 +13,10 @@
 //! `target` (a chat id, or only a mail domain); metrics count each
 //! outcome per channel.
 //!
+//! A Telegram chat that sent `/pause` or `/stop` ([`ChatPrefs`]) gets
+//! nothing: its alerts are skipped (acked, logged, counted as suppressed
+//! with reason `chat_paused` / `chat_stopped`), not held.
+//!
 //! Outcomes: sent → ack; permanent failure → dead letter + ack; target
 //! unreachable (bot blocked, chat gone) → target disabled + dead letter +
 //! ack; transient failure after the in-place attempts → nak with backoff,
@@ -22,6 +26,7 @@ use super::ledger::Ledger;
 use super::retry::{SendOutcome, send_with_retry};
 use super::{DeliveryError, Notifier};
 use crate::alert::{self, Alert, Target};
+use crate::bot::prefs::{ChatPrefs, Delivery};
 use crate::consume::{Handler, Outcome};
 use crate::dlq::DeadLetter;
 use crate::nats::Broker;
@@ -43,6 +48,8 @@ pub struct AlertHandler {
     retry: RetryPolicy,
     max_age: Duration,
     metrics: Arc<Metrics>,
+    /// What chats asked for (`/pause`, `/stop`); Telegram only.
+    chats: Option<ChatPrefs>,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -63,8 +70,15 @@ impl AlertHandler {
             retry,
             max_age,
             metrics,
+            chats: None,
             locks: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Skip alerts to chats that are paused or stopped.
+    pub fn with_chat_prefs(mut self, chats: ChatPrefs) -> Self {
+        self.chats = Some(chats);
+        self
     }
 
     fn lock_for(&self, target: &Target) -> Arc<tokio::sync::Mutex<()>> {
@@ -130,6 +144,19 @@ impl AlertHandler {
             return self
                 .dead_letter(msg, channel, "target_disabled", &why)
                 .await;
+        }
+        if let (Some(chats), Target::TelegramChat(chat)) = (&self.chats, &alert.target) {
+            let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+            let reason = match chats.delivery(*chat, now_ms).await {
+                Delivery::Send => None,
+                Delivery::Paused => Some("chat_paused"),
+                Delivery::Stopped => Some("chat_stopped"),
+            };
+            if let Some(reason) = reason {
+                tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, reason, "chat asked for no alerts; skipping");
+                self.metrics.alert_suppressed(a.channel, reason);
+                return Outcome::Ack;
+            }
         }
         let sent = send_with_retry(
             self.notifier.as_ref(),

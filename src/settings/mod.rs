@@ -32,6 +32,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub http: HttpSettings,
     pub feeds: FeedsSettings,
+    pub story: StorySettings,
+    pub bot: BotSettings,
     /// The config directory these settings were loaded from.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -184,6 +186,43 @@ pub struct FeedsSettings {
     pub user_agent: String,
 }
 
+/// One alert per story (see [`crate::story`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorySettings {
+    pub enabled: bool,
+    /// Copies arriving this long after a story's first copy start a new one.
+    pub window_secs: u64,
+    /// Least share of shingles (0–1) a copy has in common with the story.
+    pub similarity: f64,
+    /// `suppress` later copies on Telegram, or `annotate` them ("+N sources").
+    pub later_copies: LaterCopies,
+    pub bucket: String,
+}
+
+/// What Telegram does with a story's later copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LaterCopies {
+    Suppress,
+    Annotate,
+}
+
+/// The Telegram bot's commands (see [`crate::bot`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BotSettings {
+    /// Answer commands (needs `telegram.bot_token`).
+    pub enabled: bool,
+    /// Chat preferences (paused, stopped).
+    pub prefs_bucket: String,
+    /// The polling lease: one instance polls `getUpdates`.
+    pub lease_bucket: String,
+    pub lease_ttl_secs: u64,
+    /// Long-poll timeout of `getUpdates` (seconds).
+    pub poll_timeout_secs: u32,
+}
+
 /// A settings problem: where (file or key) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{place}: {message}")]
@@ -252,6 +291,29 @@ impl SmtpSettings {
             "" => self.from_domain(),
             d => Some(d.to_string()),
         }
+    }
+}
+
+impl StorySettings {
+    /// The clustering parameters.
+    pub fn params(&self) -> crate::story::StoryParams {
+        crate::story::StoryParams {
+            window_ms: i64::try_from(self.window_secs.max(1).saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            threshold: self.similarity,
+        }
+    }
+
+    /// How long the story index keeps an entry.
+    pub fn window(&self) -> Duration {
+        Duration::from_secs(self.window_secs.max(1))
+    }
+}
+
+impl BotSettings {
+    /// How long a polling lease lasts unless renewed.
+    pub fn lease_ttl(&self) -> Duration {
+        Duration::from_secs(self.lease_ttl_secs.max(1))
     }
 }
 

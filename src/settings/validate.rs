@@ -14,6 +14,7 @@ impl Settings {
         let mut out = Vec::new();
         self.validate_nats(&mut out);
         self.validate_feeds(&mut out);
+        self.validate_story_and_bot(&mut out);
         if self.rules.poll_ms == 0 {
             out.push(problem("rules.poll_ms", "must be > 0"));
         }
@@ -114,6 +115,18 @@ impl Settings {
         }
     }
 
+    fn validate_story_and_bot(&self, out: &mut Vec<SettingsError>) {
+        if !(self.story.similarity > 0.0 && self.story.similarity <= 1.0) {
+            out.push(problem("story.similarity", "must be > 0 and <= 1"));
+        }
+        if self.story.window_secs == 0 {
+            out.push(problem("story.window_secs", "must be > 0"));
+        }
+        if self.bot.lease_ttl_secs < 3 {
+            out.push(problem("bot.lease_ttl_secs", "must be at least 3"));
+        }
+    }
+
     fn validate_nats(&self, out: &mut Vec<SettingsError>) {
         let n = &self.nats;
         for url in n.url.split(',') {
@@ -164,6 +177,9 @@ impl Settings {
             ("nats.sent_bucket", &n.sent_bucket),
             ("nats.targets_bucket", &n.targets_bucket),
             ("feeds.seen_bucket", &self.feeds.seen_bucket),
+            ("story.bucket", &self.story.bucket),
+            ("bot.prefs_bucket", &self.bot.prefs_bucket),
+            ("bot.lease_bucket", &self.bot.lease_bucket),
         ] {
             if name.is_empty() || name.contains(['.', ' ', '*', '>', '/', '\\']) {
                 out.push(problem(
@@ -256,6 +272,14 @@ mod tests {
                     ("NEWSALERT__SMTP__DKIM_SELECTOR", "mail"),
                 ],
                 &[],
+            ),
+            (
+                &[("NEWSALERT__STORY__SIMILARITY", "1.5")],
+                &["story.similarity"],
+            ),
+            (
+                &[("NEWSALERT__BOT__LEASE_TTL_SECS", "1")],
+                &["bot.lease_ttl_secs"],
             ),
         ];
         let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ mod support;
 
 mod alert_key;
 mod binary;
+mod bot;
 mod chaos;
 mod cli;
 mod cloudevents;
@@ -25,6 +26,7 @@ mod pipeline;
 mod reload;
 mod security;
 mod service;
+mod story;
 
 use newsalert::app::App;
 use newsalert::retry::RetryPolicy;
@@ -71,6 +73,16 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// End the service abruptly, as a crash would: nothing is finished or
+    /// released (the bot's lease is left to expire).
+    pub fn kill(mut self) {
+        // A dropped sender would be read as a shutdown signal.
+        std::mem::forget(self.stop.take());
+        if let Some(h) = self.handle.take() {
+            h.abort();
+        }
+    }
+
     /// Stop the service and wait for it to finish in-flight work.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -94,7 +106,7 @@ pub fn config_dir(
 ) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut local = format!(
-        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n",
+        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n[story]\nenabled = false\n\n[bot]\nenabled = false\n",
         nats.url()
     );
     if let Some(t) = telegram {
@@ -112,6 +124,17 @@ pub fn config_dir(
     std::fs::write(dir.path().join("local.toml"), local).unwrap();
     std::fs::write(dir.path().join("rules.toml"), rules).unwrap();
     dir
+}
+
+/// Turn a feature that [`config_dir`] leaves off (`story`, `bot`) on in
+/// `dir`, with `extra` keys of that section (`"lease_ttl_secs = 3\n"`).
+pub fn enable(dir: &tempfile::TempDir, section: &str, extra: &str) {
+    let path = dir.path().join("local.toml");
+    let local = std::fs::read_to_string(&path).unwrap();
+    let off = format!("[{section}]\nenabled = false\n");
+    assert!(local.contains(&off), "{section} is not in local.toml");
+    let on = format!("[{section}]\nenabled = true\n{extra}");
+    std::fs::write(path, local.replace(&off, &on)).unwrap();
 }
 
 /// Build and start the service on `dir`.

@@ -278,6 +278,62 @@ async fn post_json(fake: &FakeTelegram, method: &str, body: &str) -> (u16, Strin
     (status, body)
 }
 
+#[tokio::test]
+async fn fake_telegram_serves_updates_by_offset_and_refuses_overlapping_polls() {
+    let fake = FakeTelegram::start().await;
+    let first = fake.push_text(42, "Leyla", "/start");
+    fake.push_text(-1001, "Sam", "/status@test_bot");
+    // teloxide reads our updates as Telegram's.
+    let updates = bot(&fake).get_updates().await.unwrap();
+    assert_eq!(updates.len(), 2);
+    let teloxide::types::UpdateKind::Message(m) = &updates[0].kind else {
+        panic!("{:?}", updates[0]);
+    };
+    assert_eq!((m.chat.id.0, m.text()), (42, Some("/start")));
+    assert_eq!(
+        m.from.as_ref().map(|u| u.first_name.as_str()),
+        Some("Leyla")
+    );
+    // The offset confirms the first; the second stays until confirmed.
+    let rest = bot(&fake)
+        .get_updates()
+        .offset(first as i32 + 1)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(fake.pending_updates(), 1);
+    // Two long polls at once: the second is refused with 409.
+    let slow = tokio::spawn(post_json_owned(fake.port(), r#"{"offset":99,"timeout":1}"#));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, body) = post_json(&fake, "getUpdates", r#"{"offset":99}"#).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(slow.await.unwrap().0, 200);
+    assert_eq!(fake.polls().iter().filter(|p| p.conflict).count(), 1);
+    bot(&fake)
+        .set_my_commands(vec![teloxide::types::BotCommand::new("start", "hi")])
+        .await
+        .unwrap();
+    assert_eq!(fake.my_commands()[0]["commands"][0]["command"], "start");
+}
+
+async fn post_json_owned(port: u16, body: &'static str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "POST /bot123:TEST/getUpdates HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
 // ---------------------------------------------------------------- smtp
 
 fn mailer(sink: &SmtpSink) -> AsyncSmtpTransport<Tokio1Executor> {

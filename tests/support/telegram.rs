@@ -4,14 +4,18 @@
 //! It answers `POST {api_url}/bot<TOKEN>/<Method>` like the real API:
 //! records every `sendMessage`, validates Telegram HTML and the 4096-char
 //! limit, and can be scripted to fail (`push_fault`) or to enforce flood
-//! limits (`enable_flood_limits`). Runs on its own runtime thread, so it is
+//! limits (`enable_flood_limits`). For bots: serves `getUpdates` from a
+//! queue the test fills (`push_text`), answers 409 to overlapping polls,
+//! and records polls and `setMyCommands` (`polls`, `my_commands`). Runs on its own runtime thread, so it is
 //! independent of the test's runtime.
 
 mod html;
 mod state;
+mod updates;
 
 pub use html::parse_html;
 pub use state::{Attempt, Fault, FloodLimits, SentMessage};
+pub use updates::Poll;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -132,6 +136,27 @@ impl FakeTelegram {
         self.lock().clear();
     }
 
+    /// Queue a text message from `first_name` in `chat_id` for
+    /// `getUpdates`; returns its update id.
+    pub fn push_text(&self, chat_id: i64, first_name: &str, text: &str) -> i64 {
+        self.lock().updates.push_text(chat_id, first_name, text)
+    }
+
+    /// Every `getUpdates` request so far.
+    pub fn polls(&self) -> Vec<Poll> {
+        self.lock().updates.polls.clone()
+    }
+
+    /// Queued updates not yet confirmed by a poll's offset.
+    pub fn pending_updates(&self) -> usize {
+        self.lock().updates.pending()
+    }
+
+    /// Every `setMyCommands` body so far.
+    pub fn my_commands(&self) -> Vec<serde_json::Value> {
+        self.lock().updates.commands.clone()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -164,16 +189,44 @@ async fn handle(state: &Mutex<State>, uri: &Uri, body: &[u8]) -> Response {
     };
     match answer {
         Some(answer) => reply(answer),
-        None => {
-            // Long polling: hold the request a little so pollers don't spin.
-            let timeout = body
-                .get("timeout")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0);
-            tokio::time::sleep(Duration::from_secs(timeout.min(1))).await;
-            reply(Answer::ok(serde_json::json!([])))
+        None => get_updates(state, &body).await,
+    }
+}
+
+/// Long polling: updates at or above `offset` as soon as there are some,
+/// else `[]` after `timeout` (at most 1 s); 409 while another poll is in
+/// flight.
+async fn get_updates(state: &Mutex<State>, body: &serde_json::Value) -> Response {
+    let get = |k: &str| body.get(k).and_then(serde_json::Value::as_i64);
+    let offset = get("offset").unwrap_or(0);
+    let limit = get("limit").map_or(100, |l| l.clamp(1, 100) as usize);
+    let timeout = Duration::from_secs(get("timeout").unwrap_or(0).clamp(0, 1) as u64);
+    let lock = || state.lock().unwrap_or_else(|e| e.into_inner());
+    if !lock().updates.begin(offset) {
+        let why = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+        return reply(Answer::error(409, why, None));
+    }
+    // Ends the poll even if the client goes away mid-poll.
+    struct InFlight<'a>(&'a Mutex<State>);
+    impl Drop for InFlight<'_> {
+        fn drop(&mut self) {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .updates
+                .end();
         }
     }
+    let _in_flight = InFlight(state);
+    let deadline = tokio::time::Instant::now() + timeout;
+    let ready = loop {
+        let ready = lock().updates.take(offset, limit);
+        if !ready.is_empty() || tokio::time::Instant::now() >= deadline {
+            break ready;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    reply(Answer::ok(serde_json::Value::Array(ready)))
 }
 
 fn reply(answer: Answer) -> Response {

@@ -23,6 +23,7 @@ fn alert() -> Alert {
             text: "the OSCE Minsk Group & <co-chairs>".into(),
             highlights: vec![(9, 20)],
         }),
+        story: None,
     }
 }
 
@@ -225,4 +226,17 @@ fn snapshot_ten_kilobyte_title() {
     );
     assert!(title_line.ends_with('…'), "{title_line}");
     insta::assert_snapshot!("ten_kilobyte_title", out);
+}
+
+#[test]
+fn snapshot_later_copy_of_a_story() {
+    // `story.later_copies = "annotate"`: a later copy says "+N sources".
+    let mut a = alert_for("<script>Baku</script> & <b talks 🕊️ باكو");
+    a.story = Some(crate::alert::StoryRef {
+        id: "0123456789abcdef01234567".into(),
+        sources: 3,
+    });
+    let out = rendered(&a);
+    assert!(out.contains("· +2 sources"), "{out}");
+    insta::assert_snapshot!("later_copy", out);
 }

@@ -77,6 +77,7 @@ pub(super) struct State {
     pub(super) chat_faults: HashMap<i64, VecDeque<Fault>>,
     pub(super) global_faults: VecDeque<Fault>,
     pub(super) flood: Option<FloodLimits>,
+    pub(super) updates: super::updates::Updates,
     next_message_id: i64,
 }
 
@@ -109,8 +110,12 @@ impl State {
                 }
                 Answer::ok(me)
             }
-            "deletewebhook" | "setwebhook" | "setmycommands" | "deletemycommands"
-            | "setmydescription" | "close" | "logout" => Answer::ok(json!(true)),
+            "setmycommands" => {
+                self.updates.commands.push(body.clone());
+                Answer::ok(json!(true))
+            }
+            "deletewebhook" | "setwebhook" | "deletemycommands" | "setmydescription" | "close"
+            | "logout" => Answer::ok(json!(true)),
             _ => Answer::error(404, "Not Found: method not found", None),
         }
     }

@@ -1,0 +1,89 @@
+//! The polling lease: Telegram answers 409 Conflict when two processes
+//! poll `getUpdates` for one bot, so of several instances exactly one
+//! polls — the one holding key `poller` in the lease bucket
+//! (`bot.lease_bucket`, whose entries expire after `bot.lease_ttl_secs`).
+//!
+//! Taking it is a key-value `create` (only one instance can succeed);
+//! holding it is an `update` on the revision last written, every third of
+//! the TTL, which resets the entry's age; an update that finds another
+//! revision means the lease was lost (it expired and another instance
+//! took it), and the holder stops polling at once. A holder that stops
+//! deletes the key; one that dies leaves it to expire, and another
+//! instance takes over within the TTL plus one check interval.
+
+use async_nats::jetstream::kv;
+use std::time::Duration;
+
+const KEY: &str = "poller";
+
+/// One instance's view of the lease.
+pub struct Lease {
+    kv: kv::Store,
+    /// This instance, as written in the lease.
+    holder: String,
+    ttl: Duration,
+}
+
+impl Lease {
+    pub fn new(kv: kv::Store, ttl: Duration) -> Self {
+        let holder = format!("{}-{:016x}", std::process::id(), fastrand::u64(..));
+        Lease { kv, holder, ttl }
+    }
+
+    /// Who this instance is in the lease.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// How often the holder renews and the others try to take over.
+    pub fn check_interval(&self) -> Duration {
+        self.ttl / 3
+    }
+
+    /// Take the lease if nobody holds it (or this instance already does):
+    /// the revision written, else `None`.
+    ///
+    /// # Errors
+    /// The bucket could not be read or written.
+    pub async fn try_acquire(&self) -> Result<Option<u64>, String> {
+        match self.kv.create(KEY, self.holder.clone().into()).await {
+            Ok(revision) => Ok(Some(revision)),
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                let entry = self.kv.entry(KEY).await.map_err(|e| e.to_string())?;
+                Ok(entry
+                    .filter(|e| e.value == self.holder.as_bytes())
+                    .map(|e| e.revision))
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Renew the lease held at `revision`: the new revision, or `None`
+    /// when it was lost.
+    ///
+    /// # Errors
+    /// The bucket could not be written (the lease may still be held).
+    pub async fn renew(&self, revision: u64) -> Result<Option<u64>, String> {
+        match self
+            .kv
+            .update(KEY, self.holder.clone().into(), revision)
+            .await
+        {
+            Ok(r) => Ok(Some(r)),
+            Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Give the lease up (if still held at `revision`), so another
+    /// instance can take it at once.
+    pub async fn release(&self, revision: u64) {
+        if let Err(e) = self.kv.delete_expect_revision(KEY, Some(revision)).await {
+            tracing::debug!(error = %e, "bot lease release");
+        }
+    }
+}
