@@ -22,6 +22,7 @@ fn alert(article: &str, subscriber: &str) -> Alert {
             text: "the OSCE Minsk Group co-chairs".into(),
             highlights: vec![(9, 20)],
         }),
+        story: None,
     }
 }
 
