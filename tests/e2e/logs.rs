@@ -56,9 +56,20 @@ async fn json_logs_carry_the_stable_fields_and_only_mail_domains() {
             assert!(line[field].is_string(), "no {field} in {line}");
         }
     }
+    // The desk's first mail is rejected; which article that is depends on
+    // which of the two mails reaches the pooled SMTP connections first.
+    let rejected = lines
+        .iter()
+        .find(|l| l["message"] == "alert failed permanently; dead-lettering")
+        .unwrap_or_else(|| panic!("{log}"));
+    let other = if rejected["article_id"] == "j-1" {
+        "j-2"
+    } else {
+        "j-1"
+    };
     let email = sent
         .iter()
-        .find(|l| l["channel"] == "email" && l["article_id"] == "j-2")
+        .find(|l| l["channel"] == "email" && l["article_id"] == other)
         .unwrap_or_else(|| panic!("{log}"));
     assert_eq!(email["subscriber"], "desk");
     assert_eq!(email["rule"], "minsk-group");
@@ -72,11 +83,7 @@ async fn json_logs_carry_the_stable_fields_and_only_mail_domains() {
     println!("{email}\n{chat}");
 
     // The rejection was logged (domain only) and dead-lettered.
-    let rejected = lines
-        .iter()
-        .find(|l| l["message"] == "alert failed permanently; dead-lettering")
-        .unwrap_or_else(|| panic!("{log}"));
-    assert_eq!(rejected["article_id"], "j-1");
+    assert_eq!(rejected["subscriber"], "desk");
     assert!(
         rejected["error"]
             .as_str()
