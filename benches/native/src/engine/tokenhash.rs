@@ -40,7 +40,7 @@ impl TokenHash {
     pub fn new(terms: &[Term]) -> TokenHash {
         let mut words: FxHashMap<Box<[u8]>, Entry> = FxHashMap::default();
         let mut phrases = Vec::new();
-        let mut prefixes = FxHashMap::default();
+        let mut prefixes: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
         for (id, term) in terms.iter().enumerate() {
             let id = id as u32;
             let first: Box<[u8]> = term.words[0].as_bytes().into();
@@ -64,7 +64,7 @@ impl TokenHash {
                 });
             }
         }
-        let mut prefix_lens: Vec<usize> = prefixes.keys().map(|p: &Box<[u8]>| p.len()).collect();
+        let mut prefix_lens: Vec<usize> = prefixes.keys().map(|p| p.len()).collect();
         prefix_lens.sort_unstable();
         prefix_lens.dedup();
         TokenHash {
