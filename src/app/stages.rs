@@ -1,0 +1,160 @@
+//! The stages [`App::run_until_stopped`] runs, each a durable JetStream
+//! consumer run by [`crate::consume`]: articles → [`ingest`](crate::ingest)
+//! → alerts stream → [`deliver::worker`](crate::deliver::worker) (one
+//! consumer per channel), beside the rules watcher, the bot and the
+//! backlog reporter.
+
+use super::{App, StartError};
+use crate::consume::{self, ConsumerSpec};
+use crate::deliver::worker::AlertHandler;
+use crate::ingest::ArticleHandler;
+use crate::reload;
+use crate::settings::subject::alert_subject;
+use crate::shutdown::{AbortOnDrop, SharedSignal, Stopping};
+use crate::subscriber::Channel;
+use crate::text::CleanOptions;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The stages, by consumer: articles, then one per channel.
+pub(super) const STAGES: [&str; 3] = ["articles", "telegram", "email"];
+
+impl App {
+    /// The consumer of stage `name` (`articles`, `telegram`, `email`).
+    pub(super) fn spec(&self, name: &str) -> ConsumerSpec {
+        let n = &self.settings.nats;
+        let d = &self.settings.delivery;
+        let (stream, filter, concurrency, durable) = match name {
+            "articles" => (
+                n.stream.clone(),
+                match n.subjects.as_slice() {
+                    [one] => one.clone(),
+                    _ => String::new(),
+                },
+                self.settings.pipeline.concurrency,
+                n.consumer.clone(),
+            ),
+            channel => (
+                n.alerts_stream.clone(),
+                alert_subject(&n.alerts_subject, channel),
+                if channel == "telegram" {
+                    d.telegram_concurrency
+                } else {
+                    d.email_concurrency
+                },
+                format!("{}-{channel}", n.consumer),
+            ),
+        };
+        ConsumerSpec {
+            stream,
+            durable,
+            filter_subject: filter,
+            ack_wait: self.settings.ack_wait(),
+            concurrency,
+        }
+    }
+
+    /// Run every stage until `shutdown` resolves; in-flight work is
+    /// finished or released first.
+    ///
+    /// # Errors
+    /// None at present; kept for stages that can fail to start.
+    pub async fn run_until_stopped(
+        mut self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let reloader = tokio::spawn(reload::watch(
+            reload::WatchOptions {
+                path: self.settings.rules_path(),
+                poll: self
+                    .settings
+                    .rules
+                    .watch
+                    .then(|| self.settings.rules_poll()),
+                loaded: self.rules_stamp,
+                metrics: self.metrics.clone(),
+            },
+            self.gazetteer.clone(),
+            self.rules.clone(),
+        ));
+        let shutdown = shutdown.shared_signal();
+        let js = self.broker.js.clone();
+        let articles = Arc::new(ArticleHandler {
+            broker: self.broker.clone(),
+            rules: self.rules.clone(),
+            clean: CleanOptions {
+                enabled: self.settings.pipeline.clean_text,
+            },
+            max_event_bytes: self.settings.pipeline.max_event_bytes,
+            alerts_subject: self.settings.nats.alerts_subject.clone(),
+            retry: self.retry,
+            match_slots: Arc::new(tokio::sync::Semaphore::new(
+                self.settings.pipeline.match_threads(),
+            )),
+            metrics: self.metrics.clone(),
+            stories: self.stories.clone(),
+        });
+        let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
+        let worker = |channel: Channel| {
+            let handler = AlertHandler::new(
+                self.notifiers.for_channel(channel).clone(),
+                self.ledger.clone(),
+                self.broker.clone(),
+                self.retry,
+                max_age,
+                self.metrics.clone(),
+            );
+            Arc::new(match channel {
+                Channel::Telegram => handler.with_chat_prefs(self.chats.clone()),
+                Channel::Email => handler,
+            })
+        };
+        // Dropped (the poller aborted) if this future is, e.g. on a crash.
+        let bot_stop = Stopping::new();
+        let bot = (self.bot.take()).map(|b| AbortOnDrop(tokio::spawn(b.run(bot_stop.clone()))));
+        let backlog_stop = Stopping::new();
+        let backlog = tokio::spawn(consume::report_backlog(
+            js.clone(),
+            STAGES.iter().map(|s| self.spec(s)).collect(),
+            self.metrics.clone(),
+            backlog_stop.clone(),
+        ));
+        let health = &self.health;
+        tokio::join!(
+            consume::run(
+                js.clone(),
+                self.spec("articles"),
+                articles,
+                health.clone(),
+                shutdown.clone()
+            ),
+            consume::run(
+                js.clone(),
+                self.spec("telegram"),
+                worker(Channel::Telegram),
+                health.clone(),
+                shutdown.clone()
+            ),
+            consume::run(
+                js,
+                self.spec("email"),
+                worker(Channel::Email),
+                health.clone(),
+                shutdown
+            ),
+        );
+        reloader.abort();
+        bot_stop.cancel();
+        if let Some(mut bot) = bot {
+            let _ = (&mut bot.0).await;
+        }
+        backlog_stop.cancel();
+        let _ = backlog.await;
+        if let Some(http) = self.http {
+            http.stop().await;
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
