@@ -168,27 +168,27 @@ impl<W: Write> Sink<Outcome> for Output<W> {
 
 /// The `match` output for one article, as written: field order `id`,
 /// `matches`; per match `rule`, `subscribers`, `hits`; per hit `field`,
-/// `start`, `end`, `text`. Serialised straight from borrowed data (no
-/// `serde_json::Value` tree per article).
+/// `start`, `end`, `text`. Written by [`MatchLine::write_to`]
+/// (`match_json.rs`); the `Serialize` impl is its reference.
 #[derive(Serialize)]
 pub struct MatchLine<'a> {
-    id: &'a str,
-    matches: Vec<LineMatch<'a>>,
+    pub(super) id: &'a str,
+    pub(super) matches: Vec<LineMatch<'a>>,
 }
 
 #[derive(Serialize)]
-struct LineMatch<'a> {
-    rule: &'a str,
-    subscribers: Vec<&'a str>,
-    hits: Vec<LineHit<'a>>,
+pub(super) struct LineMatch<'a> {
+    pub(super) rule: &'a str,
+    pub(super) subscribers: Vec<&'a str>,
+    pub(super) hits: Vec<LineHit<'a>>,
 }
 
 #[derive(Serialize)]
-struct LineHit<'a> {
-    field: &'static str,
-    start: usize,
-    end: usize,
-    text: &'a str,
+pub(super) struct LineHit<'a> {
+    pub(super) field: &'static str,
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) text: &'a str,
 }
 
 /// The `match` output line for one article.
@@ -229,13 +229,5 @@ pub fn match_line<'a>(book: &'a RuleBook, prepared: &'a PreparedArticle<'_>) -> 
     MatchLine {
         id: prepared.article.id.as_str(),
         matches,
-    }
-}
-
-impl MatchLine<'_> {
-    /// Append the line as JSON (no newline) to `out`.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        // Serialising borrowed strings and integers into a Vec cannot fail.
-        let _ = serde_json::to_writer(out, self);
     }
 }

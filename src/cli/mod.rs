@@ -14,6 +14,7 @@ mod explain;
 mod feeds;
 pub mod logging;
 mod r#match;
+mod match_json;
 mod ordered;
 mod publish;
 mod run;
