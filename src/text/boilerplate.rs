@@ -238,6 +238,9 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         let c = s[off..].chars().next()?;
         let same = if p == ' ' {
             c.is_whitespace()
+        } else if c.is_ascii() && p.is_ascii() {
+            // Most lines fail here, at their first letter: no case tables.
+            c.eq_ignore_ascii_case(&p)
         } else {
             c.to_lowercase().eq(p.to_lowercase())
         };

@@ -84,25 +84,20 @@ impl Tokens {
     /// Replace the words with those of `text`, reusing the buffers.
     pub fn refill(&mut self, text: &str) {
         self.clear();
+        self.reserve(text.len());
         let bytes = text.as_bytes();
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
             if b.is_ascii() {
-                if !b.is_ascii_alphanumeric() {
+                if !ASCII_WORD[usize::from(b)] {
                     i += 1;
                     continue;
                 }
                 // Fast path: ASCII letters and digits up to an ASCII
                 // separator (or the end) are the whole word.
-                let end = bytes[i..]
-                    .iter()
-                    .position(|b| !b.is_ascii_alphanumeric())
-                    .map_or(bytes.len(), |n| i + n);
+                let end = ascii_word_end(bytes, i + 1);
                 if bytes.get(end).is_none_or(u8::is_ascii) {
-                    let buf = self.norm_buffer();
-                    let from = buf.len();
-                    buf.push_str(&text[i..end]);
-                    buf[from..].make_ascii_lowercase();
+                    self.push_ascii_word(&text[i..end]);
                     self.end_word(i, end);
                     i = after_possessive(text, end);
                     continue;
@@ -116,21 +111,42 @@ impl Tokens {
             }
             let (end, ascii) = word_end(text, i);
             let word = &text[i..end];
-            let buf = self.norm_buffer();
             if ascii {
-                let from = buf.len();
-                buf.push_str(word);
-                buf[from..].make_ascii_lowercase();
+                self.push_ascii_word(word);
             } else {
                 // Compatibility forms can fold to separators (`¼` →
                 // `1⁄4`): keep word characters only. A run of combining
                 // marks alone folds to nothing: not a word.
-                buf.extend(fold_chars(word).filter(|c| is_word_char(*c)));
+                self.norm_buffer()
+                    .extend(fold_chars(word).filter(|c| is_word_char(*c)));
             }
             self.end_word(i, end);
             i = after_possessive(text, end);
         }
     }
+}
+
+/// ASCII letters and digits, by byte: the word bytes of the fast path.
+static ASCII_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
+
+/// The end of the run of ASCII letters and digits at `from`.
+fn ascii_word_end(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(&b) = bytes.get(i) {
+        if !ASCII_WORD[usize::from(b)] {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// The char starting at byte `i` of `text` (a char boundary).

@@ -93,7 +93,7 @@ impl Tokens {
     pub(super) fn with_capacity(len: usize) -> Tokens {
         Tokens {
             norms: String::with_capacity(len),
-            spans: Vec::with_capacity(len / 8 + 1),
+            spans: Vec::with_capacity(len / 5 + 1),
         }
     }
 
@@ -101,6 +101,21 @@ impl Tokens {
     pub(super) fn clear(&mut self) {
         self.norms.clear();
         self.spans.clear();
+    }
+
+    /// Room for the words of a text of `len` bytes: normal forms as long
+    /// as the text (as ASCII's are), a word per 5 bytes (English averages
+    /// 6 with its separator); more grows the buffers.
+    pub(super) fn reserve(&mut self, len: usize) {
+        self.norms.reserve(len);
+        self.spans.reserve(len / 5 + 1);
+    }
+
+    /// Append an ASCII word, lower-cased, to the buffer.
+    pub(super) fn push_ascii_word(&mut self, word: &str) {
+        let from = self.norms.len();
+        self.norms.push_str(word);
+        self.norms[from..].make_ascii_lowercase();
     }
 
     /// The buffer the next word's normal form is appended to.
