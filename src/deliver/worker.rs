@@ -15,7 +15,8 @@
 //!
 //! A Telegram chat that sent `/pause` or `/stop` ([`ChatPrefs`]) gets
 //! nothing: its alerts are skipped (acked, logged, counted as suppressed
-//! with reason `chat_paused` / `chat_stopped`), not held.
+//! with reason `chat_paused` / `chat_stopped`), not held. An address that
+//! unsubscribed ([`crate::unsubscribe`]) likewise (`unsubscribed`).
 //!
 //! Outcomes: sent → ack; permanent failure → dead letter + ack; target
 //! unreachable (bot blocked, chat gone) → target disabled + dead letter +
@@ -34,6 +35,7 @@ use crate::observe::Metrics;
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
 use crate::subscriber::Channel;
+use crate::unsubscribe::Unsubscribed;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -50,6 +52,8 @@ pub struct AlertHandler {
     metrics: Arc<Metrics>,
     /// What chats asked for (`/pause`, `/stop`); Telegram only.
     chats: Option<ChatPrefs>,
+    /// Addresses that unsubscribed; email only.
+    unsubscribed: Option<Unsubscribed>,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -71,6 +75,7 @@ impl AlertHandler {
             max_age,
             metrics,
             chats: None,
+            unsubscribed: None,
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -78,6 +83,12 @@ impl AlertHandler {
     /// Skip alerts to chats that are paused or stopped.
     pub fn with_chat_prefs(mut self, chats: ChatPrefs) -> Self {
         self.chats = Some(chats);
+        self
+    }
+
+    /// Skip alerts to addresses that unsubscribed.
+    pub fn with_unsubscribed(mut self, unsubscribed: Unsubscribed) -> Self {
+        self.unsubscribed = Some(unsubscribed);
         self
     }
 
@@ -137,6 +148,13 @@ impl AlertHandler {
         if self.ledger.was_sent(&key).await {
             tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "already sent; skipping the redelivery");
             self.metrics.alert_suppressed(a.channel, "duplicate");
+            return Outcome::Ack;
+        }
+        if let (Some(u), Target::Email(address)) = (&self.unsubscribed, &alert.target)
+            && u.contains(address)
+        {
+            tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "address unsubscribed; skipping");
+            self.metrics.alert_suppressed(a.channel, "unsubscribed");
             return Outcome::Ack;
         }
         if let Some(why) = self.ledger.disabled(&alert.target).await {

@@ -106,7 +106,7 @@ pub fn config_dir(
 ) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut local = format!(
-        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n[story]\nenabled = false\n\n[bot]\nenabled = false\n",
+        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n[story]\nenabled = false\n\n[bot]\nenabled = false\n\n[digest]\nenabled = false\n",
         nats.url()
     );
     if let Some(t) = telegram {

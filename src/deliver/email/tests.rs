@@ -31,6 +31,7 @@ fn composer() -> Composer {
         from: "newsalert <alerts@example.net>".parse().unwrap(),
         message_id_domain: "example.net".into(),
         dkim: None,
+        links: None,
     }
 }
 
