@@ -13,6 +13,7 @@ mod cli;
 mod cloudevents;
 mod delivery;
 mod deploy;
+mod digest;
 mod explain;
 mod feeds;
 mod flood;
@@ -139,11 +140,20 @@ pub fn enable(dir: &tempfile::TempDir, section: &str, extra: &str) {
 
 /// Build and start the service on `dir`.
 pub async fn spawn_app(dir: tempfile::TempDir) -> TestApp {
+    spawn_app_with_clock(dir, std::sync::Arc::new(newsalert::clock::SystemClock)).await
+}
+
+/// Build and start the service on `dir`, telling time by `clock`.
+pub async fn spawn_app_with_clock(
+    dir: tempfile::TempDir,
+    clock: newsalert::clock::SharedClock,
+) -> TestApp {
     init_tracing();
     let settings = Settings::load_with_env(dir.path(), Vec::new()).expect("settings");
     let app = App::build(settings)
         .await
         .expect("app builds")
+        .with_clock(clock)
         .with_retry_policy(RetryPolicy {
             max_attempts: 4,
             initial: Duration::from_millis(50),
