@@ -7,6 +7,7 @@ mod support;
 
 mod alert_key;
 mod binary;
+mod blackbox_digest;
 mod bot;
 mod chaos;
 mod cli;
