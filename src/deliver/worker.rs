@@ -110,13 +110,7 @@ impl AlertHandler {
         kind: &'static str,
         reason: &str,
     ) -> Outcome {
-        let letter = DeadLetter {
-            kind,
-            reason,
-            category: "alerts",
-            element: None,
-        };
-        let outcome = crate::dlq::dead_letter(&self.broker, msg, letter).await;
+        let outcome = dead_letter_alert(&self.broker, msg, kind, reason).await;
         if outcome == Outcome::Ack {
             let channel = channel.map_or_else(|| "unknown".to_string(), |c| c.to_string());
             if kind == "target_disabled" {
@@ -204,11 +198,7 @@ impl AlertHandler {
                     .await
             }
             SendOutcome::GaveUp(e) => {
-                let age = msg
-                    .info()
-                    .ok()
-                    .map(|i| (time::OffsetDateTime::now_utc() - i.published).unsigned_abs())
-                    .unwrap_or_default();
+                let age = stored_age(msg);
                 if age >= self.max_age {
                     tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
                     return self
@@ -222,6 +212,30 @@ impl AlertHandler {
             }
         }
     }
+}
+
+/// Dead-letter an alert message (category `alerts`).
+pub async fn dead_letter_alert(
+    broker: &Broker,
+    msg: &jetstream::Message,
+    kind: &'static str,
+    reason: &str,
+) -> Outcome {
+    let letter = DeadLetter {
+        kind,
+        reason,
+        category: "alerts",
+        element: None,
+    };
+    crate::dlq::dead_letter(broker, msg, letter).await
+}
+
+/// How long ago `msg` was stored in its stream (zero if unknown).
+pub fn stored_age(msg: &jetstream::Message) -> Duration {
+    msg.info()
+        .ok()
+        .map(|i| (time::OffsetDateTime::now_utc() - i.published).unsigned_abs())
+        .unwrap_or_default()
 }
 
 impl Handler for AlertHandler {

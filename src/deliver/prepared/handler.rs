@@ -9,8 +9,8 @@ use crate::alert::Target;
 use crate::consume::{Handler, Outcome};
 use crate::deliver::ledger::Ledger;
 use crate::deliver::retry::{SendOutcome, send_prepared_with_retry};
+use crate::deliver::worker::{dead_letter_alert, stored_age};
 use crate::deliver::{DeliveryError, Notifiers};
-use crate::dlq::DeadLetter;
 use crate::nats::Broker;
 use crate::observe::Metrics;
 use crate::retry::RetryPolicy;
@@ -39,13 +39,7 @@ impl PreparedHandler {
         kind: &'static str,
         reason: &str,
     ) -> Outcome {
-        let letter = DeadLetter {
-            kind,
-            reason,
-            category: "alerts",
-            element: None,
-        };
-        crate::dlq::dead_letter(&self.broker, msg, letter).await
+        dead_letter_alert(&self.broker, msg, kind, reason).await
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
@@ -89,12 +83,7 @@ impl PreparedHandler {
             }
             SendOutcome::Failed(e) => self.dead_letter(msg, "permanent", &e.to_string()).await,
             SendOutcome::GaveUp(e) => {
-                let age = msg
-                    .info()
-                    .ok()
-                    .map(|i| (time::OffsetDateTime::now_utc() - i.published).unsigned_abs())
-                    .unwrap_or_default();
-                if age >= self.max_age {
+                if stored_age(msg) >= self.max_age {
                     return self.dead_letter(msg, "expired", &e.to_string()).await;
                 }
                 self.metrics.alert_retried(p.channel);
