@@ -109,6 +109,7 @@ impl Held {
             stale: Duration::from_secs(d.claim_stale_secs.max(1)),
             digests: self.digests.clone(),
             summary_max_items: d.summary_max_items,
+            orphans: Default::default(),
         })
     }
 }

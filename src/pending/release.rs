@@ -64,6 +64,8 @@ pub struct Release {
     pub stale: Duration,
     pub digests: Arc<DigestRenderer>,
     pub summary_max_items: usize,
+    /// Held subjects of unknown subscribers already warned about.
+    pub orphans: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 type Failed = String;
@@ -119,7 +121,10 @@ impl Release {
                 continue;
             };
             let Some(sub) = by_token.get(token) else {
-                tracing::warn!(%subject, "held alerts of a subscriber no longer in the rules; kept");
+                let mut orphans = self.orphans.lock().unwrap_or_else(|p| p.into_inner());
+                if orphans.insert(subject.clone()) {
+                    tracing::warn!(%subject, "held alerts of a subscriber no longer in the rules; kept until the subscriber is back");
+                }
                 continue;
             };
             if let Err(e) = self.release(&stream, &subject, kind, sub).await {
