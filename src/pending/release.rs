@@ -345,3 +345,113 @@ fn held_at(msg: &async_nats::jetstream::message::StreamMessage) -> DateTime<Utc>
             DateTime::from_timestamp(msg.time.unix_timestamp(), 0).unwrap_or_default()
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subscriber::QuietHours;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn when_held_alerts_are_due_and_what_they_cover() {
+        let sub = |digest, quiet: Option<&str>| Subscriber {
+            id: "desk".into(),
+            telegram_chat_id: Some(1),
+            email: None,
+            digest,
+            timezone: chrono_tz::UTC,
+            quiet_hours: quiet.map(|q| QuietHours::parse(q).unwrap()),
+            max_telegram_per_hour: Some(2),
+        };
+        let daily = sub(
+            DigestSchedule::Daily { hour: 8, minute: 0 },
+            Some("22:00-07:00"),
+        );
+        // (kind, subscriber, held at, now, want (period start, cutoff))
+        let table = [
+            (
+                Kind::Digest,
+                &daily,
+                "2026-12-07T09:00:00Z",
+                "2026-12-08T07:59:59Z",
+                None,
+            ),
+            (
+                Kind::Digest,
+                &daily,
+                "2026-12-07T09:00:00Z",
+                "2026-12-08T08:00:00Z",
+                Some(("2026-12-07T08:00:00Z", "2026-12-08T08:00:00Z")),
+            ),
+            // Five days down: one catch-up, covering up to today's period.
+            (
+                Kind::Digest,
+                &daily,
+                "2026-12-07T09:00:00Z",
+                "2026-12-12T09:30:00Z",
+                Some(("2026-12-07T08:00:00Z", "2026-12-12T08:00:00Z")),
+            ),
+            (
+                Kind::Quiet,
+                &daily,
+                "2026-12-07T23:00:00Z",
+                "2026-12-08T06:59:00Z",
+                None,
+            ),
+            (
+                Kind::Quiet,
+                &daily,
+                "2026-12-07T23:00:00Z",
+                "2026-12-08T07:00:00Z",
+                Some(("2026-12-07T22:00:00Z", "2026-12-08T07:00:00Z")),
+            ),
+            // Released late, inside the next night: that night's alerts wait.
+            (
+                Kind::Quiet,
+                &daily,
+                "2026-12-07T23:00:00Z",
+                "2026-12-08T23:00:00Z",
+                Some(("2026-12-07T22:00:00Z", "2026-12-08T22:00:00Z")),
+            ),
+            (
+                Kind::Overflow,
+                &daily,
+                "2026-12-07T10:10:00Z",
+                "2026-12-07T10:59:00Z",
+                None,
+            ),
+            (
+                Kind::Overflow,
+                &daily,
+                "2026-12-07T10:10:00Z",
+                "2026-12-07T11:00:00Z",
+                Some(("2026-12-07T10:00:00Z", "2026-12-07T11:00:00Z")),
+            ),
+        ];
+        for (i, (kind, s, at, now, want)) in table.into_iter().enumerate() {
+            let got = Release::due(kind, s, t(at), t(now)).map(|(p, c)| (p.start, c));
+            assert_eq!(got, want.map(|(a, b)| (t(a), t(b))), "case {i}");
+        }
+        // Schedule or quiet hours removed since: released at once.
+        let off = sub(DigestSchedule::Off, None);
+        let got = Release::due(
+            Kind::Digest,
+            &off,
+            t("2026-12-07T09:00:00Z"),
+            t("2026-12-07T09:00:01Z"),
+        );
+        assert_eq!(got.map(|(_, c)| c), Some(t("2026-12-07T09:00:01Z")));
+        assert!(
+            Release::due(
+                Kind::Quiet,
+                &off,
+                t("2026-12-07T23:00:00Z"),
+                t("2026-12-07T23:00:01Z")
+            )
+            .is_some()
+        );
+    }
+}

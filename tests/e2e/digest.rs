@@ -6,7 +6,7 @@
 //! the test's clock.
 
 use crate::support::nats::NatsServer;
-use crate::support::smtp::{ReceivedMail, SmtpSink};
+use crate::support::smtp::{ReceivedMail, SmtpFault, SmtpSink};
 use crate::support::telegram::FakeTelegram;
 use crate::{TestApp, config_dir, enable, publish, spawn_app_with_clock};
 use chrono::{DateTime, Utc};
@@ -327,4 +327,31 @@ async fn one_click_unsubscribe_valid_forged_and_repeated() {
     }
     assert_eq!(smtp.messages().len(), 1, "nothing after unsubscribing");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_digest_is_retried_and_sent_once() {
+    let nats = NatsServer::start();
+    let smtp = SmtpSink::start();
+    let clock = ManualClock::new(utc("2026-12-07T10:10:00Z"));
+    let app = start(
+        &nats,
+        Some(&smtp),
+        None,
+        "email = \"desk@example.org\"\ndigest = \"hourly\"",
+        &clock,
+        "",
+    )
+    .await;
+    article(&nats, "r1", "Baku talks r1").await;
+    wait_held(&nats, 1).await;
+    // Two temporary failures, then accepted.
+    smtp.push_faults(SmtpFault::RejectData(451), 2);
+    clock.set(utc("2026-12-07T11:00:01Z"));
+    let mails = smtp.wait_for(1, WAIT).await;
+    assert!(titles(&mails[0]).contains("Baku talks r1"));
+    assert_eq!(smtp.transactions(), 3, "two refused, one accepted");
+    wait_held(&nats, 0).await;
+    app.stop().await;
+    assert_eq!(smtp.messages().len(), 1);
 }
