@@ -1,7 +1,9 @@
 //! The digest email: subject, plain text and HTML from minijinja
 //! templates. Items are grouped by their first matching rule, newest
 //! first; an article matched by several rules appears once and lists them
-//! all; at most `digest.max_items` items are listed, the rest counted.
+//! all; copies of one story ([`crate::story`]) fold into the first copy's
+//! item, whose meta line says "+N sources"; at most `digest.max_items`
+//! items are listed, the rest counted.
 //!
 //! Template variables (both templates): `subscriber`, `count` (articles),
 //! `period_start` / `period_end` (the subscriber's zone), `groups` (list of
@@ -101,13 +103,32 @@ impl DigestRenderer {
         period: Period,
     ) -> Result<DigestMail, String> {
         let tz = sub.timezone;
-        // One item per article: the latest copy held wins.
+        // One item per story (or article, without story tracking): its
+        // first copy, with how many other articles of the story came.
+        let story_of = |a: &'_ Alert| {
+            a.story
+                .as_ref()
+                .map_or(a.article_id.clone(), |s| s.id.clone())
+        };
         let mut articles: Vec<&Alert> = Vec::new();
-        for a in alerts.iter().rev() {
-            if !articles.iter().any(|b| b.article_id == a.article_id) {
-                articles.push(a);
+        let mut copies: Vec<Vec<&str>> = Vec::new();
+        for a in alerts {
+            match articles.iter().position(|b| story_of(b) == story_of(a)) {
+                Some(i) if !copies[i].contains(&a.article_id.as_str()) => {
+                    copies[i].push(&a.article_id)
+                }
+                Some(_) => {}
+                None => {
+                    articles.push(a);
+                    copies.push(vec![&a.article_id]);
+                }
             }
         }
+        let extra: std::collections::HashMap<&str, usize> = articles
+            .iter()
+            .zip(&copies)
+            .map(|(a, c)| (a.article_id.as_str(), c.len() - 1))
+            .collect();
         // Newest first (undated: in the order held, latest first).
         articles.sort_by_key(|a| std::cmp::Reverse(a.published_at));
         let count = articles.len();
@@ -116,7 +137,15 @@ impl DigestRenderer {
             let time = a
                 .published_at
                 .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string());
-            let meta: Vec<String> = a.source.iter().cloned().chain(time.clone()).collect();
+            let more_sources =
+                crate::story::plus_sources(extra.get(a.article_id.as_str()).copied().unwrap_or(0));
+            let meta: Vec<String> = a
+                .source
+                .iter()
+                .cloned()
+                .chain(time.clone())
+                .chain(more_sources)
+                .collect();
             let item = Item {
                 title: truncate_chars(&a.title, 300),
                 url: safe_url(a).map(str::to_string),

@@ -100,3 +100,32 @@ fn admins_can_override_templates() {
     let e = DigestRenderer::new(dir.path(), 10, None).err().unwrap();
     assert!(e.contains("digest.html.j2:1:"), "{e}");
 }
+
+#[test]
+fn copies_of_one_story_fold_into_one_item() {
+    let r = DigestRenderer::new(Path::new("/nonexistent"), 10, None).unwrap();
+    let story = |mut a: Alert, sources| {
+        a.story = Some(crate::alert::StoryRef {
+            id: "s-1".into(),
+            sources,
+        });
+        a
+    };
+    let alerts = [
+        story(alert("a", "Wire story", &["gas"], 1), 1),
+        story(alert("b", "Wire story, reworded", &["gas"], 2), 2),
+        story(alert("c", "Wire story again", &["gas"], 3), 3),
+        alert("d", "Other", &["gas"], 4),
+    ];
+    let mail = r
+        .render(&sub(), "desk@example.org", &alerts, period())
+        .unwrap();
+    assert!(
+        mail.subject.starts_with("Digest: 2 new matches"),
+        "{}",
+        mail.subject
+    );
+    assert!(mail.text.contains("* Wire story\n"), "{}", mail.text);
+    assert!(mail.text.contains("+2 sources"), "{}", mail.text);
+    assert!(!mail.text.contains("reworded"), "{}", mail.text);
+}
