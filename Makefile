@@ -5,9 +5,11 @@ CARGO ?= cargo
 
 all: lint test
 
-# Project-local tools (pinned nats-server in .tools/bin).
+# Project-local tools: pinned nats-server in .tools/bin, aiosmtpd (the
+# black-box digest test's SMTP server) in .tools/smtpd.
 tools:
 	bash scripts/install-nats.sh
+	bash scripts/install-smtpd.sh
 
 # The oldest nats-server we support (2.9): Debian's package where installed.
 NATS_COMPAT_BIN ?= /usr/sbin/nats-server

@@ -10,7 +10,8 @@
 //!
 //! Between routing and publishing, [`StoryGate`] tags the alerts with the
 //! article's story and drops Telegram repeats of a story (see
-//! [`crate::story`]).
+//! [`crate::story`]), and [`Holds`] sends digest, quiet-hours and over-cap
+//! alerts to a held subject instead of the instant one ([`crate::pending`]).
 //!
 //! Cleaning and matching are CPU work (~0.6 ms per article with 100k
 //! rules): they run on tokio's blocking threads, at most
@@ -23,6 +24,7 @@ use crate::consume::{Handler, Outcome};
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
 use crate::observe::Metrics;
+use crate::pending::Holds;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
@@ -51,6 +53,8 @@ pub struct ArticleHandler {
     pub metrics: Arc<Metrics>,
     /// One alert per story (`None`: `story.enabled = false`).
     pub stories: Option<Arc<StoryGate>>,
+    /// Holds digest, quiet-hours and over-cap alerts (`None`: `digest.enabled = false`).
+    pub holds: Option<Arc<Holds>>,
 }
 
 impl ArticleHandler {
@@ -119,6 +123,7 @@ impl ArticleHandler {
         }
         // The rules this article started with, even if a reload lands now.
         let book = self.rules.borrow().clone();
+        let routed_by = book.clone();
         let clean = self.clean;
         let metrics = self.metrics.clone();
         let with_stories = self.stories.is_some();
@@ -174,15 +179,18 @@ impl ArticleHandler {
         };
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
+        let routed_by = &routed_by;
         let publishes = alerts.iter().map(|alert| async move {
             let payload = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
-            self.broker
-                .publish(
+            let (subject, headers) = match &self.holds {
+                Some(holds) => holds.place(routed_by, alert, published, stopping).await,
+                None => (
                     alert_subject(&self.alerts_subject, alert.channel),
-                    &alert.key(),
                     published.map(alert::published_header),
-                    payload.into(),
-                )
+                ),
+            };
+            self.broker
+                .publish(subject, &alert.key(), headers, payload.into())
                 .await
                 .map_err(|e| e.to_string())
         });

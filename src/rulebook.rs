@@ -12,7 +12,7 @@
 
 use crate::regions::{CustomRegionSpec, Gazetteer, RegionError};
 use crate::rules::{Matcher, MatcherBuilder};
-use crate::subscriber::{Channel, DigestSchedule, Subscriber};
+use crate::subscriber::{Channel, DigestSchedule, QuietHours, Subscriber};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,6 +71,8 @@ struct RawSubscriber {
     email: Option<Spanned<String>>,
     digest: Option<Spanned<String>>,
     timezone: Option<Spanned<String>>,
+    quiet_hours: Option<Spanned<String>>,
+    max_telegram_per_hour: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -239,6 +241,18 @@ fn subscribers(raw: &RawFile, report: &mut Report<'_>) -> Vec<Subscriber> {
                 chrono_tz::UTC
             })
         });
+        let quiet_hours = s.quiet_hours.as_ref().and_then(|q| {
+            QuietHours::parse(q.get_ref())
+                .map_err(|err| report.error(q, format!("subscriber {id:?}: {err}")))
+                .ok()
+        });
+        let max_telegram_per_hour = s.max_telegram_per_hour.as_ref().and_then(|m| {
+            u32::try_from(*m.get_ref()).ok().filter(|n| *n > 0).or_else(|| {
+                let msg = format!("subscriber {id:?}: max_telegram_per_hour must be a positive number, not {}", m.get_ref());
+                report.error(m, msg);
+                None
+            })
+        });
         if s.telegram_chat_id.is_none() && s.email.is_none() {
             report.at(
                 s.id.span().start,
@@ -260,6 +274,8 @@ fn subscribers(raw: &RawFile, report: &mut Report<'_>) -> Vec<Subscriber> {
             email,
             digest,
             timezone,
+            quiet_hours,
+            max_telegram_per_hour,
         });
     }
     out

@@ -1,5 +1,7 @@
-//! Subscribers and their channels: who receives alerts, where, and on what
-//! digest schedule. Parsed from the rules file by [`crate::rulebook`].
+//! Subscribers and their channels: who receives alerts, where, on what
+//! digest schedule, with which quiet hours and Telegram cap. Parsed from
+//! the rules file by [`crate::rulebook`]; when schedules and quiet hours
+//! fall is computed by [`crate::schedule`].
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -48,8 +50,9 @@ impl fmt::Display for Channel {
 pub enum DigestSchedule {
     /// Every alert is sent at once.
     Off,
-    /// Every `n` hours, on the hour (`hourly` = every 1h).
-    EveryHours(u8),
+    /// Every `period` (`hourly` = every 1h, `every 20s`), periods counted
+    /// from the Unix epoch, so `every 4h` ends at 00:00, 04:00, … UTC.
+    Every(std::time::Duration),
     /// Every day at `hour:minute`.
     Daily { hour: u8, minute: u8 },
     /// Every week on `weekday` at `hour:minute`.
@@ -61,22 +64,22 @@ pub enum DigestSchedule {
 }
 
 impl DigestSchedule {
-    /// Parse `off | hourly | every Nh | daily HH:MM | weekly mon HH:MM`.
+    /// Parse `off | hourly | every <duration> | daily HH:MM | weekly mon HH:MM`
+    /// (a duration as [`crate::duration`] reads it, 1s to 7d).
     ///
     /// # Errors
     /// A message saying what was expected.
     pub fn parse(s: &str) -> Result<DigestSchedule, String> {
         let words: Vec<&str> = s.split_whitespace().collect();
-        let expected = "expected off, hourly, \"every Nh\" (N in 1..=24), \"daily HH:MM\" or \"weekly mon HH:MM\"";
+        let expected = "expected off, hourly, \"every <duration>\" (e.g. \"every 4h\", 1s to 7d), \"daily HH:MM\" or \"weekly mon HH:MM\"";
         let bad = || format!("invalid digest {s:?}: {expected}");
         match words.as_slice() {
             ["off"] => Ok(DigestSchedule::Off),
-            ["hourly"] => Ok(DigestSchedule::EveryHours(1)),
-            ["every", n] => n
-                .strip_suffix('h')
-                .and_then(|n| n.parse::<u8>().ok())
-                .filter(|n| (1..=24).contains(n))
-                .map(DigestSchedule::EveryHours)
+            ["hourly"] => Ok(DigestSchedule::Every(std::time::Duration::from_secs(3600))),
+            ["every", n] => crate::duration::parse_duration(n)
+                .ok()
+                .filter(|d| d.as_secs() <= 7 * 86_400)
+                .map(DigestSchedule::Every)
                 .ok_or_else(bad),
             ["daily", t] => {
                 let (hour, minute) = parse_hh_mm(t).ok_or_else(bad)?;
@@ -93,6 +96,41 @@ impl DigestSchedule {
             }
             _ => Err(bad()),
         }
+    }
+}
+
+/// A daily window `HH:MM-HH:MM` in the subscriber's time zone; it crosses
+/// midnight when `end` <= `start` (`22:00-07:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: (u8, u8),
+    pub end: (u8, u8),
+}
+
+impl QuietHours {
+    /// Parse `HH:MM-HH:MM`.
+    ///
+    /// # Errors
+    /// A message saying what was expected.
+    pub fn parse(s: &str) -> Result<QuietHours, String> {
+        let bad =
+            || format!("invalid quiet_hours {s:?}: expected \"HH:MM-HH:MM\", e.g. \"22:00-07:00\"");
+        let (a, b) = s.trim().split_once('-').ok_or_else(bad)?;
+        let start = parse_hh_mm(a.trim()).ok_or_else(bad)?;
+        let end = parse_hh_mm(b.trim()).ok_or_else(bad)?;
+        if start == end {
+            return Err(format!(
+                "invalid quiet_hours {s:?}: start and end are equal (an empty window)"
+            ));
+        }
+        Ok(QuietHours { start, end })
+    }
+}
+
+impl fmt::Display for QuietHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ((h1, m1), (h2, m2)) = (self.start, self.end);
+        write!(f, "{h1:02}:{m1:02}-{h2:02}:{m2:02}")
     }
 }
 
@@ -113,6 +151,11 @@ pub struct Subscriber {
     pub email: Option<lettre::Address>,
     pub digest: DigestSchedule,
     pub timezone: Tz,
+    /// Telegram alerts in this window are held and summed up at its end.
+    pub quiet_hours: Option<QuietHours>,
+    /// Telegram alerts beyond this many in a clock hour are folded into
+    /// one "N more matches" message at the hour's end.
+    pub max_telegram_per_hour: Option<u32>,
 }
 
 impl Subscriber {
@@ -133,13 +176,18 @@ impl Subscriber {
 mod tests {
     use super::*;
     use chrono::Weekday;
+    use std::time::Duration;
 
     #[test]
     fn digest_schedules() {
         let ok: &[(&str, DigestSchedule)] = &[
             ("off", DigestSchedule::Off),
-            ("hourly", DigestSchedule::EveryHours(1)),
-            ("every 4h", DigestSchedule::EveryHours(4)),
+            ("hourly", DigestSchedule::Every(Duration::from_secs(3600))),
+            (
+                "every 4h",
+                DigestSchedule::Every(Duration::from_secs(4 * 3600)),
+            ),
+            ("every 20s", DigestSchedule::Every(Duration::from_secs(20))),
             ("daily 08:00", DigestSchedule::Daily { hour: 8, minute: 0 }),
             (
                 "weekly mon 23:59",
@@ -159,11 +207,30 @@ mod tests {
             "daily 24:00",
             "daily 8:00",
             "every 0h",
-            "every 25h",
+            "every 8d",
+            "every 4",
             "weekly xyz 08:00",
             "sometimes",
         ] {
             assert!(DigestSchedule::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quiet_hours() {
+        let q = QuietHours::parse("22:00-07:00").unwrap();
+        assert_eq!((q.start, q.end), ((22, 0), (7, 0)));
+        assert_eq!(q.to_string(), "22:00-07:00");
+        assert_eq!(QuietHours::parse(" 01:30 - 02:45 ").unwrap().end, (2, 45));
+        for bad in [
+            "",
+            "22:00",
+            "22-07",
+            "22:00-24:00",
+            "7:00-08:00",
+            "08:00-08:00",
+        ] {
+            assert!(QuietHours::parse(bad).is_err(), "{bad}");
         }
     }
 }

@@ -9,6 +9,7 @@
 //! The stages themselves are in [`stages`], the notifier per channel in
 //! [`notifiers`].
 
+mod held;
 mod notifiers;
 mod stages;
 
@@ -43,6 +44,8 @@ pub enum StartError {
     Notifier(String),
     #[error("{0}")]
     Http(String),
+    #[error("{0}")]
+    Digest(String),
 }
 
 /// A running instance's parts.
@@ -64,6 +67,10 @@ pub struct App {
     chats: ChatPrefs,
     /// The bot (`None`: no token, or `bot.enabled = false`).
     bot: Option<BotService>,
+    /// Held alerts: digests, quiet hours, the per-hour cap, unsubscribe.
+    held: held::Held,
+    /// What time it is (tests inject one: [`App::with_clock`]).
+    clock: crate::clock::SharedClock,
 }
 
 /// An instance whose settings and rules are valid and whose HTTP endpoint
@@ -76,6 +83,7 @@ pub struct Starting {
     metrics: Arc<Metrics>,
     health: Health,
     http: Option<HttpServer>,
+    unsubscribe: crate::http::unsubscribe::UnsubscribeSlot,
 }
 
 impl Starting {
@@ -98,15 +106,20 @@ impl Starting {
             metrics,
             health,
             http,
+            unsubscribe,
         } = self;
         let broker = Broker::connect(&settings.nats, &health).await?;
         let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
         let ledger = Ledger::new(sent, targets);
-        let notifiers = notifiers(&settings, &ledger, &metrics).map_err(StartError::Notifier)?;
+        let held = held::Held::connect(&settings, &broker, unsubscribe).await?;
+        let notifiers =
+            notifiers(&settings, &ledger, &metrics, &held.links).map_err(StartError::Notifier)?;
         let rules = reload::shared(book);
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
         let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
         let app = App {
+            held,
+            clock: Arc::new(crate::clock::SystemClock),
             stories,
             chats,
             bot,
@@ -165,12 +178,14 @@ impl App {
         metrics.rules_in_force(book.rules.len());
         let health = Health::default();
         health.rules_loaded();
+        let unsubscribe = crate::http::unsubscribe::UnsubscribeSlot::default();
         let http = match settings.http.listen.as_str() {
             "" => None,
             listen => {
                 let routes = http::router(HttpState {
                     health: health.clone(),
                     metrics: metrics.clone(),
+                    unsubscribe: unsubscribe.clone(),
                 });
                 Some(
                     HttpServer::start(listen, routes)
@@ -187,6 +202,7 @@ impl App {
             metrics,
             health,
             http,
+            unsubscribe,
         })
     }
 
@@ -203,6 +219,13 @@ impl App {
     /// Override the retry policy (tests use short waits).
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Use `clock` for digest periods, quiet hours and the per-hour cap
+    /// (tests move a [`crate::clock::ManualClock`]).
+    pub fn with_clock(mut self, clock: crate::clock::SharedClock) -> Self {
+        self.clock = clock;
         self
     }
 

@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// Build the notifiers the settings ask for; unconfigured channels print
-/// to the console.
+/// to the console. Emails carry `unsubscribe_links` when set.
 ///
 /// # Errors
 /// Invalid Telegram or SMTP settings.
@@ -20,6 +20,7 @@ pub fn notifiers(
     settings: &Settings,
     ledger: &Ledger,
     metrics: &Arc<Metrics>,
+    unsubscribe_links: &Option<crate::unsubscribe::Links>,
 ) -> Result<Notifiers, String> {
     let console = Arc::new(ConsoleNotifier);
     let token = settings.telegram.bot_token.expose_secret();
@@ -39,11 +40,14 @@ pub fn notifiers(
         tracing::info!("smtp.host not set: email alerts go to the console");
         console
     } else {
-        Arc::new(EmailNotifier::new(
-            &settings.smtp,
-            settings.dkim_key_path().as_deref(),
-            settings.delivery.email_concurrency,
-        )?)
+        Arc::new(
+            EmailNotifier::new(
+                &settings.smtp,
+                settings.dkim_key_path().as_deref(),
+                settings.delivery.email_concurrency,
+            )?
+            .with_unsubscribe_links(unsubscribe_links.clone()),
+        )
     };
     Ok(Notifiers { telegram, email })
 }

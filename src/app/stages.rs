@@ -1,11 +1,14 @@
 //! The stages [`App::run_until_stopped`] runs, each a durable JetStream
 //! consumer run by [`crate::consume`]: articles → [`ingest`](crate::ingest)
 //! → alerts stream → [`deliver::worker`](crate::deliver::worker) (one
-//! consumer per channel), beside the rules watcher, the bot and the
-//! backlog reporter.
+//! consumer per channel), held alerts → the release task
+//! ([`crate::pending::release`]) → prepared messages →
+//! [`PreparedHandler`], beside the rules watcher, the bot and the backlog
+//! reporter.
 
 use super::{App, StartError};
 use crate::consume::{self, ConsumerSpec};
+use crate::deliver::prepared::handler::PreparedHandler;
 use crate::deliver::worker::AlertHandler;
 use crate::ingest::ArticleHandler;
 use crate::reload;
@@ -17,8 +20,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The stages, by consumer: articles, then one per channel.
-pub(super) const STAGES: [&str; 3] = ["articles", "telegram", "email"];
+/// The stages, by consumer: articles, one per channel, and the prepared
+/// messages (digests, summaries) of both channels.
+pub(super) const STAGES: [&str; 4] = ["articles", "telegram", "email", "prepared"];
 
 impl App {
     /// The consumer of stage `name` (`articles`, `telegram`, `email`).
@@ -34,6 +38,12 @@ impl App {
                 },
                 self.settings.pipeline.concurrency,
                 n.consumer.clone(),
+            ),
+            "prepared" => (
+                n.alerts_stream.clone(),
+                format!("{}.prepared.>", n.alerts_subject),
+                d.email_concurrency,
+                format!("{}-prepared", n.consumer),
             ),
             channel => (
                 n.alerts_stream.clone(),
@@ -94,6 +104,27 @@ impl App {
             )),
             metrics: self.metrics.clone(),
             stories: self.stories.clone(),
+            holds: self.held.holds(&self.settings, self.clock.clone()),
+        });
+        self.held.serve_unsubscribe(self.clock.clone());
+        let release_stop = Stopping::new();
+        let release = self
+            .held
+            .release(
+                &self.settings,
+                &self.broker,
+                self.rules.clone(),
+                self.clock.clone(),
+            )
+            .map(|r| AbortOnDrop(tokio::spawn(r.run(release_stop.clone()))));
+        let prepared = Arc::new(PreparedHandler {
+            notifiers: self.notifiers.clone(),
+            ledger: self.ledger.clone(),
+            broker: self.broker.clone(),
+            retry: self.retry,
+            max_age: Duration::from_secs(self.settings.delivery.max_age_secs.max(1)),
+            metrics: self.metrics.clone(),
+            unsubscribed: Some(self.held.unsubscribed.clone()),
         });
         let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
         let worker = |channel: Channel| {
@@ -107,7 +138,7 @@ impl App {
             );
             Arc::new(match channel {
                 Channel::Telegram => handler.with_chat_prefs(self.chats.clone()),
-                Channel::Email => handler,
+                Channel::Email => handler.with_unsubscribed(self.held.unsubscribed.clone()),
             })
         };
         // Dropped (the poller aborted) if this future is, e.g. on a crash.
@@ -137,13 +168,24 @@ impl App {
                 shutdown.clone()
             ),
             consume::run(
-                js,
+                js.clone(),
                 self.spec("email"),
                 worker(Channel::Email),
+                health.clone(),
+                shutdown.clone()
+            ),
+            consume::run(
+                js,
+                self.spec("prepared"),
+                prepared,
                 health.clone(),
                 shutdown
             ),
         );
+        release_stop.cancel();
+        if let Some(mut release) = release {
+            let _ = (&mut release.0).await;
+        }
         reloader.abort();
         bot_stop.cancel();
         if let Some(mut bot) = bot {

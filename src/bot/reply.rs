@@ -54,10 +54,9 @@ impl<'a> ChatView<'a> {
     }
 }
 
-/// A subscriber's quiet hours as written (`None`: none). Subscribers have
-/// no `quiet_hours` yet; when they do, return it here.
-pub fn quiet_hours(_subscriber: &Subscriber) -> Option<String> {
-    None
+/// A subscriber's quiet hours as written (`None`: none).
+pub fn quiet_hours(subscriber: &Subscriber) -> Option<String> {
+    subscriber.quiet_hours.map(|q| q.to_string())
 }
 
 fn cut(s: &str, max: usize) -> String {

@@ -1,5 +1,5 @@
-//! `newsalert check`: validate settings, rules and (when present) the feed
-//! list, printing every problem with where it was set (`file:line:col`,
+//! `newsalert check`: validate settings, rules, digest template overrides
+//! and (when present) the feed list, printing every problem with where it was set (`file:line:col`,
 //! environment variable or built-in default); exit 1 on errors.
 
 use crate::feeds::FeedList;
@@ -31,6 +31,12 @@ pub fn check(dir: &Path) -> Result<ExitCode, String> {
             p.place,
             p.message
         );
+        errors += 1;
+    }
+    // Admins' digest template overrides must parse (file:line).
+    let templates = settings.dir.join(&settings.digest.templates_dir);
+    if let Err(e) = crate::digest::render::DigestRenderer::new(&templates, 1, None) {
+        println!("{e}");
         errors += 1;
     }
     let path = settings.rules_path();

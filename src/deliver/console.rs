@@ -15,14 +15,24 @@ impl Notifier for ConsoleNotifier {
     }
 
     fn send<'a>(&'a self, alert: &'a Alert) -> BoxFuture<'a, Result<(), DeliveryError>> {
-        Box::pin(async move {
-            let mut line = serde_json::to_string(alert)
-                .map_err(|e| DeliveryError::permanent(e.to_string()))?;
-            line.push('\n');
-            let mut out = std::io::stdout().lock();
-            out.write_all(line.as_bytes())
-                .and_then(|()| out.flush())
-                .map_err(|e| DeliveryError::transient(format!("stdout: {e}")))
-        })
+        Box::pin(async move { line(alert) })
     }
+
+    fn send_prepared<'a>(
+        &'a self,
+        p: &'a super::prepared::Prepared,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move { line(p) })
+    }
+}
+
+/// Print `value` as one JSON line.
+fn line(value: &impl serde::Serialize) -> Result<(), DeliveryError> {
+    let mut line =
+        serde_json::to_string(value).map_err(|e| DeliveryError::permanent(e.to_string()))?;
+    line.push('\n');
+    let mut out = std::io::stdout().lock();
+    out.write_all(line.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| DeliveryError::transient(format!("stdout: {e}")))
 }

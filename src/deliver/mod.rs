@@ -1,7 +1,8 @@
 //! Delivery: notifiers for each channel behind one [`Notifier`] trait
 //! ([`telegram`] with its flood limits in [`flood`], [`email`],
 //! [`console`]), the single place where failed sends are retried
-//! ([`retry`]), what delivery remembers ([`ledger`]: sent log, disabled
+//! ([`retry`]), messages built from several held alerts ([`prepared`]:
+//! digests, quiet-hours summaries), what delivery remembers ([`ledger`]: sent log, disabled
 //! targets, chat migrations) and the stage that ties them together
 //! ([`worker`]).
 //!
@@ -13,6 +14,7 @@ pub mod console;
 pub mod email;
 pub mod flood;
 pub mod ledger;
+pub mod prepared;
 pub mod render;
 pub mod retry;
 pub mod telegram;
@@ -62,6 +64,17 @@ pub trait Notifier: Send + Sync {
 
     /// Send `alert` once; no retries here.
     fn send<'a>(&'a self, alert: &'a Alert) -> BoxFuture<'a, Result<(), DeliveryError>>;
+
+    /// Send a [`Prepared`](prepared::Prepared) message (a digest, a
+    /// quiet-hours summary) once. Notifiers that cannot refuse it
+    /// permanently.
+    fn send_prepared<'a>(
+        &'a self,
+        prepared: &'a prepared::Prepared,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        let reason = format!("{} cannot send {} messages", self.name(), prepared.kind);
+        Box::pin(async move { Err(DeliveryError::permanent(reason)) })
+    }
 }
 
 /// The notifier for each channel.

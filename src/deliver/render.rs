@@ -32,7 +32,7 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-fn truncate_chars(s: &str, max: usize) -> String {
+pub fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", s[..i].trim_end()),
         None => s.to_string(),
@@ -40,7 +40,7 @@ fn truncate_chars(s: &str, max: usize) -> String {
 }
 
 /// Only http(s) links are rendered as links.
-fn safe_url(alert: &Alert) -> Option<&str> {
+pub fn safe_url(alert: &Alert) -> Option<&str> {
     alert
         .url
         .as_deref()
@@ -74,7 +74,7 @@ fn meta_line(alert: &Alert) -> Option<String> {
 }
 
 /// The snippet as HTML with highlights in `<b>`.
-fn snippet_html(s: &Snippet) -> String {
+pub fn snippet_html(s: &Snippet) -> String {
     let mut out = String::new();
     let mut at = 0;
     for &(a, b) in &s.highlights {

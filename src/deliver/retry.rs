@@ -1,12 +1,15 @@
-//! Sending one alert under the [retry policy](crate::retry): a
+//! Sending one alert (or one [`Prepared`] message) under the [retry policy](crate::retry): a
 //! notifier's [`DeliveryError`] classified as a retry [`Failure`], and the
 //! result as a [`SendOutcome`] the delivery worker acts on.
 
+use super::prepared::Prepared;
 use super::{DeliveryError, Notifier};
 use crate::alert::Alert;
 use crate::observe::Metrics;
 use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::shutdown::Stopping;
+use crate::subscriber::Channel;
+use futures::future::BoxFuture;
 
 /// How [`send_with_retry`] ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +33,39 @@ pub async fn send_with_retry(
     metrics: &Metrics,
 ) -> SendOutcome {
     let what = format!("{} send of {}", notifier.name(), alert.key());
+    let attempt = || notifier.send(alert);
+    send_retrying(&what, alert.channel, policy, stopping, metrics, attempt).await
+}
+
+/// Send a [`Prepared`] message (a digest, a summary) the same way.
+pub async fn send_prepared_with_retry(
+    notifier: &dyn Notifier,
+    prepared: &Prepared,
+    policy: RetryPolicy,
+    stopping: &Stopping,
+    metrics: &Metrics,
+) -> SendOutcome {
+    let what = format!("{} send of {}", notifier.name(), prepared.key);
+    let attempt = || notifier.send_prepared(prepared);
+    send_retrying(&what, prepared.channel, policy, stopping, metrics, attempt).await
+}
+
+async fn send_retrying<'a>(
+    what: &str,
+    channel: Channel,
+    policy: RetryPolicy,
+    stopping: &Stopping,
+    metrics: &Metrics,
+    mut attempt: impl FnMut() -> BoxFuture<'a, Result<(), DeliveryError>>,
+) -> SendOutcome {
     let mut first = true;
-    let result = retry(&policy, stopping, &what, |_| {
+    let result = retry(&policy, stopping, what, |_| {
         if !std::mem::take(&mut first) {
-            metrics.alert_retried(alert.channel);
+            metrics.alert_retried(channel);
         }
+        let sent = attempt();
         async {
-            notifier.send(alert).await.map_err(|e| match e {
+            sent.await.map_err(|e| match e {
                 DeliveryError::Transient { retry_after, .. } => Failure::Transient {
                     error: e,
                     retry_after,

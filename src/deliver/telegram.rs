@@ -82,8 +82,27 @@ impl TelegramNotifier {
     }
 
     async fn send_alert(&self, original: i64, alert: &Alert) -> Result<(), DeliveryError> {
+        let text = |html| {
+            if html {
+                render::telegram_html(alert)
+            } else {
+                render::telegram_plain(alert)
+            }
+        };
+        let to = (alert.subscriber.as_str(), &alert.target);
+        self.send_rendered(original, to, true, text).await
+    }
+
+    /// Send `text(html)` to `original` (or the supergroup it became),
+    /// as HTML first when `html`, as plain text after a parse error.
+    async fn send_rendered(
+        &self,
+        original: i64,
+        (subscriber, target): (&str, &Target),
+        mut html: bool,
+        text: impl Fn(bool) -> String,
+    ) -> Result<(), DeliveryError> {
         let mut chat = self.ledger.telegram_chat(original).await;
-        let mut html = true;
         // At most one migration and one plain-text fallback per send.
         for _ in 0..3 {
             // Long waits go to the retry policy, like a 429, without a request.
@@ -94,27 +113,22 @@ impl TelegramNotifier {
                     reason: wait.reason.into(),
                     retry_after: Some(wait.duration),
                 })?;
-            let text = if html {
-                render::telegram_html(alert)
-            } else {
-                render::telegram_plain(alert)
-            };
-            let sent = self.send_text(chat, text, html).await;
+            let sent = self.send_text(chat, text(html), html).await;
             self.flood.sent(chat, Instant::now());
             match sent {
                 Ok(()) => return Ok(()),
                 Err(RequestError::MigrateToChatId(new)) => {
-                    tracing::warn!(subscriber = %alert.subscriber, target = %alert.target, "telegram chat migrated to a supergroup");
+                    tracing::warn!(%subscriber, %target, "telegram chat migrated to a supergroup");
                     self.ledger.record_migration(original, new.0).await;
                     chat = new.0;
                 }
                 Err(RequestError::Api(ApiError::CantParseEntities(desc))) if html => {
-                    tracing::error!(alert = %alert.key(), %desc, "BUG: telegram rejected our HTML; resending as plain text");
+                    tracing::error!(%subscriber, %target, %desc, "BUG: telegram rejected our HTML; resending as plain text");
                     html = false;
                 }
                 Err(RequestError::RetryAfter(wait)) => {
                     self.metrics.telegram_rate_limited();
-                    tracing::warn!(subscriber = %alert.subscriber, target = %alert.target, retry_after_secs = wait.seconds(), "telegram 429; pausing this chat");
+                    tracing::warn!(%subscriber, %target, retry_after_secs = wait.seconds(), "telegram 429; pausing this chat");
                     self.flood.pause(chat, wait.duration());
                     return Err(classify(RequestError::RetryAfter(wait)));
                 }
@@ -197,6 +211,24 @@ impl Notifier for TelegramNotifier {
                 Target::TelegramChat(chat) => self.send_alert(chat, alert).await,
                 Target::Email(_) => Err(DeliveryError::permanent(
                     "telegram notifier got an email alert",
+                )),
+            }
+        })
+    }
+
+    fn send_prepared<'a>(
+        &'a self,
+        p: &'a super::prepared::Prepared,
+    ) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            match p.target {
+                Target::TelegramChat(chat) => {
+                    let to = (p.subscriber.as_str(), &p.target);
+                    self.send_rendered(chat, to, false, |_| p.text.clone())
+                        .await
+                }
+                Target::Email(_) => Err(DeliveryError::permanent(
+                    "telegram notifier got an email message",
                 )),
             }
         })

@@ -15,7 +15,8 @@
 //!
 //! A Telegram chat that sent `/pause` or `/stop` ([`ChatPrefs`]) gets
 //! nothing: its alerts are skipped (acked, logged, counted as suppressed
-//! with reason `chat_paused` / `chat_stopped`), not held.
+//! with reason `chat_paused` / `chat_stopped`), not held. An address that
+//! unsubscribed ([`crate::unsubscribe`]) likewise (`unsubscribed`).
 //!
 //! Outcomes: sent → ack; permanent failure → dead letter + ack; target
 //! unreachable (bot blocked, chat gone) → target disabled + dead letter +
@@ -34,6 +35,7 @@ use crate::observe::Metrics;
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
 use crate::subscriber::Channel;
+use crate::unsubscribe::Unsubscribed;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
@@ -50,6 +52,8 @@ pub struct AlertHandler {
     metrics: Arc<Metrics>,
     /// What chats asked for (`/pause`, `/stop`); Telegram only.
     chats: Option<ChatPrefs>,
+    /// Addresses that unsubscribed; email only.
+    unsubscribed: Option<Unsubscribed>,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -71,6 +75,7 @@ impl AlertHandler {
             max_age,
             metrics,
             chats: None,
+            unsubscribed: None,
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -78,6 +83,12 @@ impl AlertHandler {
     /// Skip alerts to chats that are paused or stopped.
     pub fn with_chat_prefs(mut self, chats: ChatPrefs) -> Self {
         self.chats = Some(chats);
+        self
+    }
+
+    /// Skip alerts to addresses that unsubscribed.
+    pub fn with_unsubscribed(mut self, unsubscribed: Unsubscribed) -> Self {
+        self.unsubscribed = Some(unsubscribed);
         self
     }
 
@@ -99,13 +110,7 @@ impl AlertHandler {
         kind: &'static str,
         reason: &str,
     ) -> Outcome {
-        let letter = DeadLetter {
-            kind,
-            reason,
-            category: "alerts",
-            element: None,
-        };
-        let outcome = crate::dlq::dead_letter(&self.broker, msg, letter).await;
+        let outcome = dead_letter_alert(&self.broker, msg, kind, reason).await;
         if outcome == Outcome::Ack {
             let channel = channel.map_or_else(|| "unknown".to_string(), |c| c.to_string());
             if kind == "target_disabled" {
@@ -137,6 +142,13 @@ impl AlertHandler {
         if self.ledger.was_sent(&key).await {
             tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "already sent; skipping the redelivery");
             self.metrics.alert_suppressed(a.channel, "duplicate");
+            return Outcome::Ack;
+        }
+        if let (Some(u), Target::Email(address)) = (&self.unsubscribed, &alert.target)
+            && u.contains(address)
+        {
+            tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "address unsubscribed; skipping");
+            self.metrics.alert_suppressed(a.channel, "unsubscribed");
             return Outcome::Ack;
         }
         if let Some(why) = self.ledger.disabled(&alert.target).await {
@@ -186,11 +198,7 @@ impl AlertHandler {
                     .await
             }
             SendOutcome::GaveUp(e) => {
-                let age = msg
-                    .info()
-                    .ok()
-                    .map(|i| (time::OffsetDateTime::now_utc() - i.published).unsigned_abs())
-                    .unwrap_or_default();
+                let age = stored_age(msg);
                 if age >= self.max_age {
                     tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
                     return self
@@ -204,6 +212,30 @@ impl AlertHandler {
             }
         }
     }
+}
+
+/// Dead-letter an alert message (category `alerts`).
+pub async fn dead_letter_alert(
+    broker: &Broker,
+    msg: &jetstream::Message,
+    kind: &'static str,
+    reason: &str,
+) -> Outcome {
+    let letter = DeadLetter {
+        kind,
+        reason,
+        category: "alerts",
+        element: None,
+    };
+    crate::dlq::dead_letter(broker, msg, letter).await
+}
+
+/// How long ago `msg` was stored in its stream (zero if unknown).
+pub fn stored_age(msg: &jetstream::Message) -> Duration {
+    msg.info()
+        .ok()
+        .map(|i| (time::OffsetDateTime::now_utc() - i.published).unsigned_abs())
+        .unwrap_or_default()
 }
 
 impl Handler for AlertHandler {

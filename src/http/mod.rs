@@ -1,6 +1,6 @@
 //! The HTTP endpoint on `http.listen` (off when empty): the probes and
-//! metrics ([`probes`]: `/healthz`, `/readyz`, `/metrics`) today, other
-//! routes later.
+//! metrics ([`probes`]: `/healthz`, `/readyz`, `/metrics`) and one-click
+//! unsubscribe ([`unsubscribe`]: `/unsubscribe`).
 //!
 //! Adding a route: write a module here with a `pub fn routes(…) -> Router`
 //! and merge it in [`router`]; [`HttpServer`] serves whatever router it is
@@ -8,6 +8,7 @@
 //! the `App` is dropped).
 
 pub mod probes;
+pub mod unsubscribe;
 
 use crate::observe::{Health, Metrics};
 use axum::Router;
@@ -25,11 +26,16 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 pub struct HttpState {
     pub health: Health,
     pub metrics: Arc<Metrics>,
+    /// One-click unsubscribe, set once NATS is connected.
+    pub unsubscribe: unsubscribe::UnsubscribeSlot,
 }
 
 /// Every route of the endpoint.
 pub fn router(state: HttpState) -> Router {
-    Router::new().merge(probes::routes(state))
+    let unsubscribe = unsubscribe::routes(state.unsubscribe.clone());
+    Router::new()
+        .merge(probes::routes(state))
+        .merge(unsubscribe)
 }
 
 /// A running HTTP server; stopped by [`HttpServer::stop`] or on drop.

@@ -85,7 +85,21 @@ fn every_problem_is_reported_at_its_place() {
             "[[subscriber]]\nid = \"x\"\nemail = \"x@example.org\"\ndigest = \"fortnightly\"\n",
             &[
                 "rules.toml:8:10: subscriber \"x\": invalid digest \"fortnightly\": expected off, \
-                 hourly, \"every Nh\" (N in 1..=24), \"daily HH:MM\" or \"weekly mon HH:MM\"",
+                 hourly, \"every <duration>\" (e.g. \"every 4h\", 1s to 7d), \"daily HH:MM\" or \"weekly mon HH:MM\"",
+            ],
+        ),
+        (
+            "bad quiet hours",
+            "[[subscriber]]\nid = \"x\"\ntelegram_chat_id = 2\nquiet_hours = \"22:00-7\"\n",
+            &[
+                "rules.toml:8:15: subscriber \"x\": invalid quiet_hours \"22:00-7\": expected \"HH:MM-HH:MM\", e.g. \"22:00-07:00\"",
+            ],
+        ),
+        (
+            "bad cap",
+            "[[subscriber]]\nid = \"x\"\ntelegram_chat_id = 2\nmax_telegram_per_hour = 0\n",
+            &[
+                "rules.toml:8:25: subscriber \"x\": max_telegram_per_hour must be a positive number, not 0",
             ],
         ),
         (

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod digest;
 pub mod load;
 pub mod position;
 pub mod subject;
@@ -34,6 +35,7 @@ pub struct Settings {
     pub feeds: FeedsSettings,
     pub story: StorySettings,
     pub bot: BotSettings,
+    pub digest: digest::DigestSettings,
     /// The config directory these settings were loaded from.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -65,6 +67,10 @@ pub struct NatsSettings {
     pub sent_bucket: String,
     pub sent_retention_days: u64,
     pub targets_bucket: String,
+    /// Claims of released periods and per-hour Telegram counts.
+    pub pending_bucket: String,
+    /// Addresses that unsubscribed from emails.
+    pub unsubscribe_bucket: String,
     pub duplicate_window_secs: u64,
     pub connect_timeout_secs: u64,
     /// Replicas of the streams and buckets created (3 on a 3-node cluster).
@@ -165,6 +171,10 @@ pub struct LogSettings {
 pub struct HttpSettings {
     /// `host:port` of the health and metrics endpoint; empty = off.
     pub listen: String,
+    /// Base URL of this endpoint as mail readers reach it (unsubscribe links).
+    pub public_url: String,
+    /// Key of the unsubscribe links' HMAC; empty = no links.
+    pub unsubscribe_secret: SecretString,
 }
 
 /// `newsalert feeds`: where the feed list is, how feeds are fetched and

@@ -7,12 +7,14 @@ mod support;
 
 mod alert_key;
 mod binary;
+mod blackbox_digest;
 mod bot;
 mod chaos;
 mod cli;
 mod cloudevents;
 mod delivery;
 mod deploy;
+mod digest;
 mod explain;
 mod feeds;
 mod flood;
@@ -106,7 +108,7 @@ pub fn config_dir(
 ) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut local = format!(
-        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n[story]\nenabled = false\n\n[bot]\nenabled = false\n",
+        "[nats]\nurl = \"{}\"\nack_wait_secs = 5\n\n[rules]\nwatch = false\n\n[log]\nfilter = \"warn\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n[story]\nenabled = false\n\n[bot]\nenabled = false\n\n[digest]\nenabled = false\n",
         nats.url()
     );
     if let Some(t) = telegram {
@@ -139,11 +141,20 @@ pub fn enable(dir: &tempfile::TempDir, section: &str, extra: &str) {
 
 /// Build and start the service on `dir`.
 pub async fn spawn_app(dir: tempfile::TempDir) -> TestApp {
+    spawn_app_with_clock(dir, std::sync::Arc::new(newsalert::clock::SystemClock)).await
+}
+
+/// Build and start the service on `dir`, telling time by `clock`.
+pub async fn spawn_app_with_clock(
+    dir: tempfile::TempDir,
+    clock: newsalert::clock::SharedClock,
+) -> TestApp {
     init_tracing();
     let settings = Settings::load_with_env(dir.path(), Vec::new()).expect("settings");
     let app = App::build(settings)
         .await
         .expect("app builds")
+        .with_clock(clock)
         .with_retry_policy(RetryPolicy {
             max_attempts: 4,
             initial: Duration::from_millis(50),

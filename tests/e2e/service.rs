@@ -63,11 +63,11 @@ impl Service {
     }
 
     /// Wait until this run (the `run`th on this config dir) consumes all
-    /// three stages.
+    /// four stages (articles, telegram, email, prepared).
     pub async fn wait_consuming(&self, run: usize) {
         assert!(
             wait_until(Duration::from_secs(20), || self.count("consuming")
-                >= 3 * run)
+                >= 4 * run)
             .await,
             "service did not start:\n{}",
             self.log()

@@ -1,4 +1,5 @@
-//! Email notifier: one multipart (plain text + HTML) mail per alert, with
+//! Email notifier: one multipart (plain text + HTML) mail per alert or
+//! digest ([`Notifier::send_prepared`]), with
 //! stable headers and optional DKIM signature ([`message`]), sent through
 //! pooled, warm SMTP connections without the Nagle stall ([`smtp`]). SMTP
 //! replies are classified: 4xx, timeouts and connection failures are
@@ -7,6 +8,7 @@
 pub mod message;
 pub mod smtp;
 
+use super::prepared::Prepared;
 use super::{DeliveryError, Notifier};
 use crate::alert::{Alert, Target, mask_address};
 use crate::settings::SmtpSettings;
@@ -54,6 +56,7 @@ impl EmailNotifier {
                 from,
                 message_id_domain,
                 dkim,
+                links: None,
             },
         })
     }
@@ -72,6 +75,22 @@ pub fn classify(e: &SmtpError, to: &str) -> DeliveryError {
     }
 }
 
+impl EmailNotifier {
+    /// Put one-click unsubscribe headers on every mail.
+    pub fn with_unsubscribe_links(mut self, links: Option<crate::unsubscribe::Links>) -> Self {
+        self.composer.links = links;
+        self
+    }
+
+    async fn deliver(&self, to: &str, message: lettre::Message) -> Result<(), DeliveryError> {
+        (self
+            .pool
+            .send(message.envelope(), &message.formatted())
+            .await)
+            .map_err(|e| classify(&e, to))
+    }
+}
+
 impl Notifier for EmailNotifier {
     fn name(&self) -> &'static str {
         "email"
@@ -85,17 +104,21 @@ impl Notifier for EmailNotifier {
                 ));
             };
             let message = self.composer.compose(to, alert, SystemTime::now())?;
-            match self
-                .pool
-                .send(message.envelope(), &message.formatted())
-                .await
-            {
-                Ok(()) => {
-                    tracing::debug!(alert = %alert.key(), target = %alert.target, "email sent");
-                    Ok(())
-                }
-                Err(e) => Err(classify(&e, to)),
-            }
+            self.deliver(to, message).await?;
+            tracing::debug!(alert = %alert.key(), target = %alert.target, "email sent");
+            Ok(())
+        })
+    }
+
+    fn send_prepared<'a>(&'a self, p: &'a Prepared) -> BoxFuture<'a, Result<(), DeliveryError>> {
+        Box::pin(async move {
+            let Target::Email(to) = &p.target else {
+                return Err(DeliveryError::permanent(
+                    "email notifier got a telegram message",
+                ));
+            };
+            let message = self.composer.compose_prepared(to, p, SystemTime::now())?;
+            self.deliver(to, message).await
         })
     }
 }

@@ -31,6 +31,7 @@ fn composer() -> Composer {
         from: "newsalert <alerts@example.net>".parse().unwrap(),
         message_id_domain: "example.net".into(),
         dkim: None,
+        links: None,
     }
 }
 
@@ -92,5 +93,41 @@ fn a_bad_recipient_is_permanent() {
     assert!(
         matches!(err, crate::deliver::DeliveryError::Permanent { .. }),
         "{err}"
+    );
+}
+
+#[test]
+fn snapshot_digest_headers_with_one_click_unsubscribe() {
+    let mut c = composer();
+    c.links = crate::unsubscribe::Links::new("https://alerts.example.org", "s3cret");
+    let p = crate::deliver::prepared::Prepared {
+        key: "claim.digest.abc.1765090800000.42".into(),
+        kind: "digest".into(),
+        subscriber: "desk".into(),
+        channel: Channel::Email,
+        target: Target::Email("desk@example.org".into()),
+        subject: "Digest: 3 new matches · Mon 7 Dec 2026".into(),
+        text: "text".into(),
+        html: Some("<p>html</p>".into()),
+        items: 3,
+    };
+    let message = c
+        .compose_prepared("desk@example.org", &p, fixed_time())
+        .unwrap();
+    let head = headers(&message);
+    assert!(head.contains("multipart/alternative"), "{head}");
+    insta::assert_snapshot!("digest_headers", head);
+    // Instant mails carry the same two headers.
+    let instant = headers(
+        &c.compose("desk@example.org", &alert("a-1", "desk"), fixed_time())
+            .unwrap(),
+    );
+    assert!(
+        instant.contains("List-Unsubscribe: <https://alerts.example.org/unsubscribe?a="),
+        "{instant}"
+    );
+    assert!(
+        instant.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+        "{instant}"
     );
 }
