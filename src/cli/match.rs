@@ -2,6 +2,7 @@
 //! rules without NATS, one JSON line per article; with `--explain` or
 //! `--rule ID`, also which clauses matched (see [`super::explain`]).
 
+use super::match_json;
 use super::ordered::{self, Sink};
 use super::{exit_code, render_explanation};
 use crate::article;
@@ -37,6 +38,7 @@ pub fn match_articles(
     file: Option<&Path>,
     explain: bool,
     rule: Option<&str>,
+    format: Format,
 ) -> Result<ExitCode, String> {
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
     let book = RuleBook::load(&settings.rules_path(), &Gazetteer::builtin()).map_err(join_lines)?;
@@ -61,6 +63,7 @@ pub fn match_articles(
         max_bytes,
         explain,
         rule: rule.map(str::to_string),
+        format,
     };
     let threads = settings.pipeline.match_threads();
     let mut out = Output {
@@ -91,6 +94,17 @@ struct Job {
     max_bytes: usize,
     explain: bool,
     rule: Option<String>,
+    format: Format,
+}
+
+/// What each output line holds (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Every matching rule with its subscribers and every hit (field,
+    /// offsets into the original text, the text).
+    Full,
+    /// Only the ids of the matching rules: `{"id": …, "rules": [...]}`.
+    Ids,
 }
 
 impl Job {
@@ -111,17 +125,21 @@ impl Job {
         drop(bytes);
         let book = &*self.book;
         let prepared = PreparedArticle::new(&article, self.clean);
+        let matches = pipeline::evaluate(book, &prepared);
         // About as long as the article when it matches many rules.
         let mut line = Vec::with_capacity(4096);
-        match_line(book, &prepared).write_to(&mut line);
+        match self.format {
+            Format::Full => match_json::write_line(&mut line, book, &prepared, &matches),
+            Format::Ids => match_json::write_ids(&mut line, book, &prepared, &matches),
+        }
         line.push(b'\n');
-        // serde_json writes valid UTF-8.
+        // Made of `str`s and ASCII only.
         let mut text = String::from_utf8(line).unwrap_or_default();
         if self.explain || self.rule.is_some() {
             let doc = prepared.document();
             let ids: Vec<&str> = match &self.rule {
                 Some(r) => vec![r.as_str()],
-                None => pipeline::evaluate(book, &prepared)
+                None => matches
                     .iter()
                     .map(|m| book.rules[m.rule].id.as_str())
                     .collect(),
@@ -168,8 +186,10 @@ impl<W: Write> Sink<Outcome> for Output<W> {
 
 /// The `match` output for one article, as written: field order `id`,
 /// `matches`; per match `rule`, `subscribers`, `hits`; per hit `field`,
-/// `start`, `end`, `text`. Written by [`MatchLine::write_to`]
-/// (`match_json.rs`); the `Serialize` impl is its reference.
+/// `start`, `end`, `text`. `match` writes it with
+/// [`match_json`](super::match_json) straight from the matcher's result;
+/// this struct and its `Serialize` impl are the reference the tests
+/// compare it with.
 #[derive(Serialize)]
 pub struct MatchLine<'a> {
     pub(super) id: &'a str,

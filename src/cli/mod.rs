@@ -61,6 +61,10 @@ pub enum Command {
         /// Explain this rule for every article, matched or not.
         #[arg(long, value_name = "ID")]
         rule: Option<String>,
+        /// `full`: every matching rule with subscribers and hits; `ids`:
+        /// only the matching rules' ids (much less output at 100k rules).
+        #[arg(long, value_enum, default_value = "full")]
+        format: r#match::Format,
     },
     /// Inspect and replay the dead-letter stream.
     Dlq {
@@ -113,7 +117,14 @@ pub async fn run(cli: Cli) -> ExitCode {
             file,
             explain,
             rule,
-        } => r#match::match_articles(&cli.config, file.as_deref(), explain, rule.as_deref()),
+            format,
+        } => r#match::match_articles(
+            &cli.config,
+            file.as_deref(),
+            explain,
+            rule.as_deref(),
+            format,
+        ),
         Command::Publish {
             files,
             subject,
