@@ -201,7 +201,7 @@ impl ArticleHandler {
 }
 
 /// The value of header `name` of `msg`, names compared case-insensitively.
-fn header(msg: &jetstream::Message, name: &str) -> Option<String> {
+pub fn header(msg: &jetstream::Message, name: &str) -> Option<String> {
     let headers = msg.headers.as_ref()?;
     headers
         .iter()

@@ -37,6 +37,7 @@ pub const MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzz
 pub mod alert;
 pub mod app;
 pub mod article;
+pub mod backtest;
 pub mod bot;
 pub mod cli;
 pub mod consume;

@@ -1,5 +1,5 @@
-//! The command line: `run`, `feeds`, `check`, `match`, `publish` and
-//! `dlq list` / `dlq replay`, one file per command, each a small function over the
+//! The command line: `run`, `feeds`, `check`, `match`, `backtest`,
+//! `publish` and `dlq list` / `dlq replay`, one file per command, each a small function over the
 //! library; plus [`logging`] and [`signals`]. `main` only parses and
 //! dispatches.
 
@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod backtest;
 mod check;
 mod dlq;
 mod explain;
@@ -61,6 +62,10 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         rule: Option<String>,
     },
+    /// Replay the articles stream's history through a (candidate) rules
+    /// file: per rule, matches, per day, samples; --diff against the
+    /// rules in force. Read-only.
+    Backtest(backtest::BacktestArgs),
     /// Inspect and replay the dead-letter stream.
     Dlq {
         #[command(subcommand)]
@@ -107,6 +112,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Run => run::run(&cli.config).await,
         Command::Feeds => feeds::feeds(&cli.config).await,
         Command::Check => check::check(&cli.config),
+        Command::Backtest(args) => backtest::backtest(&cli.config, args).await,
         Command::Dlq { command } => dlq::dlq(&cli.config, command).await,
         Command::Match {
             file,

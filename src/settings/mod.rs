@@ -56,6 +56,12 @@ pub struct NatsSettings {
     pub tls_key_file: String,
     pub stream: String,
     pub subjects: Vec<String>,
+    /// How long the articles stream keeps an article (0 = forever): how
+    /// far back `backtest` can look. Applied when the stream is created.
+    pub stream_max_age_days: u64,
+    /// Most bytes the articles stream keeps, oldest dropped first (0 = no
+    /// limit). Applied when the stream is created.
+    pub stream_max_bytes: u64,
     pub consumer: String,
     pub ack_wait_secs: u64,
     pub dead_letter_stream: String,

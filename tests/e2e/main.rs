@@ -6,6 +6,7 @@
 mod support;
 
 mod alert_key;
+mod backtest;
 mod binary;
 mod bot;
 mod chaos;
