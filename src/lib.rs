@@ -61,6 +61,7 @@ pub mod rules;
 pub mod settings;
 pub mod shutdown;
 pub mod snippet;
+pub mod stats;
 pub mod story;
 pub mod subscriber;
 pub mod text;

@@ -94,6 +94,7 @@ impl App {
             )),
             metrics: self.metrics.clone(),
             stories: self.stories.clone(),
+            stats: self.stats.clone(),
         });
         let max_age = Duration::from_secs(self.settings.delivery.max_age_secs.max(1));
         let worker = |channel: Channel| {
@@ -104,7 +105,8 @@ impl App {
                 self.retry,
                 max_age,
                 self.metrics.clone(),
-            );
+            )
+            .with_rule_stats(self.stats.clone());
             Arc::new(match channel {
                 Channel::Telegram => handler.with_chat_prefs(self.chats.clone()),
                 Channel::Email => handler,
@@ -151,6 +153,9 @@ impl App {
         }
         backlog_stop.cancel();
         let _ = backlog.await;
+        if let Some(flusher) = self.stats_flusher.take() {
+            flusher.stop().await;
+        }
         if let Some(http) = self.http {
             http.stop().await;
         }

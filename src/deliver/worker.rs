@@ -33,6 +33,7 @@ use crate::nats::Broker;
 use crate::observe::Metrics;
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
+use crate::stats::RuleStats;
 use crate::subscriber::Channel;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
@@ -50,6 +51,8 @@ pub struct AlertHandler {
     metrics: Arc<Metrics>,
     /// What chats asked for (`/pause`, `/stop`); Telegram only.
     chats: Option<ChatPrefs>,
+    /// Per-rule counters (see [`crate::stats`]).
+    stats: RuleStats,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -71,6 +74,7 @@ impl AlertHandler {
             max_age,
             metrics,
             chats: None,
+            stats: RuleStats::disabled(),
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -78,6 +82,12 @@ impl AlertHandler {
     /// Skip alerts to chats that are paused or stopped.
     pub fn with_chat_prefs(mut self, chats: ChatPrefs) -> Self {
         self.chats = Some(chats);
+        self
+    }
+
+    /// Count each alert's outcome per rule.
+    pub fn with_rule_stats(mut self, stats: RuleStats) -> Self {
+        self.stats = stats;
         self
     }
 
@@ -137,10 +147,12 @@ impl AlertHandler {
         if self.ledger.was_sent(&key).await {
             tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "already sent; skipping the redelivery");
             self.metrics.alert_suppressed(a.channel, "duplicate");
+            self.stats.suppressed(&a.rules, "duplicate");
             return Outcome::Ack;
         }
         if let Some(why) = self.ledger.disabled(&alert.target).await {
             tracing::warn!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "target disabled; dead-lettering");
+            self.stats.suppressed(&a.rules, "target_disabled");
             return self
                 .dead_letter(msg, channel, "target_disabled", &why)
                 .await;
@@ -155,6 +167,7 @@ impl AlertHandler {
             if let Some(reason) = reason {
                 tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, reason, "chat asked for no alerts; skipping");
                 self.metrics.alert_suppressed(a.channel, reason);
+                self.stats.suppressed(&a.rules, reason);
                 return Outcome::Ack;
             }
         }
@@ -169,6 +182,7 @@ impl AlertHandler {
             SendOutcome::Sent => {
                 let latency = alert::since_published(msg.headers.as_ref());
                 self.metrics.alert_sent(a.channel, latency);
+                self.stats.alerted(&a.rules);
                 self.ledger.record_sent(&key, stopping).await;
                 tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, latency_ms = latency.map(|l| l.as_millis() as u64), "alert sent");
                 Outcome::Ack
@@ -177,11 +191,13 @@ impl AlertHandler {
             SendOutcome::Failed(DeliveryError::Unreachable { reason }) => {
                 tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, %reason, "target unreachable; disabling it");
                 self.ledger.disable(&alert.target, &reason).await;
+                self.stats.failed(&a.rules);
                 self.dead_letter(msg, channel, "target_unreachable", &reason)
                     .await
             }
             SendOutcome::Failed(e) => {
                 tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, "alert failed permanently; dead-lettering");
+                self.stats.failed(&a.rules);
                 self.dead_letter(msg, channel, "permanent", &e.to_string())
                     .await
             }
@@ -193,6 +209,7 @@ impl AlertHandler {
                     .unwrap_or_default();
                 if age >= self.max_age {
                     tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
+                    self.stats.failed(&a.rules);
                     return self
                         .dead_letter(msg, channel, "expired", &e.to_string())
                         .await;
