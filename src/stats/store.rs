@@ -12,6 +12,7 @@ use super::counts::{ARTICLES_KEY, Counters, rule_id, rule_key};
 use super::{Pending, RuleStats, now_ms};
 use crate::nats::{Broker, NatsError};
 use crate::reload::SharedRuleBook;
+use crate::retry::{Failure, RetryPolicy, retry};
 use crate::settings::StatsSettings;
 use crate::shutdown::{Stopping, sleep_unless_stopping};
 use async_nats::jetstream::{self, kv};
@@ -19,8 +20,17 @@ use futures::{StreamExt, TryStreamExt};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-/// Reads and compare-and-set writes tried per key and flush.
-const CAS_ATTEMPTS: usize = 10;
+/// How a compare-and-set that lost (another instance wrote the key
+/// first) or failed is tried again: quickly, with jitter so competing
+/// writers spread out, for a few seconds at most (then the delta waits for
+/// the next flush).
+const CAS_POLICY: RetryPolicy = RetryPolicy {
+    max_attempts: 0,
+    max_elapsed: Some(Duration::from_secs(3)),
+    initial: Duration::from_millis(5),
+    max: Duration::from_millis(200),
+    shutdown_grace: Duration::from_secs(1),
+};
 /// Keys written or read at once.
 const AT_ONCE: usize = 32;
 
@@ -58,45 +68,56 @@ impl StatsStore {
     }
 
     /// Add `delta` to `key` (created with first-seen = now if missing).
+    /// A write that lost to another writer, or failed, is tried again
+    /// under [`CAS_POLICY`].
     ///
     /// # Errors
-    /// NATS failed, or other writers won every attempt.
+    /// NATS kept failing, or other writers kept winning.
     pub async fn add(&self, key: &str, delta: &Counters) -> Result<(), String> {
-        let mut last = String::new();
-        for _ in 0..CAS_ATTEMPTS {
-            let entry = self.kv.entry(key).await.map_err(|e| e.to_string())?;
-            let written = match entry.filter(|e| e.operation == kv::Operation::Put) {
-                Some(e) => {
-                    let mut c: Counters = serde_json::from_slice(&e.value).unwrap_or_else(|err| {
-                        tracing::warn!(key, error = %err, "unreadable rule stats; starting again");
-                        Counters::default()
-                    });
-                    c.add(delta);
-                    let value = serde_json::to_vec(&c).map_err(|e| e.to_string())?;
-                    self.kv
-                        .update(key, value.into(), e.revision)
-                        .await
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                }
-                None => {
-                    let mut c = delta.clone();
-                    c.first_seen_ms.get_or_insert_with(now_ms);
-                    let value = serde_json::to_vec(&c).map_err(|e| e.to_string())?;
-                    self.kv
-                        .create(key, value.into())
-                        .await
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                }
-            };
-            match written {
-                Ok(()) => return Ok(()),
-                // Another writer was first: read again.
-                Err(e) => last = e,
+        let what = format!("rule stats {key}");
+        let never = Stopping::new();
+        retry(&CAS_POLICY, &never, &what, |_| async {
+            self.try_add(key, delta).await.map_err(Failure::transient)
+        })
+        .await
+        .map_err(|e| format!("{what}: {e}"))
+    }
+
+    /// One compare-and-set attempt.
+    async fn try_add(&self, key: &str, delta: &Counters) -> Result<(), String> {
+        let entry = self.kv.entry(key).await.map_err(|e| e.to_string())?;
+        let (mut c, revision) = match entry.filter(|e| e.operation == kv::Operation::Put) {
+            Some(e) => {
+                let c = serde_json::from_slice(&e.value).unwrap_or_else(|err| {
+                    tracing::warn!(key, error = %err, "unreadable rule stats; starting again");
+                    Counters::default()
+                });
+                (c, Some(e.revision))
             }
+            None => (
+                Counters {
+                    first_seen_ms: Some(now_ms()),
+                    ..Counters::default()
+                },
+                None,
+            ),
+        };
+        c.add(delta);
+        let value = serde_json::to_vec(&c).map_err(|e| e.to_string())?.into();
+        match revision {
+            Some(r) => self
+                .kv
+                .update(key, value, r)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            None => self
+                .kv
+                .create(key, value)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
         }
-        Err(format!("{key}: {CAS_ATTEMPTS} attempts lost: {last}"))
     }
 
     /// Add every count of `pending`; what could not be stored is returned.

@@ -25,6 +25,7 @@ mod observe;
 mod ops;
 mod pipeline;
 mod reload;
+mod rule_stats;
 mod security;
 mod service;
 mod story;
