@@ -10,7 +10,7 @@ use async_nats::jetstream::{self, consumer};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
+use std::process::Output;
 
 const CURRENT: &str = r#"
 [[subscriber]]
@@ -115,28 +115,16 @@ async fn nats_state(js: &jetstream::Context) -> BTreeMap<String, (u64, Vec<Strin
 }
 
 fn newsalert(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_newsalert"))
-        .arg("--config")
-        .arg(dir)
-        .arg("backtest")
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run newsalert")
+    let mut all = vec!["backtest"];
+    all.extend_from_slice(args);
+    crate::cli(dir, &all)
 }
 
-fn json_lines(out: &Output) -> BTreeMap<String, Value> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["rule"].as_str().unwrap().to_string(), v)
-        })
+/// `backtest --json`'s lines by rule.
+fn by_rule(out: &Output) -> BTreeMap<String, Value> {
+    crate::json_lines(out)
+        .into_iter()
+        .map(|v| (v["rule"].as_str().unwrap().to_string(), v))
         .collect()
 }
 
@@ -206,7 +194,7 @@ async fn backtest_counts_and_diffs_a_changed_rule_file_and_changes_nothing() {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(stderr.contains("stream sequence 201:"), "{stderr}");
     assert!(stderr.contains("201 message(s)"), "{stderr}");
-    let rules = json_lines(&out);
+    let rules = by_rule(&out);
     assert_eq!(
         rules.keys().collect::<Vec<_>>(),
         ["r-alpha", "r-beta", "r-delta", "r-gamma"]
@@ -295,7 +283,7 @@ async fn backtest_counts_and_diffs_a_changed_rule_file_and_changes_nothing() {
         "{text}"
     );
     assert!(!text.contains("r-alpha"), "{text}");
-    let rules = json_lines(&newsalert(dir.path(), &["--from", "2999-01-01", "--json"]));
+    let rules = by_rule(&newsalert(dir.path(), &["--from", "2999-01-01", "--json"]));
     assert!(rules.values().all(|v| v["matched"] == 0), "{rules:?}");
     let out = newsalert(dir.path(), &["--rule", "nope"]);
     assert_eq!(out.status.code(), Some(1));

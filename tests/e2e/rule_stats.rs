@@ -14,18 +14,9 @@ use newsalert::settings::Settings;
 use newsalert::stats::counts::rule_key;
 use newsalert::stats::store::{self, StatsStore};
 use newsalert::stats::{Counters, now_ms};
-use std::process::{Command, Output};
 use std::time::Duration;
 
-fn newsalert(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_newsalert"))
-        .arg("--config")
-        .arg(dir)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run newsalert")
-}
+use crate::cli as run_cli;
 
 async fn broker(dir: &std::path::Path) -> (Settings, Broker) {
     let settings = Settings::load_with_env(dir, Vec::new()).unwrap();
@@ -137,18 +128,7 @@ async fn the_service_counts_and_rules_stats_prints_them() {
     );
     // Flushed every second: poll `rules stats` until both alerts count.
     let mut lines: Vec<serde_json::Value> = Vec::new();
-    let stats_out = || {
-        let out = newsalert(&path, &["rules", "stats", "--json"]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect::<Vec<serde_json::Value>>()
-    };
+    let stats_out = || crate::json_lines(&run_cli(&path, &["rules", "stats", "--json"]));
     let alerted = |lines: &[serde_json::Value]| {
         lines
             .iter()
@@ -172,7 +152,7 @@ async fn the_service_counts_and_rules_stats_prints_them() {
     assert!(az["last_match_ms"].as_i64().unwrap() > 0);
     let minsk = lines.iter().find(|l| l["rule"] == "minsk-group").unwrap();
     assert_eq!(minsk["matched"], 0);
-    let out = newsalert(&path, &["rules", "stats"]);
+    let out = run_cli(&path, &["rules", "stats"]);
     let table = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(table.starts_with("2 article(s) counted since "), "{table}");
     assert!(table.contains("\nazerbaijan "), "{table}");
@@ -211,7 +191,7 @@ async fn check_warns_about_stale_and_too_broad_rules_with_file_line() {
     let dir = config_dir(&nats, None, None, CHECKED);
     let file = dir.path().join("rules.toml").display().to_string();
     // No stats yet: no warnings.
-    let out = newsalert(dir.path(), &["check"]);
+    let out = run_cli(dir.path(), &["check"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success() && !text.contains("warning"), "{text}");
 
@@ -241,7 +221,7 @@ async fn check_warns_about_stale_and_too_broad_rules_with_file_line() {
     };
     store.add("total.articles", &articles).await.unwrap();
 
-    let out = newsalert(dir.path(), &["check"]);
+    let out = run_cli(dir.path(), &["check"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
@@ -261,7 +241,7 @@ async fn check_warns_about_stale_and_too_broad_rules_with_file_line() {
 
     // Offline: one line, and check still passes.
     drop(nats);
-    let out = newsalert(dir.path(), &["check"]);
+    let out = run_cli(dir.path(), &["check"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(text.matches("rule stats not checked").count(), 1, "{text}");
