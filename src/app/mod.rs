@@ -111,7 +111,8 @@ impl Starting {
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
         let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
         let (stats, stats_flusher) =
-            crate::stats::store::start(&settings.stats, &broker, rules.clone()).await?;
+            crate::stats::store::start(&settings.stats, &broker, rules.clone(), metrics.clone())
+                .await?;
         let app = App {
             stories,
             chats,

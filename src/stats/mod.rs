@@ -17,6 +17,7 @@
 //! - [`warnings`]: stale and too-broad rules, for `newsalert check` (pure).
 
 use crate::alert::Alert;
+use crate::observe::Metrics;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -53,6 +54,8 @@ impl Pending {
 #[derive(Clone, Default)]
 pub struct RuleStats {
     pending: Option<Arc<Mutex<Pending>>>,
+    /// Where alert outcomes per rule are also counted, for `/metrics`.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl RuleStats {
@@ -60,7 +63,14 @@ impl RuleStats {
     pub fn new() -> RuleStats {
         RuleStats {
             pending: Some(Arc::default()),
+            metrics: None,
         }
+    }
+
+    /// Also count alert outcomes per rule in `metrics`.
+    pub fn reporting_to(mut self, metrics: Arc<Metrics>) -> RuleStats {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// A handle that counts nothing.
@@ -94,6 +104,7 @@ impl RuleStats {
     /// An alert listing `rules` was sent.
     pub fn alerted(&self, rules: &[String]) {
         self.each(rules, |c| c.alerted += 1);
+        self.report(rules, "sent", "");
     }
 
     /// An alert listing `rules` was not sent, for `reason`.
@@ -101,11 +112,21 @@ impl RuleStats {
         self.each(rules, |c| {
             *c.suppressed.entry(reason.to_string()).or_default() += 1;
         });
+        self.report(rules, "suppressed", reason);
     }
 
     /// An alert listing `rules` failed for good.
     pub fn failed(&self, rules: &[String]) {
         self.each(rules, |c| c.failed += 1);
+        self.report(rules, "failed", "");
+    }
+
+    fn report(&self, rules: &[String], outcome: &str, reason: &str) {
+        if let Some(m) = &self.metrics {
+            for rule in rules {
+                m.rule_alert(rule, outcome, reason);
+            }
+        }
     }
 
     /// The alerts in `routed` that are not in `kept` were suppressed as

@@ -11,6 +11,7 @@
 use super::counts::{ARTICLES_KEY, Counters, rule_id, rule_key};
 use super::{Pending, RuleStats, now_ms};
 use crate::nats::{Broker, NatsError};
+use crate::observe::Metrics;
 use crate::reload::SharedRuleBook;
 use crate::retry::{Failure, RetryPolicy, retry};
 use crate::settings::StatsSettings;
@@ -18,6 +19,7 @@ use crate::shutdown::{Stopping, sleep_unless_stopping};
 use async_nats::jetstream::{self, kv};
 use futures::{StreamExt, TryStreamExt};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How a compare-and-set that lost (another instance wrote the key
@@ -229,8 +231,9 @@ impl Flusher {
     }
 }
 
-/// The counting handle for `settings` and, when enabled, its flusher on
-/// `broker`, registering the rules of `rules` as they change.
+/// The counting handle for `settings` (alert outcomes also counted in
+/// `metrics`) and, when enabled, its flusher on `broker`, registering the
+/// rules of `rules` as they change.
 ///
 /// # Errors
 /// The bucket cannot be created.
@@ -238,12 +241,13 @@ pub async fn start(
     settings: &StatsSettings,
     broker: &Broker,
     rules: SharedRuleBook,
+    metrics: Arc<Metrics>,
 ) -> Result<(RuleStats, Option<Flusher>), NatsError> {
     if !settings.enabled {
         return Ok((RuleStats::disabled(), None));
     }
     let store = StatsStore::open(broker, &settings.bucket).await?;
-    let stats = RuleStats::new();
+    let stats = RuleStats::new().reporting_to(metrics);
     let stopping = Stopping::new();
     let task = tokio::spawn(run(
         store,

@@ -43,10 +43,11 @@ async fn concurrent_writers_lose_no_counts_and_counts_survive_a_restart() {
         let g = newsalert::regions::Gazetteer::builtin();
         reload::shared(newsalert::rulebook::RuleBook::load(&s.rules_path(), &g).unwrap())
     };
-    let (stats_a, flusher_a) = store::start(&settings.stats, &a, book(&settings))
+    let metrics = std::sync::Arc::new(newsalert::observe::Metrics::new());
+    let (stats_a, flusher_a) = store::start(&settings.stats, &a, book(&settings), metrics.clone())
         .await
         .unwrap();
-    let (stats_b, flusher_b) = store::start(&settings.stats, &b, book(&settings))
+    let (stats_b, flusher_b) = store::start(&settings.stats, &b, book(&settings), metrics)
         .await
         .unwrap();
     let rules = vec!["azerbaijan".to_string()];
@@ -156,6 +157,11 @@ async fn the_service_counts_and_rules_stats_prints_them() {
     let table = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(table.starts_with("2 article(s) counted since "), "{table}");
     assert!(table.contains("\nazerbaijan "), "{table}");
+    let metrics = crate::support::http::get(app.http, "/metrics")
+        .await
+        .unwrap();
+    let sent = "newsalert_rule_alerts_total{rule=\"azerbaijan\",outcome=\"sent\",reason=\"\"} 2";
+    assert!(metrics.body.lines().any(|l| l == sent), "{}", metrics.body);
     app.stop().await;
 }
 
