@@ -26,6 +26,10 @@
 //! keeps their preferences, which delivery honours.
 //! [`feeds`] is a producer of its own (`newsalert feeds`, a separate
 //! process): RSS, Atom and JSON Feed items → article events.
+//! [`stats`] counts what every rule does (matched, alerted, suppressed,
+//! failed) in a key-value bucket shared by the instances; [`backtest`]
+//! replays the articles stream through a candidate rules file (both for
+//! admins: `newsalert rules stats`, `newsalert backtest`).
 
 /// jemalloc settings for the binary and the benchmarks: a background
 /// thread returns freed pages to the OS within about a second, so a large

@@ -102,7 +102,7 @@ pub async fn stats(dir: &Path, json: bool) -> Result<ExitCode, String> {
             .iter()
             .map(|(k, n)| format!("{k}={n}"))
             .collect();
-        println!(
+        let line = format!(
             "{:<width$}  {:>8}  {:>8}  {:>10}  {:>6}  {:<16}  {:<10}  {}",
             r.id,
             c.matched,
@@ -114,6 +114,7 @@ pub async fn stats(dir: &Path, json: bool) -> Result<ExitCode, String> {
                 .map_or_else(|| "-".to_string(), warnings::date),
             reasons.join(" ")
         );
+        println!("{}", line.trim_end());
     }
     Ok(ExitCode::SUCCESS)
 }
