@@ -217,17 +217,29 @@ impl StatsStore {
     }
 }
 
-/// A running flusher.
+/// A running flusher; dropped without [`Flusher::stop`] (the service
+/// ended abruptly), it stops at once and what it holds is lost, as in a
+/// crash.
 pub struct Flusher {
     stopping: Stopping,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Flusher {
     /// Flush once more and stop.
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.stopping.cancel();
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -256,7 +268,13 @@ pub async fn start(
         settings.flush_every(),
         stopping.clone(),
     ));
-    Ok((stats, Some(Flusher { stopping, task })))
+    Ok((
+        stats,
+        Some(Flusher {
+            stopping,
+            task: Some(task),
+        }),
+    ))
 }
 
 async fn run(
