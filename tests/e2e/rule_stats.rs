@@ -4,7 +4,7 @@
 //! with their file:line — and about no others.
 
 use crate::support::nats::NatsServer;
-use crate::support::telegram::FakeTelegram;
+use crate::support::telegram::{FakeTelegram, Fault};
 use crate::support::wait_until;
 use crate::{RULES, config_dir, publish, spawn_app};
 use newsalert::nats::Broker;
@@ -110,6 +110,9 @@ async fn the_service_counts_and_rules_stats_prints_them() {
     let text = std::fs::read_to_string(&local).unwrap() + "\n[stats]\nflush_secs = 1\n";
     std::fs::write(&local, text).unwrap();
     let path = dir.path().to_path_buf();
+    // analyst's chat has blocked the bot: its first alert fails for good,
+    // the next is suppressed (target disabled).
+    telegram.push_fault(Some(42), Fault::Forbidden);
     let app = spawn_app(dir).await;
     let article = |id: &str, title: &str| serde_json::json!({"id": id, "title": title}).to_string();
     publish(
@@ -127,13 +130,29 @@ async fn the_service_counts_and_rules_stats_prints_them() {
         "{:?}",
         telegram.sent()
     );
-    // Flushed every second: poll `rules stats` until both alerts count.
+    for (n, (id, title)) in [("m-1", "The Minsk Group met"), ("m-2", "Minsk Group again")]
+        .into_iter()
+        .enumerate()
+    {
+        publish(&nats, "news.articles.t", id, &article(id, title)).await;
+        assert!(
+            wait_until(Duration::from_secs(10), || telegram.sent_to(-1001).len()
+                == n + 2)
+            .await,
+            "{:?}",
+            telegram.sent()
+        );
+    }
+    // Flushed every second: poll `rules stats` until every outcome counts.
     let mut lines: Vec<serde_json::Value> = Vec::new();
     let stats_out = || crate::json_lines(&run_cli(&path, &["rules", "stats", "--json"]));
     let alerted = |lines: &[serde_json::Value]| {
+        let minsk = lines.iter().find(|l| l["rule"] == "minsk-group");
         lines
             .iter()
             .any(|l| l["rule"] == "azerbaijan" && l["alerted"] == 2)
+            && minsk.is_some_and(|m| m["alerted"] == 4 && m["failed"] == 1)
+            && minsk.is_some_and(|m| m["suppressed"]["target_disabled"] == 1)
     };
     for _ in 0..40 {
         lines = stats_out();
@@ -152,10 +171,16 @@ async fn the_service_counts_and_rules_stats_prints_them() {
     );
     assert!(az["last_match_ms"].as_i64().unwrap() > 0);
     let minsk = lines.iter().find(|l| l["rule"] == "minsk-group").unwrap();
-    assert_eq!(minsk["matched"], 0);
+    assert_eq!(minsk["matched"], 2, "{minsk}");
+    assert_eq!(minsk["alerted"], 4, "{minsk}");
+    assert_eq!(minsk["failed"], 1, "{minsk}");
+    assert_eq!(
+        minsk["suppressed"],
+        serde_json::json!({"target_disabled": 1})
+    );
     let out = run_cli(&path, &["rules", "stats"]);
     let table = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(table.starts_with("2 article(s) counted since "), "{table}");
+    assert!(table.starts_with("4 article(s) counted since "), "{table}");
     assert!(table.contains("\nazerbaijan "), "{table}");
     let metrics = crate::support::http::get(app.http, "/metrics")
         .await
