@@ -9,6 +9,7 @@
 
 use super::load_settings;
 use super::ordered::{self, Sink};
+use super::progress::Progress;
 use crate::article;
 use crate::backtest::replay::{self, Retention, Window};
 use crate::backtest::{ArticleResult, Books, Report, RuleTally};
@@ -18,17 +19,14 @@ use crate::regions::Gazetteer;
 use crate::rulebook::RuleBook;
 use crate::text::CleanOptions;
 use async_nats::jetstream;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// Bad events reported one by one; the rest are only counted.
 const BAD_REPORTED: u64 = 20;
-/// Plain progress lines at most this often.
-const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
 /// The command's options.
 #[derive(Debug, clap::Args)]
@@ -259,62 +257,6 @@ impl Sink<Result<Matched, String>> for Tally<'_> {
 
     fn idle(&mut self) -> Result<(), String> {
         Ok(())
-    }
-}
-
-/// A progress bar on a terminal, plain lines on stderr otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    done: u64,
-    last_line: Instant,
-}
-
-impl Progress {
-    fn new(estimate: u64) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(estimate);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} messages, {per_sec}, eta {eta}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
-        Progress {
-            bar,
-            done: 0,
-            last_line: Instant::now(),
-        }
-    }
-
-    fn step(&mut self, pending: u64) {
-        self.done += 1;
-        let total = self.done + pending;
-        match &self.bar {
-            Some(bar) => {
-                bar.set_length(total);
-                bar.set_position(self.done);
-            }
-            None if self.last_line.elapsed() >= PROGRESS_EVERY => {
-                eprintln!("backtest: {}/{total} messages", self.done);
-                self.last_line = Instant::now();
-            }
-            None => {}
-        }
-    }
-
-    fn println(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn finish(&self, articles: u64) {
-        match &self.bar {
-            Some(bar) => bar.finish_and_clear(),
-            None => eprintln!("backtest: {} messages, {articles} articles", self.done),
-        }
     }
 }
 

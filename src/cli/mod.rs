@@ -16,6 +16,7 @@ mod feeds;
 pub mod logging;
 mod r#match;
 mod ordered;
+mod progress;
 mod publish;
 mod rules;
 mod run;
