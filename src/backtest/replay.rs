@@ -106,17 +106,31 @@ pub async fn start(
         .await
         .map_err(|e| format!("stream {stream}: cannot replay: {e}"))?;
     let done = tokio::spawn(async move {
+        // The last stream sequence received.
+        let mut seen = 0;
         loop {
             let next = match tokio::time::timeout(IDLE, ordered.next()).await {
-                Err(_) | Ok(None) => break,
+                // Cut short: say so rather than report part of the window.
+                Err(_) | Ok(None) => Err(format!(
+                    "replay stalled: nothing received for {}s after stream sequence {seen} of {last}",
+                    IDLE.as_secs()
+                )),
                 Ok(Some(Err(e))) => Err(format!("reading the stream: {e}")),
                 Ok(Some(Ok(msg))) => Ok(msg),
             };
             let (stop, item) = match next {
-                Ok(msg) => match msg.info() {
-                    Ok(i) if i.stream_sequence > last => (true, None),
-                    Ok(i) if window.to.is_some_and(|to| i.published > to) => (true, None),
-                    Ok(i) => (i.stream_sequence >= last || i.pending == 0, Some(Ok(msg))),
+                Ok(msg) => match msg
+                    .info()
+                    .map(|i| (i.stream_sequence, i.published, i.pending))
+                {
+                    Ok((seq, published, pending)) => {
+                        seen = seq;
+                        if seq > last || window.to.is_some_and(|to| published > to) {
+                            (true, None)
+                        } else {
+                            (seq >= last || pending == 0, Some(Ok(msg)))
+                        }
+                    }
                     Err(e) => (true, Some(Err(format!("message metadata: {e}")))),
                 },
                 Err(e) => (true, Some(Err(e))),
