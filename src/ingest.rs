@@ -30,6 +30,7 @@ use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
 use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
+use crate::stats::RuleStats;
 use crate::story::{self, gate::StoryGate, gate::StoryInput};
 use crate::text::{CleanOptions, FieldName};
 use async_nats::jetstream;
@@ -55,6 +56,8 @@ pub struct ArticleHandler {
     pub stories: Option<Arc<StoryGate>>,
     /// Holds digest, quiet-hours and over-cap alerts (`None`: `digest.enabled = false`).
     pub holds: Option<Arc<Holds>>,
+    /// Per-rule counters (see [`crate::stats`]).
+    pub stats: RuleStats,
 }
 
 impl ArticleHandler {
@@ -127,6 +130,7 @@ impl ArticleHandler {
         let clean = self.clean;
         let metrics = self.metrics.clone();
         let with_stories = self.stories.is_some();
+        let stats = self.stats.clone();
         let matched = {
             // The semaphore is never closed.
             let _slot = self.match_slots.acquire().await;
@@ -137,6 +141,7 @@ impl ArticleHandler {
                     for m in &matches {
                         metrics.rule_matched(&book.rules[m.rule].id);
                     }
+                    stats.matched(matches.iter().map(|m| book.rules[m.rule].id.as_str()));
                     let alerts = pipeline::route(&book, &prepared, &matches);
                     let shingles = (with_stories && !alerts.is_empty()).then(|| {
                         let text = |f| prepared.field(f).clean.as_str();
@@ -173,7 +178,11 @@ impl ArticleHandler {
                     shingles,
                     now_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
                 };
-                gate.apply(input, alerts, stopping).await
+                let routed = self.stats.is_enabled().then(|| alerts.clone());
+                let kept = gate.apply(input, alerts, stopping).await;
+                self.stats
+                    .story_suppressed(&routed.unwrap_or_default(), &kept);
+                kept
             }
             _ => alerts,
         };
@@ -209,7 +218,7 @@ impl ArticleHandler {
 }
 
 /// The value of header `name` of `msg`, names compared case-insensitively.
-fn header(msg: &jetstream::Message, name: &str) -> Option<String> {
+pub fn header(msg: &jetstream::Message, name: &str) -> Option<String> {
     let headers = msg.headers.as_ref()?;
     headers
         .iter()

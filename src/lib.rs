@@ -26,6 +26,10 @@
 //! keeps their preferences, which delivery honours.
 //! [`feeds`] is a producer of its own (`newsalert feeds`, a separate
 //! process): RSS, Atom and JSON Feed items → article events.
+//! [`stats`] counts what every rule does (matched, alerted, suppressed,
+//! failed) in a key-value bucket shared by the instances; [`backtest`]
+//! replays the articles stream through a candidate rules file (both for
+//! admins: `newsalert rules stats`, `newsalert backtest`).
 
 /// jemalloc settings for the binary and the benchmarks: a background
 /// thread returns freed pages to the OS within about a second, so a large
@@ -37,6 +41,7 @@ pub const MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzz
 pub mod alert;
 pub mod app;
 pub mod article;
+pub mod backtest;
 pub mod bot;
 pub mod cli;
 pub mod clock;
@@ -66,6 +71,7 @@ pub mod schedule;
 pub mod settings;
 pub mod shutdown;
 pub mod snippet;
+pub mod stats;
 pub mod story;
 pub mod subscriber;
 pub mod text;

@@ -188,9 +188,29 @@ pub async fn connect(s: &NatsSettings, health: &Health) -> Result<async_nats::Cl
     Ok(client)
 }
 
-/// Create `name` with `subjects` at `replicas`, or make sure an existing
-/// stream also covers `subjects` (other settings an operator changed,
-/// replicas included, are kept).
+/// How much a stream keeps (set when it is created).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StreamLimits {
+    /// Zero: no age limit.
+    pub max_age: Duration,
+    /// Zero: no size limit.
+    pub max_bytes: u64,
+}
+
+impl StreamLimits {
+    /// The articles stream's limits (`nats.stream_max_age_days`,
+    /// `nats.stream_max_bytes`).
+    pub fn articles(s: &NatsSettings) -> StreamLimits {
+        StreamLimits {
+            max_age: Duration::from_secs(s.stream_max_age_days.saturating_mul(86_400)),
+            max_bytes: s.stream_max_bytes,
+        }
+    }
+}
+
+/// Create `name` with `subjects` at `replicas` keeping what `limits`
+/// allow, or make sure an existing stream also covers `subjects` (other
+/// settings an operator changed, replicas and limits included, are kept).
 ///
 /// # Errors
 /// JetStream refused.
@@ -200,6 +220,7 @@ pub async fn ensure_stream(
     subjects: &[String],
     duplicate_window: Duration,
     replicas: usize,
+    limits: StreamLimits,
 ) -> Result<stream::Stream, NatsError> {
     match js.get_stream(name).await {
         Ok(mut existing) => {
@@ -227,6 +248,11 @@ pub async fn ensure_stream(
                 storage: stream::StorageType::File,
                 duplicate_window,
                 num_replicas: replicas,
+                max_age: limits.max_age,
+                max_bytes: match limits.max_bytes {
+                    0 => -1,
+                    b => i64::try_from(b).unwrap_or(i64::MAX),
+                },
                 ..Default::default()
             })
             .await
@@ -258,11 +284,20 @@ impl Broker {
         let client = connect(s, health).await?;
         let js = jetstream::new(client);
         let (window, r) = (s.duplicate_window(), s.replicas);
-        ensure_stream(&js, &s.stream, &s.subjects, window, r).await?;
+        ensure_stream(
+            &js,
+            &s.stream,
+            &s.subjects,
+            window,
+            r,
+            StreamLimits::articles(s),
+        )
+        .await?;
         let dead_letters = [all_under(&s.dead_letter_subject)];
-        ensure_stream(&js, &s.dead_letter_stream, &dead_letters, window, r).await?;
+        let none = StreamLimits::default();
+        ensure_stream(&js, &s.dead_letter_stream, &dead_letters, window, r, none).await?;
         let alerts = [all_under(&s.alerts_subject)];
-        ensure_stream(&js, &s.alerts_stream, &alerts, window, r).await?;
+        ensure_stream(&js, &s.alerts_stream, &alerts, window, r, none).await?;
         Ok(Broker {
             js,
             dead_letter_subject: s.dead_letter_subject.clone(),

@@ -20,12 +20,14 @@ use toml::Spanned;
 
 mod chunks;
 mod diagnostic;
+mod positions;
 mod rule;
 
 use diagnostic::Report;
 #[cfg(test)]
 use diagnostic::string_offsets;
 pub use diagnostic::{Diagnostic, Severity};
+pub use positions::rule_positions;
 use rule::{RawRule, RuleLoader};
 
 /// A validated rule: who it notifies, on which channels.

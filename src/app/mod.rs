@@ -27,6 +27,7 @@ use crate::reload::{self, SharedRuleBook};
 use crate::retry::RetryPolicy;
 use crate::rulebook::RuleBook;
 use crate::settings::Settings;
+use crate::stats::{RuleStats, store::Flusher};
 use crate::story::gate::StoryGate;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,6 +72,9 @@ pub struct App {
     held: held::Held,
     /// What time it is (tests inject one: [`App::with_clock`]).
     clock: crate::clock::SharedClock,
+    /// Per-rule counters and their flusher (`None`: `stats.enabled = false`).
+    stats: RuleStats,
+    stats_flusher: Option<Flusher>,
 }
 
 /// An instance whose settings and rules are valid and whose HTTP endpoint
@@ -117,12 +121,17 @@ impl Starting {
         let rules = reload::shared(book);
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
         let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
+        let (stats, stats_flusher) =
+            crate::stats::store::start(&settings.stats, &broker, rules.clone(), metrics.clone())
+                .await?;
         let app = App {
             held,
             clock: Arc::new(crate::clock::SystemClock),
             stories,
             chats,
             bot,
+            stats,
+            stats_flusher,
             rules,
             rules_stamp,
             retry: RetryPolicy::from(&settings.delivery),

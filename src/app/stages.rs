@@ -105,6 +105,7 @@ impl App {
             metrics: self.metrics.clone(),
             stories: self.stories.clone(),
             holds: self.held.holds(&self.settings, self.clock.clone()),
+            stats: self.stats.clone(),
         });
         self.held.serve_unsubscribe(self.clock.clone());
         let release_stop = Stopping::new();
@@ -135,7 +136,8 @@ impl App {
                 self.retry,
                 max_age,
                 self.metrics.clone(),
-            );
+            )
+            .with_rule_stats(self.stats.clone());
             Arc::new(match channel {
                 Channel::Telegram => handler.with_chat_prefs(self.chats.clone()),
                 Channel::Email => handler.with_unsubscribed(self.held.unsubscribed.clone()),
@@ -193,6 +195,9 @@ impl App {
         }
         backlog_stop.cancel();
         let _ = backlog.await;
+        if let Some(flusher) = self.stats_flusher.take() {
+            flusher.stop().await;
+        }
         if let Some(http) = self.http {
             http.stop().await;
         }

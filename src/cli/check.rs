@@ -1,6 +1,9 @@
 //! `newsalert check`: validate settings, rules, digest template overrides
-//! and (when present) the feed list, printing every problem with where it was set (`file:line:col`,
-//! environment variable or built-in default); exit 1 on errors.
+//! and (when present) the feed list, printing every problem with where it
+//! was set (`file:line:col`, environment variable or built-in default);
+//! exit 1 on errors. When NATS is reachable, also warns about stale and
+//! too-broad rules from the rule stats ([`super::rules::check_warnings`]);
+//! offline, says so in one line.
 
 use crate::feeds::FeedList;
 use crate::regions::Gazetteer;
@@ -14,7 +17,7 @@ use std::process::ExitCode;
 ///
 /// # Errors
 /// None: problems are printed and reflected in the exit code.
-pub fn check(dir: &Path) -> Result<ExitCode, String> {
+pub async fn check(dir: &Path) -> Result<ExitCode, String> {
     let mut errors = 0;
     let settings = match Settings::load(dir) {
         Ok(s) => s,
@@ -41,9 +44,9 @@ pub fn check(dir: &Path) -> Result<ExitCode, String> {
     }
     let path = settings.rules_path();
     let gazetteer = Gazetteer::builtin();
-    let mut diagnostics = match RuleBook::load(&path, &gazetteer) {
-        Ok(book) => book.warnings,
-        Err(d) => d,
+    let (mut diagnostics, book) = match RuleBook::load(&path, &gazetteer) {
+        Ok(mut book) => (std::mem::take(&mut book.warnings), Some(book)),
+        Err(d) => (d, None),
     };
     let feeds = settings.feeds_path();
     let feeds = feeds.exists().then(|| {
@@ -56,6 +59,13 @@ pub fn check(dir: &Path) -> Result<ExitCode, String> {
     for d in &diagnostics {
         println!("{d}");
         errors += usize::from(d.severity == Severity::Error);
+    }
+    if errors == 0
+        && let Some(book) = book
+    {
+        for line in super::rules::check_warnings(settings, &path, &book).await {
+            println!("{line}");
+        }
     }
     if errors == 0 {
         println!("{}: OK", path.display());

@@ -1,5 +1,5 @@
-//! The command line: `run`, `feeds`, `check`, `match`, `publish` and
-//! `dlq list` / `dlq replay`, one file per command, each a small function over the
+//! The command line: `run`, `feeds`, `check`, `match`, `backtest`,
+//! `rules stats`, `publish` and `dlq list` / `dlq replay`, one file per command, each a small function over the
 //! library; plus [`logging`] and [`signals`]. `main` only parses and
 //! dispatches.
 
@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod backtest;
 mod check;
 mod dlq;
 mod explain;
@@ -16,7 +17,9 @@ pub mod logging;
 mod r#match;
 mod match_json;
 mod ordered;
+mod progress;
 mod publish;
+mod rules;
 mod run;
 pub mod signals;
 
@@ -66,6 +69,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "full")]
         format: r#match::Format,
     },
+    /// Replay the articles stream's history through a (candidate) rules
+    /// file: per rule, matches, per day, samples; --diff against the
+    /// rules in force. Read-only.
+    Backtest(backtest::BacktestArgs),
+    /// What the rules do: `rules stats`.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Inspect and replay the dead-letter stream.
     Dlq {
         #[command(subcommand)]
@@ -84,6 +96,17 @@ pub enum Command {
         /// it (for testing producers and the dead-letter stream).
         #[arg(long)]
         raw: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Each rule's counters (matched, alerted, suppressed, failed) and
+    /// last match time, shared by every instance.
+    Stats {
+        /// One JSON object per rule per line instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -111,7 +134,11 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Run => run::run(&cli.config).await,
         Command::Feeds => feeds::feeds(&cli.config).await,
-        Command::Check => check::check(&cli.config),
+        Command::Check => check::check(&cli.config).await,
+        Command::Rules {
+            command: RulesCommand::Stats { json },
+        } => rules::stats(&cli.config, json).await,
+        Command::Backtest(args) => backtest::backtest(&cli.config, args).await,
         Command::Dlq { command } => dlq::dlq(&cli.config, command).await,
         Command::Match {
             file,

@@ -34,6 +34,7 @@ use crate::nats::Broker;
 use crate::observe::Metrics;
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
+use crate::stats::RuleStats;
 use crate::subscriber::Channel;
 use crate::unsubscribe::Unsubscribed;
 use async_nats::jetstream;
@@ -54,6 +55,8 @@ pub struct AlertHandler {
     chats: Option<ChatPrefs>,
     /// Addresses that unsubscribed; email only.
     unsubscribed: Option<Unsubscribed>,
+    /// Per-rule counters (see [`crate::stats`]).
+    stats: RuleStats,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -76,6 +79,7 @@ impl AlertHandler {
             metrics,
             chats: None,
             unsubscribed: None,
+            stats: RuleStats::disabled(),
             locks: Mutex::new(HashMap::new()),
         }
     }
@@ -89,6 +93,12 @@ impl AlertHandler {
     /// Skip alerts to addresses that unsubscribed.
     pub fn with_unsubscribed(mut self, unsubscribed: Unsubscribed) -> Self {
         self.unsubscribed = Some(unsubscribed);
+        self
+    }
+
+    /// Count each alert's outcome per rule.
+    pub fn with_rule_stats(mut self, stats: RuleStats) -> Self {
+        self.stats = stats;
         self
     }
 
@@ -142,6 +152,7 @@ impl AlertHandler {
         if self.ledger.was_sent(&key).await {
             tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "already sent; skipping the redelivery");
             self.metrics.alert_suppressed(a.channel, "duplicate");
+            self.stats.suppressed(&a.rules, "duplicate");
             return Outcome::Ack;
         }
         if let (Some(u), Target::Email(address)) = (&self.unsubscribed, &alert.target)
@@ -153,6 +164,7 @@ impl AlertHandler {
         }
         if let Some(why) = self.ledger.disabled(&alert.target).await {
             tracing::warn!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "target disabled; dead-lettering");
+            self.stats.suppressed(&a.rules, "target_disabled");
             return self
                 .dead_letter(msg, channel, "target_disabled", &why)
                 .await;
@@ -167,6 +179,7 @@ impl AlertHandler {
             if let Some(reason) = reason {
                 tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, reason, "chat asked for no alerts; skipping");
                 self.metrics.alert_suppressed(a.channel, reason);
+                self.stats.suppressed(&a.rules, reason);
                 return Outcome::Ack;
             }
         }
@@ -181,6 +194,7 @@ impl AlertHandler {
             SendOutcome::Sent => {
                 let latency = alert::since_published(msg.headers.as_ref());
                 self.metrics.alert_sent(a.channel, latency);
+                self.stats.alerted(&a.rules);
                 self.ledger.record_sent(&key, stopping).await;
                 tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, latency_ms = latency.map(|l| l.as_millis() as u64), "alert sent");
                 Outcome::Ack
@@ -189,11 +203,13 @@ impl AlertHandler {
             SendOutcome::Failed(DeliveryError::Unreachable { reason }) => {
                 tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, %reason, "target unreachable; disabling it");
                 self.ledger.disable(&alert.target, &reason).await;
+                self.stats.failed(&a.rules);
                 self.dead_letter(msg, channel, "target_unreachable", &reason)
                     .await
             }
             SendOutcome::Failed(e) => {
                 tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, "alert failed permanently; dead-lettering");
+                self.stats.failed(&a.rules);
                 self.dead_letter(msg, channel, "permanent", &e.to_string())
                     .await
             }
@@ -201,6 +217,7 @@ impl AlertHandler {
                 let age = stored_age(msg);
                 if age >= self.max_age {
                     tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
+                    self.stats.failed(&a.rules);
                     return self
                         .dead_letter(msg, channel, "expired", &e.to_string())
                         .await;

@@ -42,6 +42,13 @@ struct RuleLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleOutcome {
+    rule: String,
+    outcome: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
     outcome: String,
 }
@@ -74,6 +81,7 @@ pub struct Metrics {
     articles_invalid: Family<KindLabel, Counter>,
     articles_dead_lettered: Counter,
     rule_matches: Family<RuleLabel, Counter>,
+    rule_alerts: Family<RuleOutcome, Counter>,
     alerts_sent: Family<ChannelLabel, Counter>,
     alerts_retried: Family<ChannelLabel, Counter>,
     alerts_failed: Family<ChannelReason, Counter>,
@@ -101,6 +109,7 @@ impl Metrics {
             articles_invalid: Family::default(),
             articles_dead_lettered: Counter::default(),
             rule_matches: Family::default(),
+            rule_alerts: Family::default(),
             alerts_sent: Family::default(),
             alerts_retried: Family::default(),
             alerts_failed: Family::default(),
@@ -133,6 +142,11 @@ impl Metrics {
             "rule_matches",
             "Articles matched, per rule",
             m.rule_matches.clone(),
+        );
+        r.register(
+            "rule_alerts",
+            "Alerts per rule they list, by outcome (sent, suppressed, failed) and reason",
+            m.rule_alerts.clone(),
         );
         r.register(
             "alerts_sent",
@@ -231,6 +245,17 @@ impl Metrics {
     pub fn rule_matched(&self, rule: &str) {
         let label = RuleLabel { rule: rule.into() };
         self.rule_matches.get_or_create(&label).inc();
+    }
+
+    /// An alert listing `rule` was `sent`, `suppressed` (for `reason`) or
+    /// `failed` (counted with `stats.enabled`, see [`crate::stats`]).
+    pub fn rule_alert(&self, rule: &str, outcome: &str, reason: &str) {
+        let label = RuleOutcome {
+            rule: rule.into(),
+            outcome: outcome.into(),
+            reason: reason.into(),
+        };
+        self.rule_alerts.get_or_create(&label).inc();
     }
 
     /// An alert was accepted, `latency` after its article was published.

@@ -36,6 +36,7 @@ pub struct Settings {
     pub story: StorySettings,
     pub bot: BotSettings,
     pub digest: digest::DigestSettings,
+    pub stats: StatsSettings,
     /// The config directory these settings were loaded from.
     #[serde(skip)]
     pub dir: PathBuf,
@@ -58,6 +59,12 @@ pub struct NatsSettings {
     pub tls_key_file: String,
     pub stream: String,
     pub subjects: Vec<String>,
+    /// How long the articles stream keeps an article (0 = forever): how
+    /// far back `backtest` can look. Applied when the stream is created.
+    pub stream_max_age_days: u64,
+    /// Most bytes the articles stream keeps, oldest dropped first (0 = no
+    /// limit). Applied when the stream is created.
+    pub stream_max_bytes: u64,
     pub consumer: String,
     pub ack_wait_secs: u64,
     pub dead_letter_stream: String,
@@ -233,6 +240,26 @@ pub struct BotSettings {
     pub poll_timeout_secs: u32,
 }
 
+/// Per-rule counters shared by instances, and the warnings `check`
+/// draws from them (see [`crate::stats`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsSettings {
+    /// Count matches, alerts, suppressions and failures per rule.
+    pub enabled: bool,
+    /// Key-value bucket of the counters (kept forever).
+    pub bucket: String,
+    /// How often each instance adds what it counted to the bucket (seconds).
+    pub flush_secs: u64,
+    /// `check` warns about a rule that matched nothing this long (days).
+    pub stale_after_days: u64,
+    /// `check` warns about a rule matching more than this share (0–1) of
+    /// all articles…
+    pub too_broad_share: f64,
+    /// …once at least this many articles were counted.
+    pub too_broad_min_articles: u64,
+}
+
 /// A settings problem: where (file or key) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{place}: {message}")]
@@ -317,6 +344,13 @@ impl StorySettings {
     /// How long the story index keeps an entry.
     pub fn window(&self) -> Duration {
         Duration::from_secs(self.window_secs.max(1))
+    }
+}
+
+impl StatsSettings {
+    /// How often counts are flushed to the bucket.
+    pub fn flush_every(&self) -> Duration {
+        Duration::from_secs(self.flush_secs.max(1))
     }
 }
 

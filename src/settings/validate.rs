@@ -125,6 +125,16 @@ impl Settings {
         if self.bot.lease_ttl_secs < 3 {
             out.push(problem("bot.lease_ttl_secs", "must be at least 3"));
         }
+        let share = self.stats.too_broad_share;
+        if !(share > 0.0 && share <= 1.0) {
+            out.push(problem("stats.too_broad_share", "must be > 0 and <= 1"));
+        }
+        if self.stats.flush_secs == 0 || self.stats.stale_after_days == 0 {
+            out.push(problem(
+                "stats",
+                "flush_secs and stale_after_days must be > 0",
+            ));
+        }
     }
 
     fn validate_nats(&self, out: &mut Vec<SettingsError>) {
@@ -180,6 +190,7 @@ impl Settings {
             ("story.bucket", &self.story.bucket),
             ("bot.prefs_bucket", &self.bot.prefs_bucket),
             ("bot.lease_bucket", &self.bot.lease_bucket),
+            ("stats.bucket", &self.stats.bucket),
         ] {
             if name.is_empty() || name.contains(['.', ' ', '*', '>', '/', '\\']) {
                 out.push(problem(
@@ -280,6 +291,10 @@ mod tests {
             (
                 &[("NEWSALERT__BOT__LEASE_TTL_SECS", "1")],
                 &["bot.lease_ttl_secs"],
+            ),
+            (
+                &[("NEWSALERT__STATS__TOO_BROAD_SHARE", "0")],
+                &["stats.too_broad_share"],
             ),
         ];
         let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@
 mod support;
 
 mod alert_key;
+mod backtest;
 mod binary;
 mod blackbox_digest;
 mod bot;
@@ -26,6 +27,7 @@ mod observe;
 mod ops;
 mod pipeline;
 mod reload;
+mod rule_stats;
 mod security;
 mod service;
 mod story;
@@ -189,6 +191,27 @@ pub async fn publish(nats: &NatsServer, subject: &str, msg_id: &str, payload: &s
         .unwrap()
         .await
         .unwrap();
+}
+
+/// Run the binary on config directory `dir` with `args`.
+pub fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_newsalert"))
+        .arg("--config")
+        .arg(dir)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run newsalert")
+}
+
+/// The JSON lines a successful command printed.
+pub fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
 }
 
 pub fn repo_path(p: &str) -> std::path::PathBuf {

@@ -17,6 +17,7 @@ fn recorded() -> Metrics {
     m.article_invalid("json");
     m.article_dead_lettered();
     m.rule_matched("minsk-group");
+    m.rule_alert("minsk-group", "suppressed", "chat_paused");
     m.alert_sent("telegram", Some(Duration::from_millis(300)));
     m.alert_retried("email");
     m.alert_failed("email", "permanent");
@@ -36,6 +37,7 @@ fn recorded_values_are_rendered_in_the_prometheus_text_format() {
         "newsalert_articles_invalid_total{kind=\"json\"} 1",
         "newsalert_articles_dead_lettered_total 1",
         "newsalert_rule_matches_total{rule=\"minsk-group\"} 1",
+        "newsalert_rule_alerts_total{rule=\"minsk-group\",outcome=\"suppressed\",reason=\"chat_paused\"} 1",
         "newsalert_alerts_sent_total{channel=\"telegram\"} 1",
         "newsalert_alerts_retried_total{channel=\"email\"} 1",
         "newsalert_alerts_failed_total{channel=\"email\",reason=\"permanent\"} 1",
@@ -81,7 +83,7 @@ fn names_follow_the_conventions_and_are_documented() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
     let families = families(&text);
-    assert_eq!(families.len(), 15, "{families:?}");
+    assert_eq!(families.len(), 16, "{families:?}");
     for (name, kind) in &families {
         assert!(name.starts_with("newsalert_"), "{name}");
         match kind.as_str() {
