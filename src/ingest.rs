@@ -20,13 +20,13 @@
 use crate::alert;
 use crate::article;
 use crate::consume::{Handler, Outcome};
+use crate::deliver::partition::subject_for;
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
 use crate::observe::Metrics;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
-use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
 use crate::story::{self, gate::StoryGate, gate::StoryInput};
 use crate::text::{CleanOptions, FieldName};
@@ -43,6 +43,9 @@ pub struct ArticleHandler {
     pub max_event_bytes: usize,
     /// Subject prefix of the alerts stream.
     pub alerts_subject: String,
+    /// `telegram.partitions`: Telegram alerts go to their chat's partition
+    /// ([`crate::deliver::partition::subject_for`]).
+    pub telegram_partitions: u32,
     /// When an article whose alerts could not all be published is tried
     /// again: the policy's delay for its delivery count.
     pub retry: RetryPolicy,
@@ -178,7 +181,7 @@ impl ArticleHandler {
             let payload = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
             self.broker
                 .publish(
-                    alert_subject(&self.alerts_subject, alert.channel),
+                    subject_for(&self.alerts_subject, alert, self.telegram_partitions),
                     &alert.key(),
                     published.map(alert::published_header),
                     payload.into(),

@@ -17,6 +17,7 @@ use stages::STAGES;
 
 use crate::bot::{self, BotService, prefs::ChatPrefs};
 use crate::deliver::Notifiers;
+use crate::deliver::flood::Share;
 use crate::deliver::ledger::Ledger;
 use crate::http::{self, HttpServer, HttpState};
 use crate::nats::{Broker, LedgerBuckets, NatsError};
@@ -64,6 +65,9 @@ pub struct App {
     chats: ChatPrefs,
     /// The bot (`None`: no token, or `bot.enabled = false`).
     bot: Option<BotService>,
+    /// The Telegram partitions this instance holds, which set its share
+    /// of the bot's overall limit.
+    share: Share,
 }
 
 /// An instance whose settings and rules are valid and whose HTTP endpoint
@@ -102,11 +106,14 @@ impl Starting {
         let broker = Broker::connect(&settings.nats, &health).await?;
         let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
         let ledger = Ledger::new(sent, targets);
-        let notifiers = notifiers(&settings, &ledger, &metrics).map_err(StartError::Notifier)?;
+        let share = Share::new(0, settings.telegram.partitions);
+        let notifiers =
+            notifiers(&settings, &ledger, &metrics, &share).map_err(StartError::Notifier)?;
         let rules = reload::shared(book);
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
         let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
         let app = App {
+            share,
             stories,
             chats,
             bot,

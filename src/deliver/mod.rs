@@ -3,7 +3,10 @@
 //! [`console`]), the single place where failed sends are retried
 //! ([`retry`]), what delivery remembers ([`ledger`]: sent log, disabled
 //! targets, chat migrations) and the stage that ties them together
-//! ([`worker`]).
+//! ([`worker`]). Telegram alerts are partitioned by chat ([`partition`]);
+//! each partition is served by one instance at a time ([`partitions`]),
+//! which keeps each chat's order ([`in_order`]) and its share of the bot's
+//! limits.
 //!
 //! Notifiers classify their errors where they happen: [`DeliveryError::Transient`]
 //! (retry later, maybe not before `retry_after`) or
@@ -12,7 +15,10 @@
 pub mod console;
 pub mod email;
 pub mod flood;
+pub mod in_order;
 pub mod ledger;
+pub mod partition;
+pub mod partitions;
 pub mod render;
 pub mod retry;
 pub mod telegram;

@@ -108,6 +108,19 @@ pub struct TelegramSettings {
     pub bot_token: SecretString,
     pub api_url: String,
     pub link_preview: LinkPreview,
+    /// Partitions of the Telegram alerts, by chat (see
+    /// [`crate::deliver::partitions`]).
+    pub partitions: u32,
+    /// Key-value bucket of the partition leases and instance heartbeats.
+    pub lease_bucket: String,
+    /// Lifetime of a partition lease not renewed (seconds).
+    pub lease_ttl_secs: u64,
+}
+
+impl TelegramSettings {
+    pub fn lease_ttl(&self) -> Duration {
+        Duration::from_secs(self.lease_ttl_secs.max(1))
+    }
 }
 
 /// Whether Telegram shows a preview of an alert's link, and where.

@@ -125,6 +125,12 @@ impl Settings {
         if self.bot.lease_ttl_secs < 3 {
             out.push(problem("bot.lease_ttl_secs", "must be at least 3"));
         }
+        if self.telegram.lease_ttl_secs < 3 {
+            out.push(problem("telegram.lease_ttl_secs", "must be at least 3"));
+        }
+        if !(1..=1024).contains(&self.telegram.partitions) {
+            out.push(problem("telegram.partitions", "must be 1 to 1024"));
+        }
     }
 
     fn validate_nats(&self, out: &mut Vec<SettingsError>) {
@@ -280,6 +286,13 @@ mod tests {
             (
                 &[("NEWSALERT__BOT__LEASE_TTL_SECS", "1")],
                 &["bot.lease_ttl_secs"],
+            ),
+            (
+                &[
+                    ("NEWSALERT__TELEGRAM__PARTITIONS", "0"),
+                    ("NEWSALERT__TELEGRAM__LEASE_TTL_SECS", "2"),
+                ],
+                &["telegram.lease_ttl_secs", "telegram.partitions"],
             ),
         ];
         let dir = tempfile::tempdir().unwrap();
