@@ -136,6 +136,21 @@ fn tls_failed(error: &str) -> String {
     )
 }
 
+/// The servers of `nats.url`, a comma-separated list (one per cluster
+/// node): the client connects to one and fails over to the others.
+///
+/// # Errors
+/// A URL that does not parse (permanent), naming it without credentials.
+fn server_addrs(urls: &str) -> Result<Vec<async_nats::ServerAddr>, Failure<String>> {
+    urls.split(',')
+        .map(|u| {
+            u.trim()
+                .parse()
+                .map_err(|e| Failure::Permanent(format!("nats.url {}: {e}", redact_url(u.trim()))))
+        })
+        .collect()
+}
+
 /// How connecting at start is retried: from 100 ms up to 5 s between
 /// attempts, until `connect_timeout_secs` (none if 0).
 pub fn connect_policy(s: &NatsSettings) -> RetryPolicy {
@@ -160,7 +175,7 @@ pub async fn connect(s: &NatsSettings, health: &Health) -> Result<async_nats::Cl
         let (refused, url) = (&refused, &url);
         async move {
             let opts = options(s, health).await.map_err(Failure::Permanent)?;
-            match opts.connect(s.url.as_str()).await {
+            match opts.connect(server_addrs(&s.url)?).await {
                 Ok(client) => Ok(client),
                 Err(e) => {
                     let (reason, is_refusal) = describe(&e);
@@ -399,6 +414,17 @@ mod tests {
             assert!(matches!(err, NatsError::Connect { .. }), "{err}");
             assert!(!err.to_string().contains("pw"), "{err}");
         }
+    }
+
+    #[test]
+    fn several_urls_make_a_server_list() {
+        let addrs = server_addrs("nats://a:4222, nats://u:pw@b:4223").unwrap();
+        assert_eq!(addrs.len(), 2);
+        assert_eq!(addrs[1].host(), "b");
+        let Err(Failure::Permanent(e)) = server_addrs("nats://a:4222,nats://u:pw@b:x") else {
+            panic!("a bad port is refused");
+        };
+        assert!(e.contains("nats://***@b:x") && !e.contains("pw"), "{e}");
     }
 
     #[test]

@@ -45,7 +45,7 @@ use super::partition::{fair_share, partition_subject};
 use crate::consume::{self, ConsumerSpec, Handler};
 use crate::lease::Lease;
 use crate::observe::Health;
-use crate::shutdown::{Stopping, sleep_unless_stopping};
+use crate::shutdown::{SharedSignal, Stopping, sleep_unless_stopping};
 use async_nats::jetstream::{self, kv};
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -84,6 +84,11 @@ struct Held {
     lease: Lease,
     revision: u64,
     renewed: Instant,
+    /// Serving stops at this instant unless a renewal moves it on: TTL −
+    /// TTL/3 after the last successful renewal was *sent* (the entry's age
+    /// starts later, when the server stores it), however long NATS takes
+    /// to answer the next one.
+    valid_until: tokio::sync::watch::Sender<Instant>,
     stop: Stopping,
     task: tokio::task::JoinHandle<()>,
 }
@@ -148,12 +153,12 @@ impl<H: Handler> Partitions<H> {
         let key = self.heartbeat_key();
         let put = self.leases.put(&key, self.holder.clone().into());
         put.await.map_err(|e| e.to_string())?;
-        let keys = self.leases.keys().await.map_err(|e| e.to_string())?;
-        let keys: Vec<_> = keys.collect().await;
-        Ok(keys
-            .into_iter()
-            .filter(|k| k.as_ref().is_ok_and(|k| k.starts_with(INSTANCE)))
-            .count())
+        // One request: the bucket's subjects under `instance.` (a key
+        // deleted at a stop counts until it expires, like a dead one's).
+        let filter = format!("$KV.{}.{INSTANCE}>", self.leases.name);
+        let info = self.leases.stream.info_with_subjects(filter).await;
+        let subjects: Vec<_> = info.map_err(|e| e.to_string())?.collect().await;
+        Ok(subjects.into_iter().filter(Result::is_ok).count())
     }
 
     /// Renew every held lease; stop serving the ones lost or not renewed
@@ -161,11 +166,19 @@ impl<H: Handler> Partitions<H> {
     async fn renew(&self, held: &mut BTreeMap<u32, Held>) {
         let every = self.ttl / 3;
         let mut lost = Vec::new();
+        let mut idle = Vec::new();
         for (p, h) in held.iter_mut() {
+            let sent = Instant::now();
             match h.lease.renew(h.revision).await {
+                // Stopped at its deadline meanwhile: give it back (or take it again).
+                Ok(Some(r)) if h.task.is_finished() => {
+                    h.revision = r;
+                    idle.push(*p);
+                }
                 Ok(Some(r)) => {
                     h.revision = r;
-                    h.renewed = Instant::now();
+                    h.renewed = sent;
+                    h.valid_until.send_replace(sent + self.ttl - every);
                 }
                 Ok(None) => lost.push(*p),
                 // Unsure: stop before the lease could have passed on.
@@ -184,6 +197,11 @@ impl<H: Handler> Partitions<H> {
                 self.give_up(h, false).await;
             }
         }
+        for p in idle {
+            if let Some(h) = held.remove(&p) {
+                self.give_up(h, true).await;
+            }
+        }
     }
 
     /// Take free partitions until `target` are held.
@@ -198,6 +216,7 @@ impl<H: Handler> Partitions<H> {
             }
             let key = format!("partition.{p}");
             let lease = Lease::for_key(self.leases.clone(), &key, self.holder.clone(), self.ttl);
+            let sent = Instant::now();
             let revision = match lease.try_acquire().await {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
@@ -208,11 +227,14 @@ impl<H: Handler> Partitions<H> {
             };
             self.share.gained();
             let stop = shutdown.child_token();
+            let (valid_until, deadline) =
+                tokio::sync::watch::channel(sent + self.ttl - self.ttl / 3);
             let task = tokio::spawn(serve(
                 self.js.clone(),
                 self.spec(p),
                 self.handler.clone(),
                 stop.clone(),
+                deadline,
             ));
             tracing::info!(partition = p, holder = %self.holder, "serving a Telegram partition");
             held.insert(
@@ -220,7 +242,8 @@ impl<H: Handler> Partitions<H> {
                 Held {
                     lease,
                     revision,
-                    renewed: Instant::now(),
+                    renewed: sent,
+                    valid_until,
                     stop,
                     task,
                 },
@@ -242,16 +265,43 @@ impl<H: Handler> Partitions<H> {
     }
 }
 
-/// Serve one partition until `stop`: wait out the handover, then consume
-/// (readiness is the stages', not a partition's: a private [`Health`]).
+/// Serve one partition until `stop` or its lease's `deadline`: wait out
+/// the handover, then consume (readiness is the stages', not a
+/// partition's: a private [`Health`]).
 async fn serve<H: Handler>(
     js: jetstream::Context,
     spec: ConsumerSpec,
     handler: Arc<H>,
     stop: Stopping,
+    deadline: tokio::sync::watch::Receiver<Instant>,
 ) {
-    if !sleep_unless_stopping(HANDOVER_WAIT, &stop).await {
-        return;
+    let durable = spec.durable.clone();
+    let ended = async move {
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = expiry(deadline) => {
+                tracing::warn!(consumer = %durable, "partition lease not renewed in time; stopped serving it");
+            }
+        }
+    };
+    let ended = ended.shared_signal();
+    tokio::select! {
+        () = tokio::time::sleep(HANDOVER_WAIT) => {}
+        () = ended.clone() => return,
     }
-    consume::run(js, spec, handler, Health::default(), stop.cancelled_owned()).await;
+    consume::run(js, spec, handler, Health::default(), ended).await;
+}
+
+/// Resolves once the instant in `deadline` has passed.
+async fn expiry(mut deadline: tokio::sync::watch::Receiver<Instant>) {
+    loop {
+        let at = *deadline.borrow_and_update();
+        if at <= Instant::now() {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep_until(at) => {}
+            changed = deadline.changed() => if changed.is_err() { return },
+        }
+    }
 }

@@ -24,6 +24,7 @@ mod observe;
 mod ops;
 mod pipeline;
 mod reload;
+mod scale;
 mod security;
 mod service;
 mod story;
