@@ -293,3 +293,89 @@ fn unique_mail(smtp: &SmtpSink) -> usize {
     }
     pairs.len()
 }
+
+/// The holder of each partition's lease.
+async fn holders(js: &jetstream::Context) -> HashMap<String, usize> {
+    let kv = js.get_key_value("newsalert_telegram_leases").await.unwrap();
+    let mut out = HashMap::new();
+    for p in 0..PARTITIONS {
+        if let Ok(Some(v)) = kv.get(format!("partition.{p}")).await {
+            *out.entry(String::from_utf8_lossy(&v).into_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+/// Two in-process instances on one nats-server split the partitions
+/// 8 / 8 and each sends its half of 30/s: 180 alerts to 90 chats go out
+/// at close to the bot's 30/s, none refused, each once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_keep_the_bot_under_30_per_second_together() {
+    const N: i64 = 90;
+    let nats = crate::support::nats::NatsServer::start();
+    let telegram = FakeTelegram::start().await;
+    telegram.enable_flood_limits(FloodLimits::default());
+    let mut rules = String::new();
+    let mut ids = Vec::new();
+    for c in 1..=N {
+        rules.push_str(&format!(
+            "[[subscriber]]\nid = \"c{c}\"\ntelegram_chat_id = {}\n\n",
+            8000 + c
+        ));
+        ids.push(format!("\"c{c}\""));
+    }
+    rules.push_str(&format!(
+        "[[rule]]\nid = \"all\"\nquery = 'Baku'\nnotify = [{}]\n",
+        ids.join(", ")
+    ));
+    let app = |rules: &str| {
+        let dir = crate::config_dir(&nats, Some(&telegram), None, rules);
+        let local = dir.path().join("local.toml");
+        let mut text = std::fs::read_to_string(&local).unwrap();
+        text.push_str("lease_ttl_secs = 3\n");
+        std::fs::write(&local, text).unwrap();
+        crate::spawn_app(dir)
+    };
+    let a = app(&rules).await;
+    let b = app(&rules).await;
+    let js = jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let mut split = HashMap::new();
+    for _ in 0..60 {
+        split = holders(&js).await;
+        if split.len() == 2 && split.values().all(|n| *n == PARTITIONS as usize / 2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        split.values().copied().collect::<Vec<_>>(),
+        [8, 8],
+        "{split:?}"
+    );
+    for id in ["a-1", "a-2"] {
+        let body = format!("{{\"id\":\"{id}\",\"title\":\"Baku news {id}\"}}");
+        crate::publish(&nats, "news.articles.t", id, &body).await;
+    }
+    let sent = telegram
+        .wait_for(2 * N as usize, Duration::from_secs(30))
+        .await;
+    crate::delivery::wait_drained(&js, Duration::from_secs(10)).await;
+    let refused = telegram
+        .attempts()
+        .iter()
+        .filter(|a| a.status != 200)
+        .count();
+    let span = sent.last().unwrap().at - sent[0].at;
+    let rate = (sent.len() - 1) as f64 / span.as_secs_f64();
+    println!(
+        "two instances: {} alerts to {N} chats at {rate:.1}/s, {refused} refused",
+        sent.len()
+    );
+    assert_eq!(refused, 0);
+    assert_eq!(telegram.sent().len(), 2 * N as usize, "each alert once");
+    assert!(rate <= 30.0 * 1.05, "the bot at {rate:.1}/s");
+    assert!(rate >= 30.0 * 0.6, "two halves of 30/s: {rate:.1}/s");
+    a.stop().await;
+    b.stop().await;
+}
