@@ -153,12 +153,21 @@ impl<H: Handler> Partitions<H> {
         let key = self.heartbeat_key();
         let put = self.leases.put(&key, self.holder.clone().into());
         put.await.map_err(|e| e.to_string())?;
-        // One request: the bucket's subjects under `instance.` (a key
-        // deleted at a stop counts until it expires, like a dead one's).
-        let filter = format!("$KV.{}.{INSTANCE}>", self.leases.name);
-        let info = self.leases.stream.info_with_subjects(filter).await;
-        let subjects: Vec<_> = info.map_err(|e| e.to_string())?.collect().await;
-        Ok(subjects.into_iter().filter(Result::is_ok).count())
+        // The bucket's subjects under `instance.` (one request), then each
+        // one's entry: a key deleted by an instance that stopped is gone.
+        let prefix = format!("$KV.{}.", self.leases.name);
+        let info = self
+            .leases
+            .stream
+            .info_with_subjects(format!("{prefix}{INSTANCE}>"));
+        let subjects: Vec<_> = info.await.map_err(|e| e.to_string())?.collect().await;
+        let mut live = 0;
+        for (subject, _) in subjects.into_iter().flatten() {
+            let key = subject.strip_prefix(&prefix).unwrap_or(&subject);
+            let entry = self.leases.entry(key).await.map_err(|e| e.to_string())?;
+            live += usize::from(entry.is_some_and(|e| e.operation == kv::Operation::Put));
+        }
+        Ok(live)
     }
 
     /// Renew every held lease; stop serving the ones lost or not renewed
@@ -303,5 +312,31 @@ async fn expiry(mut deadline: tokio::sync::watch::Receiver<Instant>) {
             () = tokio::time::sleep_until(at) => {}
             changed = deadline.changed() => if changed.is_err() { return },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Serving ends at the lease's deadline, which each renewal moves on.
+    #[tokio::test(start_paused = true)]
+    async fn serving_ends_at_the_deadline_unless_renewed() {
+        let s = Duration::from_secs(1);
+        let t0 = Instant::now();
+        let (valid_until, deadline) = tokio::sync::watch::channel(t0 + 2 * s);
+        let ended = tokio::spawn(async move {
+            expiry(deadline).await;
+            Instant::now()
+        });
+        tokio::time::sleep(s).await;
+        valid_until.send_replace(t0 + 3 * s);
+        tokio::time::sleep(s).await;
+        valid_until.send_replace(t0 + 5 * s);
+        assert_eq!(ended.await.unwrap() - t0, 5 * s);
+        let (_kept, passed) = tokio::sync::watch::channel(t0);
+        tokio::time::timeout(Duration::ZERO, expiry(passed))
+            .await
+            .expect("a deadline already past ends at once");
     }
 }

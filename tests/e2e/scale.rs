@@ -27,17 +27,19 @@ const PARTITIONS: u32 = 16;
 /// Emails handled at once per instance: the email duplicate bound.
 const EMAIL_CONCURRENCY: usize = 4;
 
-fn rules() -> String {
+/// Chats `first+1..=first+chats` and `mailboxes` mailboxes, all alerted
+/// for any article about Baku.
+fn rules(first: i64, chats: i64, mailboxes: usize) -> String {
     let mut rules = String::new();
     let mut ids = Vec::new();
-    for c in 1..=CHATS {
+    for c in 1..=chats {
         rules.push_str(&format!(
             "[[subscriber]]\nid = \"chat{c}\"\ntelegram_chat_id = {}\n\n",
-            7000 + c
+            first + c
         ));
         ids.push(format!("\"chat{c}\""));
     }
-    for m in 1..=MAILBOXES {
+    for m in 1..=mailboxes {
         rules.push_str(&format!(
             "[[subscriber]]\nid = \"mail{m}\"\nemail = \"desk{m}@example.org\"\n\n"
         ));
@@ -64,7 +66,7 @@ fn config(cluster: &NatsCluster, telegram: &FakeTelegram, smtp: &SmtpSink) -> te
         smtp.port()
     );
     std::fs::write(dir.path().join("local.toml"), local).unwrap();
-    std::fs::write(dir.path().join("rules.toml"), rules()).unwrap();
+    std::fs::write(dir.path().join("rules.toml"), rules(7000, CHATS, MAILBOXES)).unwrap();
     dir
 }
 
@@ -316,19 +318,7 @@ async fn two_instances_keep_the_bot_under_30_per_second_together() {
     let nats = crate::support::nats::NatsServer::start();
     let telegram = FakeTelegram::start().await;
     telegram.enable_flood_limits(FloodLimits::default());
-    let mut rules = String::new();
-    let mut ids = Vec::new();
-    for c in 1..=N {
-        rules.push_str(&format!(
-            "[[subscriber]]\nid = \"c{c}\"\ntelegram_chat_id = {}\n\n",
-            8000 + c
-        ));
-        ids.push(format!("\"c{c}\""));
-    }
-    rules.push_str(&format!(
-        "[[rule]]\nid = \"all\"\nquery = 'Baku'\nnotify = [{}]\n",
-        ids.join(", ")
-    ));
+    let rules = rules(8000, N, 0);
     let app = |rules: &str| {
         let dir = crate::config_dir(&nats, Some(&telegram), None, rules);
         let local = dir.path().join("local.toml");
