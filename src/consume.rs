@@ -93,6 +93,10 @@ pub struct ConsumerSpec {
     /// The consumer allows [`INSTANCES_HINT`] times as many unacknowledged
     /// messages, so several instances sharing it are all kept busy.
     pub concurrency: usize,
+    /// Each time the consumer is opened, start it again from its ack
+    /// floor ([`ConsumerSpec::reset`]): for consumers served by one
+    /// instance at a time that must see messages in stream order.
+    pub from_ack_floor: bool,
 }
 
 impl ConsumerSpec {
@@ -101,8 +105,17 @@ impl ConsumerSpec {
     /// # Errors
     /// JetStream refused.
     pub async fn ensure(&self, js: &jetstream::Context) -> Result<consumer::PullConsumer, String> {
+        self.create(js, consumer::DeliverPolicy::All).await
+    }
+
+    async fn create(
+        &self,
+        js: &jetstream::Context,
+        deliver_policy: consumer::DeliverPolicy,
+    ) -> Result<consumer::PullConsumer, String> {
         js.create_consumer_on_stream(
             consumer::pull::Config {
+                deliver_policy,
                 durable_name: Some(self.durable.clone()),
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: self.ack_wait,
@@ -119,13 +132,57 @@ impl ConsumerSpec {
         .map_err(|e| format!("consumer {} on {}: {e}", self.durable, self.stream))
     }
 
-    /// Create or update the durable consumer and open its message stream.
+    /// Recreate the durable consumer from its ack floor: every message not
+    /// acknowledged yet (and any acknowledged out of order after it) is
+    /// delivered again in stream order, before anything newer. So a
+    /// message handed back (nak, expired ack wait, a failed stream) never
+    /// comes after a later one; the redelivered ones already handled are
+    /// for the handler to recognise (the sent log does).
+    ///
+    /// # Errors
+    /// JetStream refused.
+    pub async fn reset(&self, js: &jetstream::Context) -> Result<consumer::PullConsumer, String> {
+        let what = |e: &dyn std::fmt::Display| {
+            format!("consumer {} on {}: {e}", self.durable, self.stream)
+        };
+        let existing = js
+            .get_consumer_from_stream::<consumer::pull::Config, _, _>(&self.durable, &self.stream)
+            .await;
+        let floor = match existing {
+            Ok(mut c) => {
+                let floor = c
+                    .info()
+                    .await
+                    .map_err(|e| what(&e))?
+                    .ack_floor
+                    .stream_sequence;
+                js.delete_consumer_from_stream(&self.durable, &self.stream)
+                    .await
+                    .map_err(|e| what(&e))?;
+                floor
+            }
+            Err(_) => 0,
+        };
+        let policy = match floor {
+            0 => consumer::DeliverPolicy::All,
+            f => consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: f + 1,
+            },
+        };
+        self.create(js, policy).await
+    }
+
+    /// Create or update the durable consumer (or [reset](Self::reset)
+    /// it) and open its message stream.
     ///
     /// # Errors
     /// JetStream refused.
     async fn open(&self, js: &jetstream::Context) -> Result<consumer::pull::Stream, String> {
-        self.ensure(js)
-            .await?
+        let consumer = match self.from_ack_floor {
+            true => self.reset(js).await?,
+            false => self.ensure(js).await?,
+        };
+        consumer
             .stream()
             .max_messages_per_batch(self.concurrency.clamp(1, 500))
             .heartbeat(Duration::from_secs(5))
@@ -342,6 +399,7 @@ mod tests {
             filter_subject: String::new(),
             ack_wait: Duration::from_secs(30),
             concurrency: 1,
+            from_ack_floor: false,
         };
         let started = tokio::time::Instant::now();
         let shutdown_at = Duration::from_secs(60);

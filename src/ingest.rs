@@ -21,6 +21,7 @@
 use crate::alert;
 use crate::article;
 use crate::consume::{Handler, Outcome};
+use crate::deliver::partition::subject_for;
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
 use crate::observe::Metrics;
@@ -28,7 +29,6 @@ use crate::pending::Holds;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
-use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
 use crate::stats::RuleStats;
 use crate::story::{self, gate::StoryGate, gate::StoryInput};
@@ -46,6 +46,9 @@ pub struct ArticleHandler {
     pub max_event_bytes: usize,
     /// Subject prefix of the alerts stream.
     pub alerts_subject: String,
+    /// `telegram.partitions`: Telegram alerts go to their chat's partition
+    /// ([`crate::deliver::partition::subject_for`]).
+    pub telegram_partitions: u32,
     /// When an article whose alerts could not all be published is tried
     /// again: the policy's delay for its delivery count.
     pub retry: RetryPolicy,
@@ -194,7 +197,7 @@ impl ArticleHandler {
             let (subject, headers) = match &self.holds {
                 Some(holds) => holds.place(routed_by, alert, published, stopping).await,
                 None => (
-                    alert_subject(&self.alerts_subject, alert.channel),
+                    subject_for(&self.alerts_subject, alert, self.telegram_partitions),
                     published.map(alert::published_header),
                 ),
             };

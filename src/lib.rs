@@ -56,6 +56,7 @@ pub mod http;
 pub mod ingest;
 pub mod input;
 pub mod kvwatch;
+pub mod lease;
 pub mod location;
 pub mod nats;
 pub mod observe;

@@ -84,6 +84,7 @@ impl Held {
     pub(super) fn holds(&self, settings: &Settings, clock: SharedClock) -> Option<Arc<Holds>> {
         Some(Arc::new(Holds {
             alerts_subject: settings.nats.alerts_subject.clone(),
+            telegram_partitions: settings.telegram.partitions,
             counts: self.pending.clone()?,
             clock,
         }))

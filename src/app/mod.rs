@@ -18,6 +18,7 @@ use stages::STAGES;
 
 use crate::bot::{self, BotService, prefs::ChatPrefs};
 use crate::deliver::Notifiers;
+use crate::deliver::flood::Share;
 use crate::deliver::ledger::Ledger;
 use crate::http::{self, HttpServer, HttpState};
 use crate::nats::{Broker, LedgerBuckets, NatsError};
@@ -75,6 +76,9 @@ pub struct App {
     /// Per-rule counters and their flusher (`None`: `stats.enabled = false`).
     stats: RuleStats,
     stats_flusher: Option<Flusher>,
+    /// The Telegram partitions this instance holds, which set its share
+    /// of the bot's overall limit.
+    share: Share,
 }
 
 /// An instance whose settings and rules are valid and whose HTTP endpoint
@@ -116,8 +120,9 @@ impl Starting {
         let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
         let ledger = Ledger::new(sent, targets);
         let held = held::Held::connect(&settings, &broker, unsubscribe).await?;
-        let notifiers =
-            notifiers(&settings, &ledger, &metrics, &held.links).map_err(StartError::Notifier)?;
+        let share = Share::new(0, settings.telegram.partitions);
+        let notifiers = notifiers(&settings, &ledger, &metrics, &held.links, &share)
+            .map_err(StartError::Notifier)?;
         let rules = reload::shared(book);
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
         let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
@@ -127,6 +132,7 @@ impl Starting {
         let app = App {
             held,
             clock: Arc::new(crate::clock::SystemClock),
+            share,
             stories,
             chats,
             bot,

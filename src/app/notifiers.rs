@@ -3,6 +3,7 @@
 
 use crate::deliver::console::ConsoleNotifier;
 use crate::deliver::email::EmailNotifier;
+use crate::deliver::flood::Share;
 use crate::deliver::ledger::Ledger;
 use crate::deliver::telegram::TelegramNotifier;
 use crate::deliver::{Notifier, Notifiers};
@@ -12,7 +13,8 @@ use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// Build the notifiers the settings ask for; unconfigured channels print
-/// to the console. Emails carry `unsubscribe_links` when set.
+/// to the console. Emails carry `unsubscribe_links` when set; Telegram
+/// sends within this instance's `share` of the bot's overall limit.
 ///
 /// # Errors
 /// Invalid Telegram or SMTP settings.
@@ -21,6 +23,7 @@ pub fn notifiers(
     ledger: &Ledger,
     metrics: &Arc<Metrics>,
     unsubscribe_links: &Option<crate::unsubscribe::Links>,
+    share: &Share,
 ) -> Result<Notifiers, String> {
     let console = Arc::new(ConsoleNotifier);
     let token = settings.telegram.bot_token.expose_secret();
@@ -28,13 +31,16 @@ pub fn notifiers(
         tracing::info!("telegram.bot_token not set: Telegram alerts go to the console");
         console.clone()
     } else {
-        Arc::new(TelegramNotifier::new(
-            token,
-            &settings.telegram.api_url,
-            settings.telegram.link_preview,
-            ledger.clone(),
-            metrics.clone(),
-        )?)
+        Arc::new(
+            TelegramNotifier::new(
+                token,
+                &settings.telegram.api_url,
+                settings.telegram.link_preview,
+                ledger.clone(),
+                metrics.clone(),
+            )?
+            .with_share(share.clone()),
+        )
     };
     let email: Arc<dyn Notifier> = if settings.smtp.host.is_empty() {
         tracing::info!("smtp.host not set: email alerts go to the console");

@@ -1,13 +1,18 @@
 //! The stages [`App::run_until_stopped`] runs, each a durable JetStream
 //! consumer run by [`crate::consume`]: articles → [`ingest`](crate::ingest)
 //! → alerts stream → [`deliver::worker`](crate::deliver::worker) (one
-//! consumer per channel), held alerts → the release task
-//! ([`crate::pending::release`]) → prepared messages →
-//! [`PreparedHandler`], beside the rules watcher, the bot and the backlog
+//! consumer per channel; Telegram's per partition, for the partitions
+//! this instance holds: [`crate::deliver::partitions`], while the
+//! unpartitioned Telegram consumer only moves alerts of earlier releases
+//! to their partition), held alerts → the release task
+//! ([`crate::pending::release`]) → prepared messages → [`PreparedHandler`],
+//! beside the rules watcher, the bot and the backlog
 //! reporter.
 
 use super::{App, StartError};
 use crate::consume::{self, ConsumerSpec};
+use crate::deliver::in_order::{Forwarder, InOrder};
+use crate::deliver::partitions::Partitions;
 use crate::deliver::prepared::handler::PreparedHandler;
 use crate::deliver::worker::AlertHandler;
 use crate::ingest::ArticleHandler;
@@ -62,14 +67,35 @@ impl App {
             filter_subject: filter,
             ack_wait: self.settings.ack_wait(),
             concurrency,
+            from_ack_floor: false,
         }
+    }
+
+    /// This instance's side of the partitioned Telegram delivery, with
+    /// `handler` sending.
+    async fn partitions(
+        &self,
+        handler: Arc<AlertHandler>,
+    ) -> Result<Partitions<InOrder<AlertHandler>>, StartError> {
+        let t = &self.settings.telegram;
+        Ok(Partitions {
+            js: self.broker.js.clone(),
+            leases: self.broker.bucket(&t.lease_bucket, t.lease_ttl()).await?,
+            ttl: t.lease_ttl(),
+            holder: crate::lease::holder_id(),
+            partitions: t.partitions,
+            alerts_subject: self.settings.nats.alerts_subject.clone(),
+            base: self.spec("telegram"),
+            handler: Arc::new(InOrder::new(handler)),
+            share: self.share.clone(),
+        })
     }
 
     /// Run every stage until `shutdown` resolves; in-flight work is
     /// finished or released first.
     ///
     /// # Errors
-    /// None at present; kept for stages that can fail to start.
+    /// The Telegram partitions' lease bucket could not be created.
     pub async fn run_until_stopped(
         mut self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -98,6 +124,7 @@ impl App {
             },
             max_event_bytes: self.settings.pipeline.max_event_bytes,
             alerts_subject: self.settings.nats.alerts_subject.clone(),
+            telegram_partitions: self.settings.telegram.partitions,
             retry: self.retry,
             match_slots: Arc::new(tokio::sync::Semaphore::new(
                 self.settings.pipeline.match_threads(),
@@ -153,8 +180,25 @@ impl App {
             self.metrics.clone(),
             backlog_stop.clone(),
         ));
+        let partitions = self.partitions(worker(Channel::Telegram)).await?;
+        let partitions_stop = Stopping::new();
+        let stop_partitions = {
+            let (shutdown, stop) = (shutdown.clone(), partitions_stop.clone());
+            async move {
+                shutdown.await;
+                stop.cancel();
+            }
+        };
+        let forwarder = Arc::new(Forwarder {
+            broker: self.broker.clone(),
+            alerts_subject: self.settings.nats.alerts_subject.clone(),
+            partitions: self.settings.telegram.partitions,
+            retry: self.retry,
+        });
         let health = &self.health;
         tokio::join!(
+            stop_partitions,
+            partitions.run(partitions_stop),
             consume::run(
                 js.clone(),
                 self.spec("articles"),
@@ -165,7 +209,7 @@ impl App {
             consume::run(
                 js.clone(),
                 self.spec("telegram"),
-                worker(Channel::Telegram),
+                forwarder,
                 health.clone(),
                 shutdown.clone()
             ),

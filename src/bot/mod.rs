@@ -8,7 +8,8 @@
 //! - [`prefs`]: chat preferences in JetStream key-value storage, mirrored
 //!   in memory; the delivery worker asks them before each Telegram send
 //!   (paused and stopped chats are skipped and counted);
-//! - [`lease`]: with several instances exactly one polls `getUpdates`.
+//! - [`lease`] (the crate's [`crate::lease`]): with several instances
+//!   exactly one polls `getUpdates`.
 //!
 //! [`BotService::run`] loops: take the lease (or wait and try again every
 //! third of its TTL); once held, register the commands (`setMyCommands`),
@@ -18,7 +19,7 @@
 //! or change subscriptions.
 
 pub mod command;
-pub mod lease;
+pub use crate::lease;
 pub mod prefs;
 pub mod reply;
 

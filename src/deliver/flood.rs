@@ -10,8 +10,11 @@
 //!   sliding minute. A sliding window, not a token bucket: a bucket that
 //!   lets a group send 10 alerts at 1/s would also let a 21st through
 //!   within the minute, which Telegram answers with a 429;
-//! - **overall**: 30/s, evenly spaced, by a `governor` rate limiter (GCRA)
-//!   on the tokio clock (so tests can pause time);
+//! - **overall**: 30/s, evenly spaced (a GCRA on the tokio clock, so
+//!   tests can pause time), times this instance's [`Share`] of the bot:
+//!   with several instances each holds some of the Telegram partitions
+//!   ([`crate::deliver::partitions`]) and sends at most 30/s × held /
+//!   partitions, so the bot as a whole never exceeds 30/s;
 //! - **after a 429** for a chat ([`FloodControl::pause`]), that chat only
 //!   waits out `retry_after`; every other chat goes on at its normal rate.
 //!
@@ -23,11 +26,10 @@
 //! Sends to one chat are sequential (the delivery worker holds a lock per
 //! target), so a chat's own state is never raced for.
 
-use governor::clock::Clock;
-use governor::{Quota, RateLimiter, middleware::NoOpMiddleware, state};
 use std::collections::{HashMap, VecDeque};
-use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -46,21 +48,50 @@ pub struct Wait {
     pub reason: &'static str,
 }
 
-/// The tokio clock for `governor` (paused in tests like the rest).
+/// This instance's share of the bot's overall budget: `held` of `of`
+/// partitions. Cloned handles share the count.
 #[derive(Debug, Clone)]
-struct TokioClock(Instant);
-
-impl Clock for TokioClock {
-    /// Time since the limiter was made.
-    type Instant = Duration;
-
-    fn now(&self) -> Duration {
-        self.0.elapsed()
-    }
+pub struct Share {
+    held: Arc<AtomicU32>,
+    of: u32,
 }
 
-type Overall =
-    RateLimiter<state::NotKeyed, state::InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
+impl Share {
+    /// A share of `held` out of `of` partitions.
+    pub fn new(held: u32, of: u32) -> Self {
+        Share {
+            held: Arc::new(AtomicU32::new(held)),
+            of: of.max(1),
+        }
+    }
+
+    /// The whole budget (a single instance).
+    pub fn whole() -> Self {
+        Share::new(1, 1)
+    }
+
+    /// This instance took one more partition (call before serving it).
+    pub fn gained(&self) {
+        self.held.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// This instance gave up a partition (call once it stopped serving).
+    pub fn lost(&self) {
+        let _ = (self.held).fetch_update(Ordering::SeqCst, Ordering::SeqCst, |h| h.checked_sub(1));
+    }
+
+    /// Partitions held now.
+    pub fn held(&self) -> u32 {
+        self.held.load(Ordering::SeqCst)
+    }
+
+    /// The spacing between two requests of this instance: 1 s / 30 ×
+    /// partitions / held (as if one partition were held when none is).
+    pub fn spacing(&self) -> Duration {
+        let held = self.held().clamp(1, self.of);
+        Duration::from_secs(1) * self.of / (OVERALL_MESSAGES_PER_SEC * held)
+    }
+}
 
 /// What one chat's next request waits for.
 #[derive(Debug, Default)]
@@ -89,29 +120,45 @@ impl ChatState {
     }
 }
 
-/// Telegram's flood limits for one bot.
+/// Telegram's flood limits for one bot (this instance's share of them).
 pub struct FloodControl {
-    overall: Overall,
-    clock: TokioClock,
+    share: Share,
+    /// The overall limit's theoretical arrival time (GCRA, no burst): the
+    /// next request may start at this instant, not before.
+    overall_next: Mutex<Option<Instant>>,
     chats: Mutex<HashMap<i64, ChatState>>,
 }
 
 impl Default for FloodControl {
     fn default() -> Self {
-        let clock = TokioClock(Instant::now());
-        let spacing = Duration::from_secs(1) / OVERALL_MESSAGES_PER_SEC;
-        let quota = Quota::with_period(spacing)
-            .expect("a non-zero period")
-            .allow_burst(NonZeroU32::MIN);
-        FloodControl {
-            overall: RateLimiter::direct_with_clock(quota, clock.clone()),
-            clock,
-            chats: Mutex::new(HashMap::new()),
-        }
+        FloodControl::with_share(Share::whole())
     }
 }
 
 impl FloodControl {
+    /// The limits for an instance with `share` of the bot's budget.
+    pub fn with_share(share: Share) -> Self {
+        FloodControl {
+            share,
+            overall_next: Mutex::new(None),
+            chats: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take the next overall slot if it has come, else say how long to
+    /// wait. The spacing is read at each request, so a changed share
+    /// applies from the next request on, without a burst.
+    fn overall_slot(&self, now: Instant) -> Result<(), Duration> {
+        let mut next = self.overall_next.lock().unwrap_or_else(|e| e.into_inner());
+        match *next {
+            Some(t) if t > now => Err(t - now),
+            _ => {
+                *next = Some(now + self.share.spacing());
+                Ok(())
+            }
+        }
+    }
+
     /// Wait for `chat`'s turn to be sent a message (sleeping up to the
     /// per-chat interval and the overall spacing).
     ///
@@ -142,11 +189,9 @@ impl FloodControl {
                 tokio::time::sleep_until(next).await;
                 continue;
             }
-            match self.overall.check() {
+            match self.overall_slot(Instant::now()) {
                 Ok(()) => return Ok(()),
-                Err(not_until) => {
-                    tokio::time::sleep(not_until.wait_time_from(self.clock.now())).await;
-                }
+                Err(wait) => tokio::time::sleep(wait).await,
             }
         }
     }
@@ -265,5 +310,40 @@ mod tests {
         );
         let in_one_second = times.iter().filter(|t| **t < S).count();
         assert_eq!(in_one_second, 30);
+    }
+
+    /// Holding 4 of 16 partitions: a quarter of 30/s; the share changes
+    /// from the next request on, without a burst.
+    #[tokio::test(start_paused = true)]
+    async fn an_instance_sends_its_share_of_the_overall_budget() {
+        // Paused tokio sleeps end on whole milliseconds, never early: each
+        // wait may be up to 1 ms longer (the rate only lower).
+        let near =
+            |got: Duration, want: Duration| got >= want && got - want <= Duration::from_millis(10);
+        let share = Share::new(4, 16);
+        let flood = FloodControl::with_share(share.clone());
+        assert_eq!(share.spacing(), 4 * S / 30);
+        let t0 = Instant::now();
+        for chat in 0..8 {
+            let at = send(&flood, chat).await.unwrap() - t0;
+            assert!(near(at, chat as u32 * 4 * S / 30), "{chat}: {at:?}");
+        }
+        let last = Instant::now() - t0;
+        for _ in 0..12 {
+            share.gained();
+        }
+        assert_eq!(share.held(), 16);
+        let at = send(&flood, 100).await.unwrap() - t0;
+        assert!(
+            near(at, last + 4 * S / 30),
+            "{at:?}: the slot taken at 4/30 s"
+        );
+        let at = send(&flood, 101).await.unwrap() - t0;
+        assert!(near(at, last + 5 * S / 30), "{at:?}: then 1/30 s");
+        for _ in 0..20 {
+            share.lost();
+        }
+        assert_eq!(share.held(), 0, "never below zero");
+        assert_eq!(share.spacing(), 16 * S / 30, "as if one were held");
     }
 }

@@ -42,6 +42,8 @@ fn target_key(target: &Target) -> String {
 }
 
 const MIGRATED: &str = "telegram-migrated.";
+/// How long [`Ledger::record_sent`] keeps trying.
+pub const RECORD_FOR: Duration = Duration::from_secs(15);
 
 fn migration_key(chat: i64) -> String {
     format!("{MIGRATED}{chat}")
@@ -129,15 +131,19 @@ impl Ledger {
         }
     }
 
-    /// Record a successful send, retried briefly under the retry policy;
+    /// Record a successful send, retried under the retry policy for up to
+    /// [`RECORD_FOR`] (a JetStream cluster elects a new leader for the
+    /// bucket meanwhile; the target's next alert waits, so a node failure
+    /// does not turn every send during the election into a duplicate);
     /// failure only risks a duplicate, so it is logged, not fatal.
     pub async fn record_sent(&self, alert_key: &str, stopping: &Stopping) {
         let policy = RetryPolicy {
-            max_attempts: 3,
+            max_attempts: 0,
             initial: Duration::from_millis(100),
-            max: Duration::from_millis(400),
+            max: Duration::from_secs(1),
             ..RetryPolicy::default()
-        };
+        }
+        .with_max_elapsed(Some(RECORD_FOR));
         let key = digest(alert_key);
         let written = retry(&policy, stopping, "sent-log write", |_| async {
             self.sent

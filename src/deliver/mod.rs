@@ -4,7 +4,10 @@
 //! ([`retry`]), messages built from several held alerts ([`prepared`]:
 //! digests, quiet-hours summaries), what delivery remembers ([`ledger`]: sent log, disabled
 //! targets, chat migrations) and the stage that ties them together
-//! ([`worker`]).
+//! ([`worker`]). Telegram alerts are partitioned by chat ([`partition`]);
+//! each partition is served by one instance at a time ([`partitions`]),
+//! which keeps each chat's order ([`in_order`]) and its share of the bot's
+//! limits.
 //!
 //! Notifiers classify their errors where they happen: [`DeliveryError::Transient`]
 //! (retry later, maybe not before `retry_after`) or
@@ -13,7 +16,10 @@
 pub mod console;
 pub mod email;
 pub mod flood;
+pub mod in_order;
 pub mod ledger;
+pub mod partition;
+pub mod partitions;
 pub mod prepared;
 pub mod render;
 pub mod retry;

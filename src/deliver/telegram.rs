@@ -5,7 +5,7 @@
 //! plain text if Telegram ever rejects our HTML. Link previews follow
 //! `telegram.link_preview` ([`preview_options`]).
 
-use super::flood::FloodControl;
+use super::flood::{FloodControl, Share};
 use super::ledger::Ledger;
 use super::{DeliveryError, Notifier, render};
 use crate::alert::{Alert, Target};
@@ -68,6 +68,12 @@ impl TelegramNotifier {
             metrics,
             preview: preview_options(link_preview),
         })
+    }
+
+    /// Keep the overall limit to this instance's `share` of the bot's.
+    pub fn with_share(mut self, share: Share) -> Self {
+        self.flood = FloodControl::with_share(share);
+        self
     }
 
     async fn send_text(&self, chat: i64, text: String, html: bool) -> Result<(), RequestError> {

@@ -19,10 +19,10 @@ pub mod release;
 use crate::alert::{self, Alert};
 use crate::clock::SharedClock;
 use crate::deliver::ledger::digest;
+use crate::deliver::partition::subject_for;
 use crate::retry::{Failure, RetryPolicy, retry};
 use crate::rulebook::RuleBook;
 use crate::schedule;
-use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
 use crate::subscriber::{Channel, DigestSchedule, Subscriber};
 use async_nats::HeaderMap;
@@ -81,6 +81,9 @@ pub fn hold_kind(sub: &Subscriber, channel: Channel, now: DateTime<Utc>) -> Opti
 /// Decides, per alert, between the instant subject and a held one.
 pub struct Holds {
     pub alerts_subject: String,
+    /// Telegram alerts sent at once go to their chat's partition
+    /// ([`crate::deliver::partition`]).
+    pub telegram_partitions: u32,
     /// The pending bucket: per-hour Telegram counts live here.
     pub counts: kv::Store,
     pub clock: SharedClock,
@@ -98,7 +101,7 @@ impl Holds {
     ) -> (String, Option<HeaderMap>) {
         let instant = || {
             (
-                alert_subject(&self.alerts_subject, alert.channel),
+                subject_for(&self.alerts_subject, alert, self.telegram_partitions),
                 published.map(alert::published_header),
             )
         };

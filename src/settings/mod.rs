@@ -17,8 +17,11 @@ use std::time::Duration;
 pub mod digest;
 pub mod load;
 pub mod position;
+pub mod stats;
 pub mod subject;
 pub mod validate;
+
+pub use stats::StatsSettings;
 
 /// All settings of one instance.
 #[derive(Debug, Deserialize)]
@@ -121,6 +124,19 @@ pub struct TelegramSettings {
     pub bot_token: SecretString,
     pub api_url: String,
     pub link_preview: LinkPreview,
+    /// Partitions of the Telegram alerts, by chat (see
+    /// [`crate::deliver::partitions`]).
+    pub partitions: u32,
+    /// Key-value bucket of the partition leases and instance heartbeats.
+    pub lease_bucket: String,
+    /// Lifetime of a partition lease not renewed (seconds).
+    pub lease_ttl_secs: u64,
+}
+
+impl TelegramSettings {
+    pub fn lease_ttl(&self) -> Duration {
+        Duration::from_secs(self.lease_ttl_secs.max(1))
+    }
 }
 
 /// Whether Telegram shows a preview of an alert's link, and where.
@@ -240,26 +256,6 @@ pub struct BotSettings {
     pub poll_timeout_secs: u32,
 }
 
-/// Per-rule counters shared by instances, and the warnings `check`
-/// draws from them (see [`crate::stats`]).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatsSettings {
-    /// Count matches, alerts, suppressions and failures per rule.
-    pub enabled: bool,
-    /// Key-value bucket of the counters (kept forever).
-    pub bucket: String,
-    /// How often each instance adds what it counted to the bucket (seconds).
-    pub flush_secs: u64,
-    /// `check` warns about a rule that matched nothing this long (days).
-    pub stale_after_days: u64,
-    /// `check` warns about a rule matching more than this share (0–1) of
-    /// all articles…
-    pub too_broad_share: f64,
-    /// …once at least this many articles were counted.
-    pub too_broad_min_articles: u64,
-}
-
 /// A settings problem: where (file or key) and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{place}: {message}")]
@@ -344,13 +340,6 @@ impl StorySettings {
     /// How long the story index keeps an entry.
     pub fn window(&self) -> Duration {
         Duration::from_secs(self.window_secs.max(1))
-    }
-}
-
-impl StatsSettings {
-    /// How often counts are flushed to the bucket.
-    pub fn flush_every(&self) -> Duration {
-        Duration::from_secs(self.flush_secs.max(1))
     }
 }
 

@@ -135,6 +135,12 @@ impl Settings {
                 "flush_secs and stale_after_days must be > 0",
             ));
         }
+        if self.telegram.lease_ttl_secs < 3 {
+            out.push(problem("telegram.lease_ttl_secs", "must be at least 3"));
+        }
+        if !(1..=1024).contains(&self.telegram.partitions) {
+            out.push(problem("telegram.partitions", "must be 1 to 1024"));
+        }
     }
 
     fn validate_nats(&self, out: &mut Vec<SettingsError>) {
@@ -295,6 +301,13 @@ mod tests {
             (
                 &[("NEWSALERT__STATS__TOO_BROAD_SHARE", "0")],
                 &["stats.too_broad_share"],
+            ),
+            (
+                &[
+                    ("NEWSALERT__TELEGRAM__PARTITIONS", "0"),
+                    ("NEWSALERT__TELEGRAM__LEASE_TTL_SECS", "2"),
+                ],
+                &["telegram.lease_ttl_secs", "telegram.partitions"],
             ),
         ];
         let dir = tempfile::tempdir().unwrap();

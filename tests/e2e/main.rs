@@ -28,6 +28,7 @@ mod ops;
 mod pipeline;
 mod reload;
 mod rule_stats;
+mod scale;
 mod security;
 mod service;
 mod story;

@@ -107,7 +107,11 @@ async fn dead_letters_are_listed_and_replayed_once_the_cause_is_fixed() {
     );
     let entry = &list()[0];
     assert_eq!(entry["kind"], "target_unreachable");
-    assert_eq!(entry["original_subject"], "newsalert.alerts.telegram");
+    let subject = entry["original_subject"].as_str().unwrap_or_default();
+    assert!(
+        subject.starts_with("newsalert.alerts.telegram."),
+        "the chat's partition: {entry}"
+    );
     assert!(
         entry["reason"].as_str().unwrap().contains("blocked"),
         "{entry}"

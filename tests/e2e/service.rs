@@ -84,6 +84,11 @@ impl Service {
         assert!(status.success(), "kill -{signal}");
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL, and reap.
     pub fn kill(&mut self) {
         self.child.kill().unwrap();

@@ -120,7 +120,13 @@ async fn copies_of_a_story_alert_each_chat_once_across_a_restart() {
         r#"newsalert_alerts_suppressed_total{channel="telegram",reason="same_story"} 2"#,
     )
     .await;
-    assert!(wait_until(WAIT, || fake.sent_to(42).len() == 2).await);
+    // Each chat's partition is consumed on its own: wait for both.
+    assert!(
+        wait_until(WAIT, || [-1001, 42]
+            .iter()
+            .all(|c| fake.sent_to(*c).len() == 2))
+        .await
+    );
     for chat in [-1001, 42] {
         let got = titles(&fake, chat);
         assert_eq!(got.len(), 2, "{chat}: {got:?}");

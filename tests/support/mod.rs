@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod http;
 pub mod nats;
 pub mod nats_auth;
+pub mod nats_cluster;
 pub mod smtp;
 pub mod telegram;
 

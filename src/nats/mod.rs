@@ -4,6 +4,10 @@
 //! idempotently, and publishing with dedup ids. Consumers belong to
 //! [`crate::consume`], dead letters to [`crate::dlq`].
 
+mod streams;
+
+pub use streams::{StreamLimits, ensure_stream};
+
 use crate::observe::Health;
 use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::settings::NatsSettings;
@@ -136,6 +140,21 @@ fn tls_failed(error: &str) -> String {
     )
 }
 
+/// The servers of `nats.url`, a comma-separated list (one per cluster
+/// node): the client connects to one and fails over to the others.
+///
+/// # Errors
+/// A URL that does not parse (permanent), naming it without credentials.
+fn server_addrs(urls: &str) -> Result<Vec<async_nats::ServerAddr>, Failure<String>> {
+    urls.split(',')
+        .map(|u| {
+            u.trim()
+                .parse()
+                .map_err(|e| Failure::Permanent(format!("nats.url {}: {e}", redact_url(u.trim()))))
+        })
+        .collect()
+}
+
 /// How connecting at start is retried: from 100 ms up to 5 s between
 /// attempts, until `connect_timeout_secs` (none if 0).
 pub fn connect_policy(s: &NatsSettings) -> RetryPolicy {
@@ -160,7 +179,7 @@ pub async fn connect(s: &NatsSettings, health: &Health) -> Result<async_nats::Cl
         let (refused, url) = (&refused, &url);
         async move {
             let opts = options(s, health).await.map_err(Failure::Permanent)?;
-            match opts.connect(s.url.as_str()).await {
+            match opts.connect(server_addrs(&s.url)?).await {
                 Ok(client) => Ok(client),
                 Err(e) => {
                     let (reason, is_refusal) = describe(&e);
@@ -186,83 +205,6 @@ pub async fn connect(s: &NatsSettings, health: &Health) -> Result<async_nats::Cl
     })?;
     health.nats_connected(client.clone());
     Ok(client)
-}
-
-/// How much a stream keeps (set when it is created).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StreamLimits {
-    /// Zero: no age limit.
-    pub max_age: Duration,
-    /// Zero: no size limit.
-    pub max_bytes: u64,
-}
-
-impl StreamLimits {
-    /// The articles stream's limits (`nats.stream_max_age_days`,
-    /// `nats.stream_max_bytes`).
-    pub fn articles(s: &NatsSettings) -> StreamLimits {
-        StreamLimits {
-            max_age: Duration::from_secs(s.stream_max_age_days.saturating_mul(86_400)),
-            max_bytes: s.stream_max_bytes,
-        }
-    }
-}
-
-/// Create `name` with `subjects` at `replicas` keeping what `limits`
-/// allow, or make sure an existing stream also covers `subjects` (other
-/// settings an operator changed, replicas and limits included, are kept).
-///
-/// # Errors
-/// JetStream refused.
-pub async fn ensure_stream(
-    js: &jetstream::Context,
-    name: &str,
-    subjects: &[String],
-    duplicate_window: Duration,
-    replicas: usize,
-    limits: StreamLimits,
-) -> Result<stream::Stream, NatsError> {
-    match js.get_stream(name).await {
-        Ok(mut existing) => {
-            let info = existing
-                .info()
-                .await
-                .map_err(|e| js_err(format!("stream {name}"), e))?;
-            let mut config = info.config.clone();
-            let missing: Vec<&String> = subjects
-                .iter()
-                .filter(|s| !config.subjects.contains(s))
-                .collect();
-            if !missing.is_empty() {
-                config.subjects.extend(missing.into_iter().cloned());
-                js.update_stream(config)
-                    .await
-                    .map_err(|e| js_err(format!("update stream {name}"), e))?;
-            }
-            Ok(existing)
-        }
-        Err(e) if is_not_found(&e) => js
-            .create_stream(stream::Config {
-                name: name.to_string(),
-                subjects: subjects.to_vec(),
-                storage: stream::StorageType::File,
-                duplicate_window,
-                num_replicas: replicas,
-                max_age: limits.max_age,
-                max_bytes: match limits.max_bytes {
-                    0 => -1,
-                    b => i64::try_from(b).unwrap_or(i64::MAX),
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| js_err(format!("create stream {name}"), e)),
-        Err(e) => Err(js_err(format!("stream {name}"), e)),
-    }
-}
-
-fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
-    matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(err) if err.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND)
 }
 
 /// Everything a running instance needs from NATS.
@@ -434,6 +376,17 @@ mod tests {
             assert!(matches!(err, NatsError::Connect { .. }), "{err}");
             assert!(!err.to_string().contains("pw"), "{err}");
         }
+    }
+
+    #[test]
+    fn several_urls_make_a_server_list() {
+        let addrs = server_addrs("nats://a:4222, nats://u:pw@b:4223").unwrap();
+        assert_eq!(addrs.len(), 2);
+        assert_eq!(addrs[1].host(), "b");
+        let Err(Failure::Permanent(e)) = server_addrs("nats://a:4222,nats://u:pw@b:x") else {
+            panic!("a bad port is refused");
+        };
+        assert!(e.contains("nats://***@b:x") && !e.contains("pw"), "{e}");
     }
 
     #[test]
