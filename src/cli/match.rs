@@ -125,13 +125,20 @@ impl Job {
         drop(bytes);
         let book = &*self.book;
         let prepared = PreparedArticle::new(&article, self.clean);
-        let matches = pipeline::evaluate(book, &prepared);
         // About as long as the article when it matches many rules.
         let mut line = Vec::with_capacity(4096);
-        match self.format {
-            Format::Full => match_json::write_line(&mut line, book, &prepared, &matches),
-            Format::Ids => match_json::write_ids(&mut line, book, &prepared, &matches),
-        }
+        let rules: Vec<usize> = match self.format {
+            Format::Full => {
+                let matches = pipeline::evaluate(book, &prepared);
+                match_json::write_line(&mut line, book, &prepared, &matches);
+                matches.iter().map(|m| m.rule).collect()
+            }
+            Format::Ids => {
+                let rules = book.matcher.find_rules(&prepared.document());
+                match_json::write_ids(&mut line, book, &prepared, &rules);
+                rules
+            }
+        };
         line.push(b'\n');
         // Made of `str`s and ASCII only.
         let mut text = String::from_utf8(line).unwrap_or_default();
@@ -139,10 +146,7 @@ impl Job {
             let doc = prepared.document();
             let ids: Vec<&str> = match &self.rule {
                 Some(r) => vec![r.as_str()],
-                None => matches
-                    .iter()
-                    .map(|m| book.rules[m.rule].id.as_str())
-                    .collect(),
+                None => rules.iter().map(|&r| book.rules[r].id.as_str()).collect(),
             };
             for id in ids {
                 // Every id comes from the book (`--rule` was checked).

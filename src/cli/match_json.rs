@@ -50,21 +50,22 @@ pub(super) fn write_line(
     out.extend_from_slice(b"]}");
 }
 
-/// Append `--format ids`'s line (no newline): `{"id":…,"rules":[…]}`.
+/// Append `--format ids`'s line (no newline): `{"id":…,"rules":[…]}`
+/// for the matching `rules` (indices into the book).
 pub(super) fn write_ids(
     out: &mut Vec<u8>,
     book: &RuleBook,
     prepared: &PreparedArticle<'_>,
-    matches: &[RuleMatch],
+    rules: &[usize],
 ) {
     out.extend_from_slice(b"{\"id\":");
     string(out, prepared.article.id.as_str());
     out.extend_from_slice(b",\"rules\":[");
-    for (i, m) in matches.iter().enumerate() {
+    for (i, &r) in rules.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        string(out, &book.rules[m.rule].id);
+        string(out, &book.rules[r].id);
     }
     out.extend_from_slice(b"]}");
 }
@@ -154,7 +155,8 @@ mod tests {
                 String::from_utf8_lossy(&reference)
             );
             let mut ids = Vec::new();
-            write_ids(&mut ids, &book, &prepared, &matches);
+            let found = book.matcher.find_rules(&prepared.document());
+            write_ids(&mut ids, &book, &prepared, &found);
             let rules: Vec<&str> = matches
                 .iter()
                 .map(|m| book.rules[m.rule].id.as_str())

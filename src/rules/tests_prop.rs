@@ -140,6 +140,8 @@ proptest! {
         p.set_meta(meta.language, meta.source, meta.regions.clone());
         let doc = p.doc();
         let found = m.find(&doc);
+        let ids: Vec<usize> = found.iter().map(|r| r.rule).collect();
+        prop_assert_eq!(m.find_rules(&doc), ids, "find_rules = find without hits");
         for (i, (_, q)) in rules.iter().enumerate() {
             let (want, want_hits) = naive::eval(q.root(), &doc, &gaz);
             let got = found.iter().find(|r| r.rule == i);

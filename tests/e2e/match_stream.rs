@@ -31,6 +31,10 @@ fn articles(n: usize) -> Vec<String> {
 }
 
 fn newsalert_match(threads: usize) -> Command {
+    newsalert_match_with(threads, &[])
+}
+
+fn newsalert_match_with(threads: usize, extra: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_newsalert"));
     cmd.args([
         "match",
@@ -38,6 +42,7 @@ fn newsalert_match(threads: usize) -> Command {
         repo_path("config").to_str().unwrap(),
         "-",
     ])
+    .args(extra)
     .env_remove("RUST_LOG")
     .env("NEWSALERT__PIPELINE__MATCH_THREADS", threads.to_string())
     .stdin(Stdio::piped())
@@ -49,7 +54,13 @@ fn newsalert_match(threads: usize) -> Command {
 /// Run `match -` on `input` (written from a thread, so a full pipe cannot
 /// block); returns (exit code, stdout, stderr).
 fn run_match(threads: usize, input: String) -> (Option<i32>, String, String) {
-    let mut child = newsalert_match(threads).spawn().expect("run newsalert");
+    run_match_with(threads, &[], input)
+}
+
+fn run_match_with(threads: usize, extra: &[&str], input: String) -> (Option<i32>, String, String) {
+    let mut child = newsalert_match_with(threads, extra)
+        .spawn()
+        .expect("run newsalert");
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().unwrap();
@@ -143,4 +154,38 @@ fn bad_lines_deep_in_a_large_input_have_their_line_numbers() {
         "{err}"
     );
     assert_eq!(out.lines().count(), 11_998);
+}
+
+/// `--format ids` lists, per article in input order, exactly the rules of
+/// the full format's `matches`.
+#[test]
+fn ids_format_lists_the_full_formats_rules() {
+    let input = articles(60).join("\n") + "\n";
+    let (code, full, err) = run_match(2, input.clone());
+    assert_eq!(code, Some(0), "{err}");
+    let (code, ids, err) = run_match_with(2, &["--format", "ids"], input);
+    assert_eq!(code, Some(0), "{err}");
+    let from_full: Vec<serde_json::Value> = full
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let rules: Vec<serde_json::Value> = v["matches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["rule"].clone())
+                .collect();
+            serde_json::json!({"id": v["id"], "rules": rules})
+        })
+        .collect();
+    let got: Vec<serde_json::Value> = ids
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got.len(), 60);
+    assert!(
+        got.iter()
+            .any(|v| v["rules"].as_array().is_some_and(|r| !r.is_empty()))
+    );
+    assert_eq!(got, from_full);
 }
