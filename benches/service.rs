@@ -176,6 +176,26 @@ impl Rig {
             .iter()
             .filter_map(|m| since(index_in(&m.text)?, m.at).map(|d| (d, m.at)))
             .collect();
+        let mails: Vec<(usize, String)> = self
+            .smtp
+            .messages()
+            .iter()
+            .filter_map(|m| Some((index_in(&m.subject()?)?, m.to.join(","))))
+            .filter(|(i, _)| (from..to).contains(i))
+            .collect();
+        let chats: Vec<(usize, i64)> = self
+            .telegram
+            .sent()
+            .iter()
+            .filter_map(|m| Some((index_in(&m.text)?, m.chat_id)))
+            .filter(|(i, _)| (from..to).contains(i))
+            .collect();
+        assert_unique(&mails, "email");
+        assert_unique(&chats, "Telegram");
+        let tagged = (from..to)
+            .filter(|i| tg_every > 0 && i.is_multiple_of(tg_every))
+            .count();
+        assert_eq!(chats.len(), tagged, "one Telegram alert per tagged article");
         let span = |v: &[(Duration, Instant)]| v.iter().map(|(_, at)| *at - first).max();
         Phase {
             articles: to - from,
@@ -186,6 +206,15 @@ impl Rig {
             telegram: telegram.into_iter().map(|(d, _)| d).collect(),
         }
     }
+}
+
+/// Each (article, recipient) delivered at most once.
+fn assert_unique<T: Ord + Clone + std::fmt::Debug>(deliveries: &[T], channel: &str) {
+    let mut sorted = deliveries.to_vec();
+    sorted.sort();
+    let before = sorted.len();
+    sorted.dedup();
+    assert_eq!(sorted.len(), before, "{channel}: an alert delivered twice");
 }
 
 /// When the service's articles consumer has acknowledged everything.
@@ -201,6 +230,15 @@ async fn articles_drained(js: &async_nats::jetstream::Context) -> Instant {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// The 1-, 5- and 15-minute load averages.
+fn loadavg() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn per_s(n: usize, span: Duration) -> f64 {
@@ -238,6 +276,7 @@ async fn main() {
     } else {
         (50.0, 30, 30, 10_000)
     };
+    let load_before = loadavg();
     let vocab = common::Vocabulary::new(&Gazetteer::builtin());
     let corpus = common::corpus::articles(&vocab);
     let mean_bytes = common::corpus::text_bytes(&corpus) as usize / corpus.len();
@@ -286,14 +325,11 @@ async fn main() {
     assert!(!at_rate.email.is_empty(), "no email alerts delivered");
     assert!(!at_rate.telegram.is_empty(), "no Telegram alerts delivered");
 
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
         "service at {rate} articles/s ({n} articles, then {flood} at once), {rules} rules, \
-         {EMAIL_SUBSCRIBERS} email + {TELEGRAM_CHATS} Telegram subscribers, articles of {mean_bytes} B mean; load {}",
-        load.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
+         {EMAIL_SUBSCRIBERS} email + {TELEGRAM_CHATS} Telegram subscribers, articles of \
+         {mean_bytes} B mean; load average {load_before} before, {} after",
+        loadavg()
     );
     println!("\nthroughput, per second:");
     println!(
@@ -323,6 +359,15 @@ async fn main() {
             b.throughput()
         );
     }
+    // Each alert is a JetStream message too: published by matching,
+    // consumed by delivery, like the bare loop's.
+    let fanned = flooded.articles_per_s * (flooded.articles + flooded.email.len()) as f64
+        / flooded.articles as f64;
+    println!(
+        "all at once, JetStream messages through the service (articles + alerts): {fanned:.0}/s \
+         = {:.2}× the bare loop",
+        fanned / bare_max.throughput()
+    );
     println!("\nlatency, milliseconds:");
     println!("| series | n | p50 | p99 | max |\n|---|---:|---:|---:|---:|");
     let email = latency_row("email at rate: publish → SMTP accepted", &at_rate.email);
