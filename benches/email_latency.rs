@@ -31,7 +31,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use futures::StreamExt;
+mod common;
+
+use common::latency::{due, env_or, jetstream_floor, row, summary};
 use newsalert::app::App;
 use newsalert::settings::Settings;
 use std::sync::{Arc, Mutex};
@@ -47,34 +49,6 @@ const TARGET_RATIO: f64 = 5.0;
 /// alerts subscriber `i % SUBSCRIBERS` (mails to one recipient are sent
 /// one at a time, in order).
 const SUBSCRIBERS: usize = 20;
-
-/// Latency figures of one series, in milliseconds.
-struct Summary {
-    n: usize,
-    p50: f64,
-    p99: f64,
-    max: f64,
-}
-
-fn summary(mut samples: Vec<Duration>) -> Summary {
-    assert!(!samples.is_empty(), "no samples");
-    samples.sort();
-    let at = |q: f64| {
-        let i = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1;
-        samples[i].as_secs_f64() * 1000.0
-    };
-    Summary {
-        n: samples.len(),
-        p50: at(0.50),
-        p99: at(0.99),
-        max: samples[samples.len() - 1].as_secs_f64() * 1000.0,
-    }
-}
-
-/// When message `i` of a steady `rate` per second is due.
-fn due(start: tokio::time::Instant, i: usize, rate: f64) -> tokio::time::Instant {
-    start + Duration::from_secs_f64(i as f64 / rate)
-}
 
 fn article(i: usize) -> String {
     serde_json::json!({
@@ -190,69 +164,6 @@ async fn email_run(nats: &NatsServer, n: usize, rate: f64) -> (Vec<Duration>, St
     (latencies, sample)
 }
 
-/// Publish-to-receipt latency of a bare JetStream hop at `rate`.
-async fn jetstream_floor(nats: &NatsServer, n: usize, rate: f64) -> Vec<Duration> {
-    use async_nats::jetstream::{consumer, stream};
-    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
-    let s = js
-        .get_or_create_stream(stream::Config {
-            name: "FLOOR".into(),
-            subjects: vec!["floor.>".into()],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let c = s
-        .create_consumer(consumer::pull::Config {
-            durable_name: Some("floor".into()),
-            ack_policy: consumer::AckPolicy::Explicit,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let published = Arc::new(Mutex::new(vec![None::<Instant>; n]));
-    let receiver = tokio::spawn(async move {
-        let mut messages = c
-            .stream()
-            .max_messages_per_batch(16)
-            .messages()
-            .await
-            .unwrap();
-        let mut received = Vec::with_capacity(n);
-        while received.len() < n {
-            let msg = messages.next().await.expect("a message").expect("ok");
-            let at = Instant::now();
-            let i: usize = std::str::from_utf8(&msg.payload).unwrap().parse().unwrap();
-            received.push((i, at));
-            msg.ack().await.unwrap();
-        }
-        received
-    });
-    let start = tokio::time::Instant::now();
-    let mut acks = Vec::with_capacity(n);
-    for i in 0..n {
-        tokio::time::sleep_until(due(start, i, rate)).await;
-        let (js, published) = (js.clone(), published.clone());
-        acks.push(tokio::spawn(async move {
-            published.lock().unwrap()[i] = Some(Instant::now());
-            let ack = js
-                .publish(format!("floor.{i}"), i.to_string().into())
-                .await
-                .unwrap();
-            ack.await.unwrap();
-        }));
-    }
-    for ack in acks {
-        ack.await.unwrap();
-    }
-    let received = receiver.await.unwrap();
-    let published = published.lock().unwrap();
-    received
-        .into_iter()
-        .map(|(i, at)| at - published[i].unwrap())
-        .collect()
-}
-
 /// One SMTP reply (multi-line replies read to their last line).
 async fn reply<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R, want: &str) {
     let mut line = String::new();
@@ -312,20 +223,6 @@ async fn smtp_floor(n: usize, rate: f64, data: &str) -> Vec<Duration> {
     out
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn row(name: &str, s: &Summary) {
-    println!(
-        "| {name} | {} | {:.1} | {:.1} | {:.1} |",
-        s.n, s.p50, s.p99, s.max
-    );
-}
-
 #[tokio::main]
 async fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
@@ -339,7 +236,9 @@ async fn main() {
     };
     let nats = NatsServer::start();
     let (email, mail) = email_run(&nats, n, rate).await;
-    let hop = jetstream_floor(&nats, n, rate).await;
+    let hop = jetstream_floor(&nats.url(), "FLOOR", n, Some(rate), 0)
+        .await
+        .latencies;
     let smtp = smtp_floor(n, rate, &mail).await;
     let (email, hop, smtp) = (summary(email), summary(hop), summary(smtp));
     let floor = hop.p99 + smtp.p99;

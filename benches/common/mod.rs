@@ -1,13 +1,15 @@
 //! Deterministic workload for the matcher benchmarks: a vocabulary of news
 //! words, names, places and synthetic words, a corpus of news-sized
 //! articles drawn from it, rule sets of any size ([`rules`]), and the
-//! aho-corasick baseline matcher ([`baseline`]).
+//! aho-corasick baseline matcher ([`baseline`]); for the end-to-end benches,
+//! latency summaries and the bare JetStream floor ([`latency`]).
 //!
 //! Everything is seeded, so two runs (and two benches) see the same data.
 #![allow(dead_code)] // each bench binary uses a different part
 
 pub mod baseline;
 pub mod corpus;
+pub mod latency;
 pub mod rules;
 
 use fastrand::Rng;
