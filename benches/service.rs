@@ -158,6 +158,23 @@ impl Rig {
         let consumed = articles_drained(&self.js).await - first;
         let budget = Duration::from_secs(120 + (to - from) as u64 / 10);
         wait_drained(&self.js, &["ARTICLES", "NEWSALERT_ALERTS"], budget).await;
+        // A Telegram partition's consumer exists only once an instance holds
+        // its lease, so "drained" can come before its alerts: wait for them.
+        let tagged = (from..to)
+            .filter(|i| tg_every > 0 && i.is_multiple_of(tg_every))
+            .count();
+        let deadline = Instant::now() + budget;
+        while Instant::now() < deadline {
+            let seen = (self.telegram.sent().iter())
+                .filter_map(|m| index_in(&m.text))
+                .filter(|i| (from..to).contains(i))
+                .count();
+            if seen >= tagged {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        wait_drained(&self.js, &["ARTICLES", "NEWSALERT_ALERTS"], budget).await;
         let published = self.published.lock().unwrap();
         let since =
             |i: usize, at: Instant| (i >= from && i < to).then(|| at - published[i].unwrap());
@@ -192,9 +209,6 @@ impl Rig {
             .collect();
         assert_unique(&mails, "email");
         assert_unique(&chats, "Telegram");
-        let tagged = (from..to)
-            .filter(|i| tg_every > 0 && i.is_multiple_of(tg_every))
-            .count();
         assert_eq!(chats.len(), tagged, "one Telegram alert per tagged article");
         let span = |v: &[(Duration, Instant)]| v.iter().map(|(_, at)| *at - first).max();
         Phase {
