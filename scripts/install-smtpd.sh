@@ -27,7 +27,13 @@ fi
 mkdir -p "$TOOLS_DIR"
 STAGE="$(mktemp -d "$TOOLS_DIR/.smtpd.XXXXXX")"
 trap 'rm -rf "$STAGE"' EXIT
-"$PYTHON" -m pip install --quiet --disable-pip-version-check --no-input --no-cache-dir \
+# pip from the system Python, else from the venv install-nats.sh made
+# (a fresh Debian may have python3-venv but no python3-pip).
+PIP=("$PYTHON" -m pip)
+if ! "${PIP[@]}" --version >/dev/null 2>&1 && [[ -x "$TOOLS_DIR/venv/bin/python" ]]; then
+    PIP=("$TOOLS_DIR/venv/bin/python" -m pip)
+fi
+"${PIP[@]}" install --quiet --disable-pip-version-check --no-input --no-cache-dir \
     --target "$STAGE/pkg" "aiosmtpd==$AIOSMTPD_VERSION"
 rm -rf "$TARGET"
 mv "$STAGE/pkg" "$TARGET"
