@@ -151,7 +151,20 @@ async fn two_instances_share_the_bot_through_node_and_instance_kills() {
 
     // Then instance B dies; A takes its partitions over.
     assert!(wait_until(Duration::from_secs(30), || telegram.sent().len() >= 250).await);
-    let b_partitions = partitions_of(&js, b_pid).await;
+    // B may have lost its leases in the leader's failover; kill it only
+    // once it serves partitions again (rebalancing to ⌈P / live⌉ each).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let b_partitions = loop {
+        let held = partitions_of(&js, b_pid).await;
+        if !held.is_empty() || Instant::now() >= deadline {
+            break held;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        !b_partitions.is_empty(),
+        "instance B holds no partition 30 s after the leader kill"
+    );
     let b_chats: HashSet<i64> = (1..=CHATS)
         .map(|c| 7000 + c)
         .filter(|c| b_partitions.contains(&partition_of(*c, PARTITIONS)))
