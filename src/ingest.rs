@@ -181,10 +181,15 @@ impl ArticleHandler {
                     shingles,
                     now_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
                 };
-                let routed = self.stats.is_enabled().then(|| alerts.clone());
+                // What the stats need of the routed alerts: key and rules.
+                let routed: Option<Vec<(String, Vec<String>)>> = self
+                    .stats
+                    .is_enabled()
+                    .then(|| alerts.iter().map(|a| (a.key(), a.rules.clone())).collect());
                 let kept = gate.apply(input, alerts, stopping).await;
-                self.stats
-                    .story_suppressed(&routed.unwrap_or_default(), &kept);
+                if let Some(routed) = routed {
+                    self.stats.story_suppressed(&routed, &kept);
+                }
                 kept
             }
             _ => alerts,

@@ -127,11 +127,16 @@ impl Job {
         let prepared = PreparedArticle::new(&article, self.clean);
         // About as long as the article when it matches many rules.
         let mut line = Vec::with_capacity(4096);
+        let explaining = self.explain || self.rule.is_some();
         let rules: Vec<usize> = match self.format {
             Format::Full => {
                 let matches = pipeline::evaluate(book, &prepared);
                 match_json::write_line(&mut line, book, &prepared, &matches);
-                matches.iter().map(|m| m.rule).collect()
+                // Only `--explain` reads them.
+                match explaining {
+                    true => matches.iter().map(|m| m.rule).collect(),
+                    false => Vec::new(),
+                }
             }
             Format::Ids => {
                 let rules = book.matcher.find_rules(&prepared.document());
@@ -142,7 +147,7 @@ impl Job {
         line.push(b'\n');
         // Made of `str`s and ASCII only.
         let mut text = String::from_utf8(line).unwrap_or_default();
-        if self.explain || self.rule.is_some() {
+        if explaining {
             let doc = prepared.document();
             let ids: Vec<&str> = match &self.rule {
                 Some(r) => vec![r.as_str()],

@@ -129,12 +129,13 @@ impl RuleStats {
         }
     }
 
-    /// The alerts in `routed` that are not in `kept` were suppressed as
-    /// later copies of a story.
-    pub fn story_suppressed(&self, routed: &[Alert], kept: &[Alert]) {
-        for a in routed {
-            if !kept.iter().any(|k| k.key() == a.key()) {
-                self.suppressed(&a.rules, "same_story");
+    /// The alerts routed (by key, with their rules) that are not in `kept`
+    /// were suppressed as later copies of a story.
+    pub fn story_suppressed(&self, routed: &[(String, Vec<String>)], kept: &[Alert]) {
+        let kept: std::collections::HashSet<String> = kept.iter().map(Alert::key).collect();
+        for (key, rules) in routed {
+            if !kept.contains(key) {
+                self.suppressed(rules, "same_story");
             }
         }
     }
@@ -197,5 +198,40 @@ mod tests {
         let off = RuleStats::disabled();
         off.matched(["a"]);
         assert!(!off.is_enabled() && off.take().is_empty());
+    }
+
+    #[test]
+    fn routed_alerts_missing_from_the_kept_ones_count_as_same_story() {
+        use crate::alert::Target;
+        use crate::subscriber::Channel;
+        let alert = |subscriber: &str, rule: &str| Alert {
+            article_id: "a-1".into(),
+            subscriber: subscriber.into(),
+            channel: Channel::Telegram,
+            target: Target::TelegramChat(1),
+            title: "t".into(),
+            url: None,
+            source: None,
+            published_at: None,
+            rules: vec![rule.into()],
+            snippet: None,
+            story: None,
+        };
+        let routed = [alert("desk", "x"), alert("ops", "y"), alert("news", "z")];
+        let routed: Vec<(String, Vec<String>)> =
+            routed.iter().map(|a| (a.key(), a.rules.clone())).collect();
+        let stats = RuleStats::new();
+        stats.story_suppressed(&routed, &[alert("ops", "y")]);
+        let taken = stats.take();
+        let same_story = |r: &str| {
+            taken
+                .rules
+                .get(r)
+                .and_then(|c| c.suppressed.get("same_story").copied())
+        };
+        assert_eq!(
+            (same_story("x"), same_story("y"), same_story("z")),
+            (Some(1), None, Some(1))
+        );
     }
 }
