@@ -29,6 +29,9 @@ use crate::observe::{Health, Metrics};
 use crate::retry::{Failure, RetryPolicy, retry};
 use crate::shutdown::{Stopping, sleep_unless_stopping};
 
+mod order;
+use order::DeliveryOrder;
+
 /// What to do with a message once handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -95,7 +98,9 @@ pub struct ConsumerSpec {
     pub concurrency: usize,
     /// Each time the consumer is opened, start it again from its ack
     /// floor ([`ConsumerSpec::reset`]): for consumers served by one
-    /// instance at a time that must see messages in stream order.
+    /// instance at a time that must see messages in stream order. Each
+    /// delivery is then checked ([`order`]): one lost or redelivered out
+    /// of turn reopens the consumer from its ack floor again.
     pub from_ack_floor: bool,
 }
 
@@ -247,14 +252,25 @@ async fn consume<H: Handler>(
         tracing::info!(stream = %spec.stream, consumer = %spec.durable, "consuming");
         let failed = AtomicBool::new(false);
         let handled = AtomicBool::new(false);
+        let mut order = DeliveryOrder::default();
         messages
             .take_while(|m| {
-                if let Err(e) = m {
-                    health.consumer_bound(&spec.durable, false);
-                    tracing::warn!(consumer = %spec.durable, error = %e, "consumer stream failed; recreating the consumer");
+                let broken = match m {
+                    Err(e) => {
+                        health.consumer_bound(&spec.durable, false);
+                        Some(format!("consumer stream failed: {e}"))
+                    }
+                    Ok(msg) if spec.from_ack_floor => msg.info().map_or_else(
+                        |e| Some(format!("delivery without JetStream info: {e}")),
+                        |i| order.check(i.consumer_sequence, i.delivered).err(),
+                    ),
+                    Ok(_) => None,
+                };
+                if let Some(why) = &broken {
+                    tracing::warn!(consumer = %spec.durable, reason = %why, "recreating the consumer");
                     failed.store(true, Ordering::SeqCst);
                 }
-                std::future::ready(m.is_ok())
+                std::future::ready(broken.is_none())
             })
             .filter_map(|m| std::future::ready(m.ok()))
             .take_until(stopping.cancelled())

@@ -279,11 +279,32 @@ impl Broker {
     /// async-nats's own path queries account info in a form nats-server 2.9
     /// does not answer.
     ///
+    /// Reads go to the bucket's leader: with replicas, "direct get" would
+    /// let any replica answer, and a follower a moment behind would say an
+    /// alert just recorded in the sent log was never sent. A replicated
+    /// bucket created with direct get (by an earlier release) is changed.
+    ///
     /// # Errors
     /// JetStream refused.
     pub async fn bucket(&self, name: &str, max_age: Duration) -> Result<kv::Store, NatsError> {
         if let Ok(store) = self.js.get_key_value(name).await {
-            return Ok(store);
+            let config = &store.stream.cached_info().config;
+            if !(config.allow_direct && config.num_replicas > 1) {
+                return Ok(store);
+            }
+            let config = stream::Config {
+                allow_direct: false,
+                ..config.clone()
+            };
+            if let Err(e) = self.js.update_stream(config).await {
+                tracing::warn!(bucket = name, error = %e, "could not turn direct get off");
+                return Ok(store);
+            }
+            return self
+                .js
+                .get_key_value(name)
+                .await
+                .map_err(|e| js_err(format!("key-value bucket {name}"), e));
         }
         let created = self
             .js
@@ -295,7 +316,7 @@ impl Broker {
                 storage: stream::StorageType::File,
                 allow_rollup: true,
                 deny_delete: true,
-                allow_direct: true,
+                allow_direct: self.replicas <= 1,
                 discard: stream::DiscardPolicy::New,
                 num_replicas: self.replicas,
                 ..Default::default()
