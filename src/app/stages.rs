@@ -88,6 +88,7 @@ impl App {
             base: self.spec("telegram"),
             handler: Arc::new(InOrder::new(handler)),
             share: self.share.clone(),
+            health: self.health.clone(),
         })
     }
 
@@ -173,14 +174,18 @@ impl App {
         // Dropped (the poller aborted) if this future is, e.g. on a crash.
         let bot_stop = Stopping::new();
         let bot = (self.bot.take()).map(|b| AbortOnDrop(tokio::spawn(b.run(bot_stop.clone()))));
+        let partitions = self.partitions(worker(Channel::Telegram)).await?;
         let backlog_stop = Stopping::new();
         let backlog = tokio::spawn(consume::report_backlog(
             js.clone(),
-            STAGES.iter().map(|s| self.spec(s)).collect(),
+            STAGES
+                .iter()
+                .map(|s| self.spec(s))
+                .chain((0..partitions.partitions).map(|p| partitions.spec(p)))
+                .collect(),
             self.metrics.clone(),
             backlog_stop.clone(),
         ));
-        let partitions = self.partitions(worker(Channel::Telegram)).await?;
         let partitions_stop = Stopping::new();
         let stop_partitions = {
             let (shutdown, stop) = (shutdown.clone(), partitions_stop.clone());

@@ -77,6 +77,9 @@ pub struct Partitions<H> {
     pub base: ConsumerSpec,
     pub handler: Arc<H>,
     pub share: Share,
+    /// The instance's health: a partition held is in `/readyz` while
+    /// served (its consumer bound or not), and forgotten when given up.
+    pub health: Health,
 }
 
 /// A partition this instance holds.
@@ -242,6 +245,7 @@ impl<H: Handler> Partitions<H> {
                 self.js.clone(),
                 self.spec(p),
                 self.handler.clone(),
+                self.health.clone(),
                 stop.clone(),
                 deadline,
             ));
@@ -275,12 +279,14 @@ impl<H: Handler> Partitions<H> {
 }
 
 /// Serve one partition until `stop` or its lease's `deadline`: wait out
-/// the handover, then consume (readiness is the stages', not a
-/// partition's: a private [`Health`]).
+/// the handover, then consume. While consuming, its consumer counts for
+/// readiness like the stages' (not bound: not ready); once given up it no
+/// longer does (another instance serves it).
 async fn serve<H: Handler>(
     js: jetstream::Context,
     spec: ConsumerSpec,
     handler: Arc<H>,
+    health: Health,
     stop: Stopping,
     deadline: tokio::sync::watch::Receiver<Instant>,
 ) {
@@ -298,7 +304,9 @@ async fn serve<H: Handler>(
         () = tokio::time::sleep(HANDOVER_WAIT) => {}
         () = ended.clone() => return,
     }
-    consume::run(js, spec, handler, Health::default(), ended).await;
+    let durable = spec.durable.clone();
+    consume::run(js, spec, handler, health.clone(), ended).await;
+    health.forget_consumer(&durable);
 }
 
 /// Resolves once the instant in `deadline` has passed.

@@ -59,6 +59,12 @@ impl Health {
         self.state().consumers.insert(name.to_string(), bound);
     }
 
+    /// This instance no longer runs consumer `name` (a Telegram partition
+    /// given up): it no longer counts for readiness.
+    pub fn forget_consumer(&self, name: &str) {
+        self.state().consumers.remove(name);
+    }
+
     /// Ready to do its work, or every reason why not.
     ///
     /// # Errors
@@ -123,6 +129,18 @@ mod tests {
                 "NATS not connected yet: authorization violation",
                 "consumer newsalert-email not bound"
             ]
+        );
+        // A Telegram partition counts while held, not once given up.
+        h.consumer_bound("newsalert-email", true);
+        h.consumer_bound("newsalert-telegram-3", false);
+        assert_eq!(
+            h.readiness().unwrap_err().last().unwrap(),
+            "consumer newsalert-telegram-3 not bound"
+        );
+        h.forget_consumer("newsalert-telegram-3");
+        assert_eq!(
+            h.readiness().unwrap_err(),
+            ["NATS not connected yet: authorization violation"]
         );
     }
 }
