@@ -25,6 +25,7 @@ mod mail;
 mod match_stream;
 mod observe;
 mod ops;
+mod ordered_consumer;
 mod pipeline;
 mod reload;
 mod rule_stats;
