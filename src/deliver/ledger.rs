@@ -18,7 +18,7 @@
 
 use crate::alert::Target;
 use crate::kvwatch::{BucketWatch, watch_bucket};
-use crate::retry::{Failure, RetryPolicy, retry};
+use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::shutdown::Stopping;
 use async_nats::jetstream::kv;
 use sha2::{Digest, Sha256};
@@ -42,8 +42,23 @@ fn target_key(target: &Target) -> String {
 }
 
 const MIGRATED: &str = "telegram-migrated.";
-/// How long [`Ledger::record_sent`] keeps trying.
+/// How long [`Ledger::was_sent`] and [`Ledger::record_sent`] keep trying.
 pub const RECORD_FOR: Duration = Duration::from_secs(15);
+
+/// Shutdown came first: the alert was not looked up, nothing was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
+/// The sent log's retries: 100 ms doubling to 1 s, for [`RECORD_FOR`].
+fn ledger_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 0,
+        initial: Duration::from_millis(100),
+        max: Duration::from_secs(1),
+        ..RetryPolicy::default()
+    }
+    .with_max_elapsed(Some(RECORD_FOR))
+}
 
 fn migration_key(chat: i64) -> String {
     format!("{MIGRATED}{chat}")
@@ -119,38 +134,49 @@ impl Ledger {
         }
     }
 
-    /// Whether the alert with this key was sent before. A lookup failure
-    /// counts as "not sent": a possible duplicate beats a loss.
-    pub async fn was_sent(&self, alert_key: &str) -> bool {
-        match self.sent.get(digest(alert_key)).await {
-            Ok(v) => v.is_some(),
+    /// Whether the alert with this key was sent before. A failing lookup
+    /// (a JetStream cluster electing the bucket's leader) is retried for
+    /// up to [`RECORD_FOR`], holding the target's turn, and then counts as
+    /// "not sent": a possible duplicate beats a loss.
+    ///
+    /// # Errors
+    /// `stopping` fired first: hand the alert back, send nothing.
+    pub async fn was_sent(&self, alert_key: &str, stopping: &Stopping) -> Result<bool, Stopped> {
+        let key = digest(alert_key);
+        let looked_up = retry(&ledger_policy(), stopping, "sent-log lookup", |_| async {
+            self.sent.get(&key).await.map_err(Failure::transient)
+        })
+        .await;
+        match looked_up {
+            Ok(v) => Ok(v.is_some()),
+            Err(RetryError::Stopped) => Err(Stopped),
             Err(e) => {
                 tracing::warn!(error = %e, "sent-log lookup failed; sending anyway");
-                false
+                Ok(false)
             }
         }
     }
 
-    /// Record a successful send, retried under the retry policy for up to
-    /// [`RECORD_FOR`] (a JetStream cluster elects a new leader for the
-    /// bucket meanwhile; the target's next alert waits, so a node failure
-    /// does not turn every send during the election into a duplicate);
-    /// failure only risks a duplicate, so it is logged, not fatal.
-    pub async fn record_sent(&self, alert_key: &str, stopping: &Stopping) {
-        let policy = RetryPolicy {
-            max_attempts: 0,
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-            ..RetryPolicy::default()
-        }
-        .with_max_elapsed(Some(RECORD_FOR));
+    /// Record a successful send, retried for up to [`RECORD_FOR`] (a
+    /// JetStream cluster elects a new leader for the bucket meanwhile; the
+    /// target's next alert waits, so a node failure does not turn every
+    /// send during the election into a duplicate). Shutdown does not cut
+    /// it short: an alert sent and not recorded is sent again by whoever
+    /// handles its redelivery. Failure only risks a duplicate, so it is
+    /// logged, not fatal.
+    pub async fn record_sent(&self, alert_key: &str) {
         let key = digest(alert_key);
-        let written = retry(&policy, stopping, "sent-log write", |_| async {
-            self.sent
-                .put(&key, alert_key.to_string().into())
-                .await
-                .map_err(Failure::transient)
-        })
+        let written = retry(
+            &ledger_policy(),
+            &Stopping::new(),
+            "sent-log write",
+            |_| async {
+                self.sent
+                    .put(&key, alert_key.to_string().into())
+                    .await
+                    .map_err(Failure::transient)
+            },
+        )
         .await;
         if let Err(e) = written {
             tracing::warn!(error = %e, "could not record a sent alert; a redelivery may duplicate it");

@@ -149,7 +149,10 @@ impl AlertHandler {
         // The stable fields of every line about this alert.
         let (a, channel) = (&alert, Some(alert.channel));
         let rules = alert.rules.join(",");
-        if self.ledger.was_sent(&key).await {
+        let Ok(was_sent) = self.ledger.was_sent(&key, stopping).await else {
+            return Outcome::Release;
+        };
+        if was_sent {
             tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "already sent; skipping the redelivery");
             self.metrics.alert_suppressed(a.channel, "duplicate");
             self.stats.suppressed(&a.rules, "duplicate");
@@ -195,7 +198,7 @@ impl AlertHandler {
                 let latency = alert::since_published(msg.headers.as_ref());
                 self.metrics.alert_sent(a.channel, latency);
                 self.stats.alerted(&a.rules);
-                self.ledger.record_sent(&key, stopping).await;
+                self.ledger.record_sent(&key).await;
                 tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, latency_ms = latency.map(|l| l.as_millis() as u64), "alert sent");
                 Outcome::Ack
             }

@@ -51,7 +51,10 @@ impl PreparedHandler {
             }
         };
         let sent_key = format!("prepared/{}", p.key);
-        if self.ledger.was_sent(&sent_key).await {
+        let Ok(was_sent) = self.ledger.was_sent(&sent_key, stopping).await else {
+            return Outcome::Release;
+        };
+        if was_sent {
             tracing::info!(key = %p.key, subscriber = %p.subscriber, channel = %p.channel, "already sent; skipping the redelivery");
             self.metrics.alert_suppressed(p.channel, "duplicate");
             return Outcome::Ack;
@@ -72,7 +75,7 @@ impl PreparedHandler {
         match sent.await {
             SendOutcome::Sent => {
                 self.metrics.alert_sent(p.channel, None);
-                self.ledger.record_sent(&sent_key, stopping).await;
+                self.ledger.record_sent(&sent_key).await;
                 tracing::info!(key = %p.key, kind = %p.kind, subscriber = %p.subscriber, channel = %p.channel, target = %p.target, items = p.items, "prepared message sent");
                 Outcome::Ack
             }
