@@ -103,6 +103,7 @@ impl Held {
             broker: broker.clone(),
             stream: settings.nats.alerts_stream.clone(),
             alerts_subject: settings.nats.alerts_subject.clone(),
+            partitions: settings.telegram.partitions,
             rules,
             claims: self.pending.clone()?,
             clock,

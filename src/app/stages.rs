@@ -11,7 +11,7 @@
 
 use super::{App, StartError};
 use crate::consume::{self, ConsumerSpec};
-use crate::deliver::in_order::{Forwarder, InOrder};
+use crate::deliver::in_order::{Dispatch, Forwarder, InOrder};
 use crate::deliver::partitions::Partitions;
 use crate::deliver::prepared::handler::PreparedHandler;
 use crate::deliver::worker::AlertHandler;
@@ -24,6 +24,10 @@ use crate::text::CleanOptions;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What a Telegram partition's consumer runs: alerts and prepared
+/// messages, a chat's in turn.
+type TelegramPartition = Dispatch<AlertHandler, PreparedHandler>;
 
 /// The stages, by consumer: articles, one per channel, and the prepared
 /// messages (digests, summaries) of both channels.
@@ -75,8 +79,8 @@ impl App {
     /// `handler` sending.
     async fn partitions(
         &self,
-        handler: Arc<AlertHandler>,
-    ) -> Result<Partitions<InOrder<AlertHandler>>, StartError> {
+        handler: TelegramPartition,
+    ) -> Result<Partitions<InOrder<TelegramPartition>>, StartError> {
         let t = &self.settings.telegram;
         Ok(Partitions {
             js: self.broker.js.clone(),
@@ -86,7 +90,7 @@ impl App {
             partitions: t.partitions,
             alerts_subject: self.settings.nats.alerts_subject.clone(),
             base: self.spec("telegram"),
-            handler: Arc::new(InOrder::new(handler)),
+            handler: Arc::new(InOrder::new(Arc::new(handler))),
             share: self.share.clone(),
             health: self.health.clone(),
         })
@@ -174,7 +178,12 @@ impl App {
         // Dropped (the poller aborted) if this future is, e.g. on a crash.
         let bot_stop = Stopping::new();
         let bot = (self.bot.take()).map(|b| AbortOnDrop(tokio::spawn(b.run(bot_stop.clone()))));
-        let partitions = self.partitions(worker(Channel::Telegram)).await?;
+        let partitions = self
+            .partitions(Dispatch {
+                alerts: worker(Channel::Telegram),
+                prepared: prepared.clone(),
+            })
+            .await?;
         let backlog_stop = Stopping::new();
         let backlog = tokio::spawn(consume::report_backlog(
             js.clone(),

@@ -10,12 +10,17 @@
 //!   Messages handed back at a stop are redelivered in order because the
 //!   next owner reopens the consumer from its ack floor
 //!   ([`crate::consume::ConsumerSpec::reset`]).
+//! - [`Dispatch`] hands a partition's message to the alert handler, or to
+//!   the prepared-message handler when it carries the
+//!   [`PREPARED`](crate::deliver::prepared::PREPARED) header (a quiet-hours
+//!   summary, an "N more" note: sent in turn with the chat's alerts).
 //! - [`Forwarder`] moves alerts published on the Telegram subject of
 //!   earlier releases (`ALERTS_SUBJECT.telegram`, no partition) to their
 //!   chat's partition, so alerts in flight during an upgrade are delivered.
 
 use crate::alert::{Alert, Target};
 use crate::consume::{Handler, Outcome};
+use crate::deliver::prepared::{self, Prepared};
 use crate::nats::{Broker, MSG_ID};
 use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::shutdown::Stopping;
@@ -51,13 +56,7 @@ impl<H: Handler> InOrder<H> {
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
-        let chat = match serde_json::from_slice::<Alert>(&msg.payload) {
-            Ok(Alert {
-                target: Target::TelegramChat(chat),
-                ..
-            }) => chat,
-            _ => 0,
-        };
+        let chat = chat_of(msg);
         let lock = self.lock_for(chat);
         let _turn = tokio::select! {
             guard = lock.lock_owned() => guard,
@@ -92,6 +91,39 @@ impl<H: Handler> Handler for InOrder<H> {
         stopping: &'a Stopping,
     ) -> BoxFuture<'a, Outcome> {
         Box::pin(self.process(msg, stopping))
+    }
+}
+
+/// The chat a partition's message goes to (0 if undecodable: its handler
+/// dead-letters it).
+fn chat_of(msg: &jetstream::Message) -> i64 {
+    let target = if prepared::is_prepared(msg) {
+        serde_json::from_slice::<Prepared>(&msg.payload).map(|p| p.target)
+    } else {
+        serde_json::from_slice::<Alert>(&msg.payload).map(|a| a.target)
+    };
+    match target {
+        Ok(Target::TelegramChat(chat)) => chat,
+        _ => 0,
+    }
+}
+
+/// A Telegram partition's handler: single alerts and prepared messages.
+pub struct Dispatch<A, P> {
+    pub alerts: Arc<A>,
+    pub prepared: Arc<P>,
+}
+
+impl<A: Handler, P: Handler> Handler for Dispatch<A, P> {
+    fn handle<'a>(
+        &'a self,
+        msg: &'a jetstream::Message,
+        stopping: &'a Stopping,
+    ) -> BoxFuture<'a, Outcome> {
+        match prepared::is_prepared(msg) {
+            true => self.prepared.handle(msg, stopping),
+            false => self.alerts.handle(msg, stopping),
+        }
     }
 }
 

@@ -13,7 +13,8 @@
 //!    on; a claim left by an instance that died is taken over after
 //!    `digest.claim_stale_secs` (compare-and-set, same cutoff);
 //! 3. read the held alerts up to the cutoff, render them, publish the
-//!    prepared message to `<alerts_subject>.prepared.<channel>` with
+//!    prepared message to `<alerts_subject>.prepared.email` (Telegram:
+//!    the chat's partition, [`crate::deliver::prepared`]) with
 //!    `Nats-Msg-Id` = claim key + last sequence included (a re-publish
 //!    after a crash is dropped by JetStream, and the sent log keyed the
 //!    same way stops a second send), then purge the subject up to that
@@ -24,7 +25,7 @@
 use super::{HELD_AT, Kind, subscriber_token};
 use crate::alert::{Alert, Target};
 use crate::clock::SharedClock;
-use crate::deliver::prepared::Prepared;
+use crate::deliver::prepared::{self, Prepared};
 use crate::digest::render::DigestRenderer;
 use crate::nats::Broker;
 use crate::quiet::summary;
@@ -56,6 +57,8 @@ pub struct Release {
     pub broker: Broker,
     pub stream: String,
     pub alerts_subject: String,
+    /// `telegram.partitions`: where a Telegram prepared message goes.
+    pub partitions: u32,
     pub rules: SharedRuleBook,
     /// The pending bucket.
     pub claims: kv::Store,
@@ -219,8 +222,9 @@ impl Release {
             let id = format!("{key}.{last_seq}");
             let prepared = self.prepare(kind, sub, &items, period, &id)?;
             let payload = serde_json::to_vec(&prepared).map_err(|e| err("prepared message", e))?;
-            let to = format!("{}.prepared.{}", self.alerts_subject, prepared.channel);
-            (self.broker.publish(to, &id, None, payload.into()).await)
+            let to = prepared::subject_for(&self.alerts_subject, &prepared, self.partitions);
+            let headers = Some(prepared::headers());
+            (self.broker.publish(to, &id, headers, payload.into()).await)
                 .map_err(|e| err("publish prepared message", e))?;
             tracing::info!(subscriber = %sub.id, kind = kind.as_str(), items = items.len(), key = %id, "held alerts released");
         }

@@ -235,6 +235,28 @@ async fn quiet_hours_hold_telegram_alerts_until_they_end() {
             && sent[0].text.contains("Baku talks later at night")
     );
     wait_held(&nats, 0).await;
+    // The summary went through chat 77's partition, where its owner sends
+    // it in turn with the chat's alerts, not through the prepared subject.
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
+    let stream = js.get_stream("NEWSALERT_ALERTS").await.unwrap();
+    let partition = newsalert::deliver::partition::partition_of(77, 16);
+    let last = stream
+        .get_last_raw_message_by_subject(&format!("newsalert.alerts.telegram.{partition}"))
+        .await
+        .unwrap();
+    assert!(
+        last.headers
+            .get(newsalert::deliver::prepared::PREPARED)
+            .is_some()
+    );
+    let on_prepared: Vec<(String, usize)> = stream
+        .info_with_subjects("newsalert.alerts.prepared.>")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(on_prepared.is_empty(), "{on_prepared:?}");
     // In the day, alerts go out at once.
     article(&nats, "q3", "Baku talks by day").await;
     let sent = tg.wait_for(2, WAIT).await;
