@@ -22,10 +22,10 @@
 //!   every TTL/3 (expiring with the TTL) and counts the live ones: it
 //!   holds at most ⌈partitions / live⌉, gives back the rest (after
 //!   finishing its alerts in flight) and takes free ones up to that.
-//! - **Budget.** An instance sends at most 30/s × held / partitions
+//! - **Budget.** An instance sends at most 28/s × held / partitions
 //!   ([`Share`]): it counts a partition before serving it and stops
 //!   counting it only once it stopped serving it, and two instances never
-//!   hold one partition, so the sum over instances is at most 30/s, during
+//!   hold one partition, so the sum over instances is at most 28/s, during
 //!   handovers too. (Dividing by live instances instead would not be: the
 //!   heartbeat count lags a death or a start by up to a TTL.)
 //! - **Order.** Within a partition a chat's alerts are handled one at a
