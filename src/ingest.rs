@@ -24,7 +24,7 @@ use crate::consume::{Handler, Outcome};
 use crate::deliver::partition::subject_for;
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
-use crate::observe::Metrics;
+use crate::observe::{HOP, Metrics};
 use crate::pending::Holds;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
@@ -124,6 +124,7 @@ impl ArticleHandler {
         article: article::Article,
         stopping: &Stopping,
     ) -> Outcome {
+        tracing::debug!(target: HOP, article_id = %article.id, "article received");
         for w in &article.warnings {
             tracing::warn!(article_id = %article.id, "{w}");
         }
@@ -168,7 +169,7 @@ impl ArticleHandler {
                 return outcome;
             }
         };
-        tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
+        tracing::debug!(target: HOP, article_id = %article.id, alerts = alerts.len(), "article matched");
         let alerts = match (&self.stories, &shingles) {
             (Some(gate), Some(shingles)) => {
                 let input = StoryInput {
@@ -221,6 +222,7 @@ impl ArticleHandler {
             tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, ?outcome, "alert publish failed; will retry the article");
             return outcome;
         }
+        tracing::debug!(target: HOP, article_id = %article.id, "alerts published");
         Outcome::Ack
     }
 }
