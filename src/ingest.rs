@@ -32,6 +32,7 @@ use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
 use crate::stats::RuleStats;
 use crate::story::{self, gate::StoryGate, gate::StoryInput};
+use crate::subscriber::Channel;
 use crate::text::{CleanOptions, FieldName};
 use async_nats::jetstream;
 use futures::future::BoxFuture;
@@ -195,6 +196,11 @@ impl ArticleHandler {
             }
             _ => alerts,
         };
+        // Telegram alerts first: one small message each, while an article's
+        // mails are often dozens, and the delivery stage takes them in
+        // stream order.
+        let mut alerts = alerts;
+        alerts.sort_by_key(|a| a.channel != Channel::Telegram);
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
         let routed_by = &routed_by;
