@@ -25,14 +25,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Email alerts handled at once per SMTP connection
-/// (`delivery.email_concurrency`): while that many are being sent and
-/// recorded in the sent log, the others are decoded, looked up in the sent
-/// log and acknowledged, so an article's mails to more addresses than
-/// there are connections do not queue behind each other's lookups and
-/// acks.
-pub(super) const EMAIL_ALERTS_PER_CONNECTION: usize = 4;
-
 /// The stages, by consumer: articles, one per channel, and the prepared
 /// messages (digests, summaries) of both channels.
 pub(super) const STAGES: [&str; 4] = ["articles", "telegram", "email", "prepared"];
@@ -64,7 +56,7 @@ impl App {
                 if channel == "telegram" {
                     d.telegram_concurrency
                 } else {
-                    d.email_concurrency * EMAIL_ALERTS_PER_CONNECTION
+                    d.email_concurrency
                 },
                 format!("{}-{channel}", n.consumer),
             ),
@@ -175,9 +167,7 @@ impl App {
             .with_rule_stats(self.stats.clone());
             Arc::new(match channel {
                 Channel::Telegram => handler.with_chat_prefs(self.chats.clone()),
-                Channel::Email => handler
-                    .with_unsubscribed(self.held.unsubscribed.clone())
-                    .with_send_limit(self.settings.delivery.email_concurrency),
+                Channel::Email => handler.with_unsubscribed(self.held.unsubscribed.clone()),
             })
         };
         // Dropped (the poller aborted) if this future is, e.g. on a crash.

@@ -59,9 +59,6 @@ pub struct AlertHandler {
     stats: RuleStats,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
-    /// One permit per alert between the start of its send and its
-    /// sent-log record (`None`: no limit but the consumer's).
-    sends: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl AlertHandler {
@@ -84,17 +81,7 @@ impl AlertHandler {
             unsubscribed: None,
             stats: RuleStats::disabled(),
             locks: Mutex::new(HashMap::new()),
-            sends: None,
         }
-    }
-
-    /// At most `n` alerts between the start of their send and their
-    /// sent-log record, however many the consumer hands over at once: the
-    /// others' decoding, sent-log lookups and acks go on meanwhile, and a
-    /// crash still resends at most `n` alerts.
-    pub fn with_send_limit(mut self, n: usize) -> Self {
-        self.sends = Some(Arc::new(tokio::sync::Semaphore::new(n.max(1))));
-        self
     }
 
     /// Skip alerts to chats that are paused or stopped.
@@ -198,14 +185,6 @@ impl AlertHandler {
                 return Outcome::Ack;
             }
         }
-        // The semaphore is never closed.
-        let _sending = match &self.sends {
-            Some(sends) => tokio::select! {
-                permit = sends.acquire() => permit.ok(),
-                () = stopping.cancelled() => return Outcome::Release,
-            },
-            None => None,
-        };
         hop("alert sending");
         let sent = send_with_retry(
             self.notifier.as_ref(),
