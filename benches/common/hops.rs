@@ -3,12 +3,14 @@
 //! with the instant each happened, and the per-hop breakdown table
 //! (p50 / p99 / max of each hop, per channel) built from them.
 //!
-//! Hops of one alert: publish (the bench's clock) → `article received`
+//! Hops of an article: publish (the bench's clock) → `article received`
 //! (ingest) → `article matched` → `alerts published` (every alert publish
-//! acknowledged) → `alert received` (delivery consumer) → `alert sending`
-//! (sent-log lookup, per-target lock) → `alert sent` (notifier, flood
-//! wait included) → `alert recorded` (sent-log write; after the delivery,
-//! so not part of the latency, but it holds a delivery slot).
+//! acknowledged). Hops of each alert: `article matched` → `alert received`
+//! (its publish, the alerts stream and the wait for a delivery slot;
+//! often before all of its article's alerts are published) → `alert
+//! sending` (per-target lock, sent-log lookup) → `alert sent` (notifier,
+//! flood wait included) → `alert recorded` (sent-log write; after the
+//! delivery, so not part of the latency, but it holds a delivery slot).
 
 use super::latency::{row, summary};
 use newsalert::observe::HOP;
@@ -71,7 +73,11 @@ impl<S: tracing::Subscriber> Layer<S> for Hops {
         let at = Instant::now();
         let mut f = Fields::default();
         event.record(&mut f);
-        let Some(article) = f.article_id.strip_prefix("svc-").and_then(|i| i.parse().ok()) else {
+        let Some(article) = f
+            .article_id
+            .strip_prefix("svc-")
+            .and_then(|i| i.parse().ok())
+        else {
             return;
         };
         let key = Key {
@@ -110,12 +116,15 @@ impl Hops {
             seen.get(&key).copied()
         };
         let mut series: Vec<(String, Vec<Duration>)> = Vec::new();
-        let mut push = |name: String, d: Duration| match series.iter_mut().find(|(n, _)| *n == name) {
+        let mut push = |name: String, d: Duration| match series.iter_mut().find(|(n, _)| *n == name)
+        {
             Some((_, v)) => v.push(d),
             None => series.push((name, vec![d])),
         };
         for i in range.clone() {
-            let Some(mut last) = published[i] else { continue };
+            let Some(mut last) = published[i] else {
+                continue;
+            };
             let mut from = "publish";
             for hop in ARTICLE_HOPS {
                 let Some(t) = at(hop, i, "", "") else { break };
@@ -128,13 +137,20 @@ impl Hops {
             .collect();
         for channel in ["email", "telegram"] {
             for k in alerts.iter().filter(|k| k.channel == channel) {
-                let Some(mut last) = at(ARTICLE_HOPS[2], k.article, "", "") else {
+                // From the match: an alert can be received before all of
+                // its article's alerts are published.
+                let Some(mut last) = at(ARTICLE_HOPS[1], k.article, "", "") else {
                     continue;
                 };
-                let mut from = ARTICLE_HOPS[2];
+                let mut from = ARTICLE_HOPS[1];
                 for hop in ALERT_HOPS {
-                    let Some(t) = at(hop, k.article, &k.subscriber, channel) else { break };
-                    push(format!("{channel}: {from} → {hop}"), t.saturating_duration_since(last));
+                    let Some(t) = at(hop, k.article, &k.subscriber, channel) else {
+                        break;
+                    };
+                    push(
+                        format!("{channel}: {from} → {hop}"),
+                        t.saturating_duration_since(last),
+                    );
                     (last, from) = (t, hop);
                 }
             }
