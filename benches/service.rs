@@ -29,6 +29,10 @@
 //! 3. **bare**: the same server, a bare stream and durable pull consumer,
 //!    messages of the corpus' mean size, at the same rate and all at once.
 //!
+//! Each alert's latency is also broken down by hop (publish → ingest →
+//! matched → alerts published → delivery consumer → send → sent log) from
+//! the service's hop events (`benches/common/hops.rs`).
+//!
 //! Targets: service throughput ≥ 0.8× the bare loop's, service p99 ≤ 5× the
 //! bare publish-to-consume p99; each is printed as met or NOT met.
 
@@ -290,6 +294,7 @@ async fn main() {
     } else {
         (50.0, 30, 30, 10_000)
     };
+    let hops = common::hops::Hops::install();
     let load_before = loadavg();
     let vocab = common::Vocabulary::new(&Gazetteer::builtin());
     let corpus = common::corpus::articles(&vocab);
@@ -390,6 +395,10 @@ async fn main() {
     let bare = summary(bare_rate.latencies.clone());
     row("bare at rate: publish → consume", &bare);
     row("bare, all at once", &summary(bare_max.latencies.clone()));
+
+    let published = rig.published.lock().unwrap().clone();
+    hops.print("at rate", WARMUP..WARMUP + n, &published);
+    hops.print("all at once", WARMUP + n..WARMUP + n + flood, &published);
 
     println!();
     let sustained = at_rate.articles_per_s / bare_rate.throughput();

@@ -24,7 +24,7 @@ use crate::consume::{Handler, Outcome};
 use crate::deliver::partition::subject_for;
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
-use crate::observe::Metrics;
+use crate::observe::{HOP, Metrics};
 use crate::pending::Holds;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
@@ -32,6 +32,7 @@ use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
 use crate::stats::RuleStats;
 use crate::story::{self, gate::StoryGate, gate::StoryInput};
+use crate::subscriber::Channel;
 use crate::text::{CleanOptions, FieldName};
 use async_nats::jetstream;
 use futures::future::BoxFuture;
@@ -124,6 +125,7 @@ impl ArticleHandler {
         article: article::Article,
         stopping: &Stopping,
     ) -> Outcome {
+        tracing::debug!(target: HOP, article_id = %article.id, "article received");
         for w in &article.warnings {
             tracing::warn!(article_id = %article.id, "{w}");
         }
@@ -168,7 +170,7 @@ impl ArticleHandler {
                 return outcome;
             }
         };
-        tracing::debug!(article_id = %article.id, alerts = alerts.len(), "matched");
+        tracing::debug!(target: HOP, article_id = %article.id, alerts = alerts.len(), "article matched");
         let alerts = match (&self.stories, &shingles) {
             (Some(gate), Some(shingles)) => {
                 let input = StoryInput {
@@ -194,6 +196,11 @@ impl ArticleHandler {
             }
             _ => alerts,
         };
+        // Telegram alerts first: one small message each, while an article's
+        // mails are often dozens, and the delivery stage takes them in
+        // stream order.
+        let mut alerts = alerts;
+        alerts.sort_by_key(|a| a.channel != Channel::Telegram);
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
         let routed_by = &routed_by;
@@ -221,6 +228,7 @@ impl ArticleHandler {
             tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, ?outcome, "alert publish failed; will retry the article");
             return outcome;
         }
+        tracing::debug!(target: HOP, article_id = %article.id, "alerts published");
         Outcome::Ack
     }
 }

@@ -2,13 +2,15 @@
 //! words, names, places and synthetic words, a corpus of news-sized
 //! articles drawn from it, rule sets of any size ([`rules`]), and the
 //! aho-corasick baseline matcher ([`baseline`]); for the end-to-end benches,
-//! latency summaries and the bare JetStream floor ([`latency`]).
+//! latency summaries and the bare JetStream floor ([`latency`]), and the
+//! per-hop latency breakdown ([`hops`]).
 //!
 //! Everything is seeded, so two runs (and two benches) see the same data.
 #![allow(dead_code)] // each bench binary uses a different part
 
 pub mod baseline;
 pub mod corpus;
+pub mod hops;
 pub mod latency;
 pub mod rules;
 

@@ -31,7 +31,7 @@ use crate::bot::prefs::{ChatPrefs, Delivery};
 use crate::consume::{Handler, Outcome};
 use crate::dlq::DeadLetter;
 use crate::nats::Broker;
-use crate::observe::Metrics;
+use crate::observe::{HOP, Metrics};
 use crate::retry::RetryPolicy;
 use crate::shutdown::Stopping;
 use crate::stats::RuleStats;
@@ -140,6 +140,8 @@ impl AlertHandler {
                 return self.dead_letter(msg, None, "bad_alert", &reason).await;
             }
         };
+        let hop = |name| tracing::debug!(target: HOP, article_id = %alert.article_id, subscriber = %alert.subscriber, channel = %alert.channel, "{name}");
+        hop("alert received");
         let key = alert.key();
         let lock = self.lock_for(&alert.target);
         let _turn = tokio::select! {
@@ -186,6 +188,7 @@ impl AlertHandler {
                 return Outcome::Ack;
             }
         }
+        hop("alert sending");
         let sent = send_with_retry(
             self.notifier.as_ref(),
             &alert,
@@ -195,10 +198,12 @@ impl AlertHandler {
         );
         match sent.await {
             SendOutcome::Sent => {
+                hop("alert sent");
                 let latency = alert::since_published(msg.headers.as_ref());
                 self.metrics.alert_sent(a.channel, latency);
                 self.stats.alerted(&a.rules);
                 self.ledger.record_sent(&key).await;
+                hop("alert recorded");
                 tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, latency_ms = latency.map(|l| l.as_millis() as u64), "alert sent");
                 Outcome::Ack
             }
