@@ -252,12 +252,15 @@ async fn two_instances_share_the_bot_through_node_and_instance_kills() {
          in {took:.1?}; lost {lost}; duplicates telegram {telegram_dupes} (bound {}), email {mail_dupes} (bound {}); \
          429s {refused}; out of order {out_of_order} (raw {raw_reordered}); \
          stream leader {leader} killed → new leader {new_leader:?} in {leader_failover:.1?}; \
-         instance B killed (partitions {}, chats {}) → first alert to its chats after {instance_failover:.1?}",
+         instance B killed (partitions {}, chats {}) → first alert to its chats after {instance_failover:.1?}; \
+         partition consumers reopened after a lost or repeated delivery: A {}, B {}",
         ARTICLES * MAILBOXES,
         b_chats.len(),
         EMAIL_CONCURRENCY,
         b_partitions.len(),
         b_chats.len(),
+        a.count("was due") + a.count("is delivery"),
+        b.count("was due") + b.count("is delivery"),
     );
     if telegram_dupes > b_chats.len() || out_of_order > 0 {
         // What went twice, when (s since the first publish), and what
