@@ -54,7 +54,8 @@ pub fn match_articles(
     }
     let (name, reader) = input::open(file)?;
     let max_bytes = settings.pipeline.max_event_bytes;
-    let items = input::items(reader, input::item_limit(max_bytes));
+    // Every value is decoded by a worker, which checks it is JSON then.
+    let items = input::items_deferred(reader, input::item_limit(max_bytes));
     let job = Job {
         book: Arc::new(book),
         clean: CleanOptions {
@@ -116,10 +117,10 @@ impl Job {
         let article = match article::decode(&bytes, self.max_bytes) {
             Ok(a) => a,
             Err(e) => {
-                return Outcome::Bad {
-                    line,
-                    message: e.to_string(),
-                };
+                // Not checked on the way in: invalid JSON is reported as
+                // reading reports it, before any other problem.
+                let message = input::check(&bytes).err().unwrap_or_else(|| e.to_string());
+                return Outcome::Bad { line, message };
             }
         };
         drop(bytes);
