@@ -14,7 +14,6 @@ use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -57,6 +56,7 @@ pub fn match_articles(
     // Every value is decoded by a worker, which checks it is JSON then.
     let items = input::items_deferred(reader, input::item_limit(max_bytes));
     let job = Job {
+        json: match_json::RuleJson::new(&book),
         book: Arc::new(book),
         clean: CleanOptions {
             enabled: settings.pipeline.clean_text,
@@ -84,13 +84,15 @@ pub fn match_articles(
 
 /// What one article gives: its output lines, or why it was skipped.
 enum Outcome {
-    Text(String),
+    Text(Vec<u8>),
     Bad { line: usize, message: String },
 }
 
 /// Matching one input item; shared by the worker threads.
 struct Job {
     book: Arc<RuleBook>,
+    /// The rules' output pieces, rendered once.
+    json: match_json::RuleJson,
     clean: CleanOptions,
     max_bytes: usize,
     explain: bool,
@@ -132,7 +134,7 @@ impl Job {
         let rules: Vec<usize> = match self.format {
             Format::Full => {
                 let matches = pipeline::evaluate(book, &prepared);
-                match_json::write_line(&mut line, book, &prepared, &matches);
+                match_json::write_line(&mut line, &self.json, &prepared, &matches);
                 // Only `--explain` reads them.
                 match explaining {
                     true => matches.iter().map(|m| m.rule).collect(),
@@ -141,13 +143,11 @@ impl Job {
             }
             Format::Ids => {
                 let rules = book.matcher.find_rules(&prepared.document());
-                match_json::write_ids(&mut line, book, &prepared, &rules);
+                match_json::write_ids(&mut line, &self.json, &prepared, &rules);
                 rules
             }
         };
         line.push(b'\n');
-        // Made of `str`s and ASCII only.
-        let mut text = String::from_utf8(line).unwrap_or_default();
         if explaining {
             let doc = prepared.document();
             let ids: Vec<&str> = match &self.rule {
@@ -157,11 +157,11 @@ impl Job {
             for id in ids {
                 // Every id comes from the book (`--rule` was checked).
                 if let Some(e) = book.matcher.explain(id, &doc) {
-                    let _ = write!(text, "{}", render_explanation(&e, &prepared));
+                    line.extend_from_slice(render_explanation(&e, &prepared).as_bytes());
                 }
             }
         }
-        Outcome::Text(text)
+        Outcome::Text(line)
     }
 }
 
@@ -177,7 +177,7 @@ impl<W: Write> Sink<Outcome> for Output<W> {
         match out {
             Outcome::Text(text) => self
                 .stdout
-                .write_all(text.as_bytes())
+                .write_all(&text)
                 .map_err(|e| e.to_string()),
             Outcome::Bad { line, message } => {
                 // Keep stdout and stderr in step for a reader of both.
