@@ -175,10 +175,7 @@ struct Output<W: Write> {
 impl<W: Write> Sink<Outcome> for Output<W> {
     fn write(&mut self, out: Outcome) -> Result<(), String> {
         match out {
-            Outcome::Text(text) => self
-                .stdout
-                .write_all(&text)
-                .map_err(|e| e.to_string()),
+            Outcome::Text(text) => self.stdout.write_all(&text).map_err(|e| e.to_string()),
             Outcome::Bad { line, message } => {
                 // Keep stdout and stderr in step for a reader of both.
                 self.stdout.flush().map_err(|e| e.to_string())?;

@@ -122,11 +122,32 @@ impl<'m, 'd> DocIndex<'m, 'd> {
         ix
     }
 
-    /// Rules the presearcher selected, sorted and deduplicated.
+    /// Rules the presearcher selected, sorted and deduplicated: by
+    /// sorting when they are few; through a bitmap of all rules when they
+    /// are many for the rule count (100k rules: thousands, with repeats,
+    /// where sorting was a tenth of the matching).
     pub(super) fn candidates(&mut self) -> Vec<RuleId> {
         let mut c = std::mem::take(&mut self.candidates);
-        c.sort_unstable();
-        c.dedup();
+        let words = self.m.rule_count().div_ceil(64);
+        if c.len() < 64 || words > c.len() * 4 {
+            c.sort_unstable();
+            c.dedup();
+            return c;
+        }
+        let mut bits = vec![0u64; words];
+        for &r in &c {
+            if let Some(w) = bits.get_mut(r as usize / 64) {
+                *w |= 1 << (r % 64);
+            }
+        }
+        c.clear();
+        for (i, &w) in bits.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                c.push((i * 64) as RuleId + w.trailing_zeros());
+                w &= w - 1;
+            }
+        }
         c
     }
 
