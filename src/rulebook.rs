@@ -22,6 +22,7 @@ mod chunks;
 mod diagnostic;
 mod positions;
 mod rule;
+mod simple_chunk;
 
 use diagnostic::Report;
 #[cfg(test)]

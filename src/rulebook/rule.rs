@@ -5,6 +5,7 @@
 
 use super::Rule;
 use super::diagnostic::{Report, Severity, offset_in_string};
+use super::simple_chunk::{self, SimpleRule};
 use crate::rules::{self, Matcher, MatcherBuilder};
 use crate::subscriber::{Channel, Subscriber};
 use serde::Deserialize;
@@ -75,6 +76,12 @@ impl<'a> RuleLoader<'a> {
     /// its rule.
     pub(super) fn add_chunk(&mut self, range: Range<usize>, report: &mut Report<'_>) {
         let base = range.start;
+        if let Some(r) = simple_chunk::read(&report.text[range.clone()]) {
+            let r = shifted(RawRule::from(r), base);
+            let span = r.query.span();
+            self.add(r, span, report);
+            return;
+        }
         match toml::from_str::<RawChunk>(&report.text[range]) {
             Ok(chunk) => {
                 for r in chunk.rule {
@@ -205,6 +212,21 @@ impl<'a> RuleLoader<'a> {
     }
 }
 
+impl From<SimpleRule> for RawRule {
+    fn from(r: SimpleRule) -> RawRule {
+        fn spanned((value, span): simple_chunk::Str) -> Spanned<String> {
+            Spanned::new(span, value)
+        }
+        RawRule {
+            id: spanned(r.id),
+            query: spanned(r.query),
+            notify: r.notify.into_iter().map(spanned).collect(),
+            channels: r.channels.map(|c| c.into_iter().map(spanned).collect()),
+            description: r.description.unwrap_or_default(),
+        }
+    }
+}
+
 /// `r` with every span moved `base` bytes on (from its chunk to the file).
 fn shifted(r: RawRule, base: usize) -> RawRule {
     fn shift<T>(s: Spanned<T>, base: usize) -> Spanned<T> {
@@ -219,5 +241,63 @@ fn shifted(r: RawRule, base: usize) -> RawRule {
             .channels
             .map(|list| list.into_iter().map(|c| shift(c, base)).collect()),
         description: r.description,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the TOML parser reads from a chunk: (value, span) of each key.
+    type Read = (Option<(String, Range<usize>)>, Vec<(String, Range<usize>)>);
+
+    fn seen(r: &RawRule) -> (Read, Option<Vec<(String, Range<usize>)>>, String) {
+        let s = |x: &Spanned<String>| (x.get_ref().clone(), x.span());
+        (
+            (
+                Some(s(&r.id)),
+                std::iter::once(s(&r.query))
+                    .chain(r.notify.iter().map(s))
+                    .collect(),
+            ),
+            r.channels.as_ref().map(|c| c.iter().map(s).collect()),
+            r.description.clone(),
+        )
+    }
+
+    /// The simple reader reads what the TOML parser reads, spans
+    /// included, or leaves the chunk to it.
+    #[test]
+    fn simple_chunks_read_as_toml_reads_them() {
+        let chunks = [
+            "[[rule]]\nid = \"r0\"\nquery = 'loreks*'\nnotify = [\"desk\"]\n\n",
+            "[[rule]] # c\n  id=\"é ü\" # x\n\tquery =  \"a AND 'b'\"\nnotify = [ 'a' , \"b\", ]\n\
+             channels = []\ndescription = 'd \"q\"'\n# end\n",
+            "[[rule]]\nid = \"\"\nquery = ''\nnotify = []\n",
+            "[[rule]]\nid = \"a\\\"b\"\nquery = 'x'\nnotify = []\n",
+            "[[rule]]\nid = \"\"\"x\"\"\"\nquery = 'x'\nnotify = []\n",
+            "[[rule]]\nid = 'x'\nid = 'y'\nquery = 'x'\nnotify = []\n",
+            "[[rule]]\nid = 'x'\nquery = 'x'\n",
+            "[[rule]]\nid = 'x'\nquery = 'x'\nnotify = []\nextra = 1\n",
+            "[[rule]]\r\nid = 'x'\r\nquery = 'x'\r\nnotify = []\r\n",
+            "[[rule]]\nid = 'x'\nquery = 'x'\nnotify = 'desk'\n",
+            "[[rule]]\nid.x = 'x'\nquery = 'x'\nnotify = []\n",
+            "[[rule]]\nid = 'x' 'y'\nquery = 'x'\nnotify = []\n",
+        ];
+        let mut read = 0;
+        for chunk in chunks {
+            let Some(simple) = simple_chunk::read(chunk) else {
+                continue;
+            };
+            read += 1;
+            let toml: RawChunk = toml::from_str(chunk).unwrap_or_else(|e| panic!("{chunk:?}: {e}"));
+            assert_eq!(toml.rule.len(), 1, "{chunk:?}");
+            assert_eq!(
+                seen(&RawRule::from(simple)),
+                seen(&toml.rule[0]),
+                "{chunk:?}"
+            );
+        }
+        assert_eq!(read, 3);
     }
 }
