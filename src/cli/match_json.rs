@@ -79,7 +79,8 @@ pub(super) fn write_line(
     let hits: usize = matches.iter().map(|m| m.hits.len()).sum();
     out.reserve(64 + matches.len() * 48 + hits * 56);
     let mut rendered: Vec<u8> = Vec::new();
-    let mut seen: FxHashMap<Hit, (usize, usize)> = FxHashMap::default();
+    let mut seen: FxHashMap<Hit, (usize, usize)> =
+        FxHashMap::with_capacity_and_hasher(hits, Default::default());
     out.extend_from_slice(b"{\"id\":");
     string(out, prepared.article.id.as_str());
     out.extend_from_slice(b",\"matches\":[");
