@@ -325,18 +325,19 @@ fn shifted(r: RawRule, base: usize) -> RawRule {
 mod tests {
     use super::*;
 
-    /// What the TOML parser reads from a chunk: (value, span) of each key.
-    type Read = (Option<(String, Range<usize>)>, Vec<(String, Range<usize>)>);
+    /// Each string value read and its span.
+    type Values = Vec<(String, Range<usize>)>;
 
-    fn seen(r: &RawRule) -> (Read, Option<Vec<(String, Range<usize>)>>, String) {
+    /// What was read of a rule: id, query and notify; channels;
+    /// description.
+    fn seen(r: &RawRule) -> (Values, Option<Values>, String) {
         let s = |x: &Spanned<String>| (x.get_ref().clone(), x.span());
         (
-            (
-                Some(s(&r.id)),
-                std::iter::once(s(&r.query))
-                    .chain(r.notify.iter().map(s))
-                    .collect(),
-            ),
+            [&r.id, &r.query]
+                .into_iter()
+                .chain(&r.notify)
+                .map(s)
+                .collect(),
             r.channels.as_ref().map(|c| c.iter().map(s).collect()),
             r.description.clone(),
         )
