@@ -212,11 +212,17 @@ fn word_end(text: &str, start: usize) -> (usize, bool) {
 
 /// Where reading goes on after a word ending at `end`: past a following
 /// `'s` / `’s` that is not itself followed by a word character.
+#[inline]
 fn after_possessive(text: &str, end: usize) -> usize {
     // `'`, or the first byte of `’` (E2 80 99) or `ʼ` (CA BC).
     if !matches!(text.as_bytes().get(end), Some(b'\'' | 0xE2 | 0xCA)) {
         return end;
     }
+    after_apostrophe(text, end)
+}
+
+/// [`after_possessive`] past its one-byte test.
+fn after_apostrophe(text: &str, end: usize) -> usize {
     let mut it = text[end..].chars();
     let (Some(a), Some(s)) = (it.next(), it.next()) else {
         return end;
