@@ -64,6 +64,10 @@ impl RuleJson {
     }
 }
 
+/// From this many hits in an article on, each distinct hit is rendered
+/// once and copied.
+const HITS_WORTH_CACHING: usize = 256;
+
 /// Append `--format full`'s line for one article (no newline) to `out`:
 /// field order `id`, `matches`; per match `rule`, `subscribers`, `hits`;
 /// per hit `field`, `start`, `end` (byte offsets into the original
@@ -79,8 +83,11 @@ pub(super) fn write_line(
     let hits: usize = matches.iter().map(|m| m.hits.len()).sum();
     out.reserve(64 + matches.len() * 48 + hits * 56);
     let mut rendered: Vec<u8> = Vec::new();
+    // Few hits (1k rules: ~50 an article) are rendered each time: looking
+    // them up would cost more than it saves.
+    let cache = hits >= HITS_WORTH_CACHING;
     let mut seen: FxHashMap<Hit, (usize, usize)> =
-        FxHashMap::with_capacity_and_hasher(hits, Default::default());
+        FxHashMap::with_capacity_and_hasher(if cache { hits } else { 0 }, Default::default());
     out.extend_from_slice(b"{\"id\":");
     string(out, prepared.article.id.as_str());
     out.extend_from_slice(b",\"matches\":[");
@@ -92,6 +99,10 @@ pub(super) fn write_line(
         for (j, h) in m.hits.iter().enumerate() {
             if j > 0 {
                 out.push(b',');
+            }
+            if !cache {
+                write_hit(out, prepared, h);
+                continue;
             }
             let (from, to) = *seen.entry(*h).or_insert_with(|| {
                 let from = rendered.len();
@@ -221,6 +232,42 @@ mod tests {
             assert_eq!(String::from_utf8_lossy(&ids), reference.to_string());
         }
         assert!(matched > 0, "the examples match something");
+    }
+
+    /// An article with enough hits to render each distinct hit once:
+    /// the same bytes as serde_json still.
+    #[test]
+    fn many_hits_as_serde_json() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let book = RuleBook::load(&root.join("config/rules.toml"), &Gazetteer::builtin())
+            .expect("example rules load");
+        let rules = RuleJson::new(&book);
+        let input = std::fs::read_to_string(root.join("config/examples/articles.jsonl"))
+            .expect("example articles");
+        let line = input
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .expect("an article");
+        let a = article::decode(line.as_bytes(), 1 << 20).expect("example article");
+        let prepared = PreparedArticle::new(&a, CleanOptions { enabled: true });
+        let matches = pipeline::evaluate(&book, &prepared);
+        let hits: usize = matches.iter().map(|m| m.hits.len()).sum();
+        assert!(hits > 0, "the first example has hits");
+        let times = HITS_WORTH_CACHING / hits + 1;
+        let many: Vec<RuleMatch> = (0..times).flat_map(|_| matches.clone()).collect();
+        let mut ours = Vec::new();
+        write_line(&mut ours, &rules, &prepared, &many);
+        let mut reference = match_line(&book, &prepared);
+        for _ in 1..times {
+            reference
+                .matches
+                .extend(match_line(&book, &prepared).matches);
+        }
+        let reference = serde_json::to_vec(&reference).unwrap_or_default();
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&reference)
+        );
     }
 
     fn reference(id: &str, texts: &[&str]) -> String {
