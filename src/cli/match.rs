@@ -1,6 +1,8 @@
 //! `newsalert match`: match articles from a file or stdin against the
 //! rules without NATS, one JSON line per article; with `--explain` or
 //! `--rule ID`, also which clauses matched (see [`super::explain`]).
+//! Input values are checked as JSON by the worker that decodes them, not
+//! parsed a second time on the reading thread (`input::items_deferred`).
 
 use super::match_json;
 use super::ordered::{self, Sink};
