@@ -22,6 +22,7 @@ mod chunks;
 mod diagnostic;
 mod positions;
 mod rule;
+mod simple_chunk;
 
 use diagnostic::Report;
 #[cfg(test)]
@@ -154,9 +155,7 @@ impl RuleBook {
         drop(rest);
         let mut report = Report::new(file, text);
         report.out = out;
-        for range in chunks.rules {
-            loader.add_chunk(range, &mut report);
-        }
+        loader.add_chunks(chunks.rules, &mut report);
         let compiled = loader.finish(&mut report);
         report.out.sort_by_key(|d| (d.line, d.col));
         match compiled {

@@ -14,14 +14,19 @@
 //! character; character references such as `&amp;` are decoded once when
 //! the text is prepared), only `body` may be HTML — detected, or as
 //! `content_type` says ([`BodyFormat`]).
+//!
+//! A plain article is read straight into its wire form (`wire`), without
+//! a `serde_json::Value` in between; everything else, and every error,
+//! goes through a `Value` (same results, same messages).
 
 pub mod cloudevents;
 mod error;
+mod wire;
 
 pub use error::DecodeError;
 
 use chrono::{DateTime, FixedOffset};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
 
@@ -147,30 +152,6 @@ pub fn language_code(tag: &str) -> Option<String> {
         .then(|| primary.to_ascii_lowercase())
 }
 
-#[derive(Deserialize)]
-struct WireArticle {
-    id: Option<Value>,
-    title: Option<String>,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    content_type: Option<String>,
-    #[serde(default)]
-    summary: Option<String>,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    source: Option<String>,
-    #[serde(default)]
-    published_at: Option<String>,
-    #[serde(default)]
-    language: Option<String>,
-    #[serde(default)]
-    regions: Vec<String>,
-    #[serde(default)]
-    tags: Vec<String>,
-}
-
 /// Decode one event of at most `max_bytes`.
 ///
 /// # Errors
@@ -181,6 +162,12 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Article, DecodeError> {
             size: bytes.len(),
             limit: max_bytes,
         });
+    }
+    // Most events are plain articles: read straight into the wire struct;
+    // anything else (CloudEvents, or an error to report) takes the
+    // general path through a `Value`.
+    if let Some(wire) = wire::plain(bytes) {
+        return from_wire(wire, cloudevents::Envelope::default());
     }
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
@@ -260,12 +247,15 @@ fn decode_binary(
 }
 
 fn from_value(value: Value, envelope: cloudevents::Envelope) -> Result<Article, DecodeError> {
-    let wire: WireArticle =
+    let wire: wire::WireArticle =
         serde_json::from_value(value).map_err(|e| DecodeError::Json(e.to_string()))?;
     from_wire(wire, envelope)
 }
 
-fn from_wire(wire: WireArticle, envelope: cloudevents::Envelope) -> Result<Article, DecodeError> {
+fn from_wire(
+    wire: wire::WireArticle,
+    envelope: cloudevents::Envelope,
+) -> Result<Article, DecodeError> {
     let id = match wire.id {
         Some(Value::String(s)) => s,
         Some(Value::Number(n)) => n.to_string(),

@@ -1,6 +1,8 @@
 //! `newsalert match`: match articles from a file or stdin against the
 //! rules without NATS, one JSON line per article; with `--explain` or
 //! `--rule ID`, also which clauses matched (see [`super::explain`]).
+//! Input values are checked as JSON by the worker that decodes them, not
+//! parsed a second time on the reading thread (`input::items_deferred`).
 
 use super::match_json;
 use super::ordered::{self, Sink};
@@ -14,7 +16,6 @@ use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -54,8 +55,10 @@ pub fn match_articles(
     }
     let (name, reader) = input::open(file)?;
     let max_bytes = settings.pipeline.max_event_bytes;
-    let items = input::items(reader, input::item_limit(max_bytes));
+    // Every value is decoded by a worker, which checks it is JSON then.
+    let items = input::items_deferred(reader, input::item_limit(max_bytes));
     let job = Job {
+        json: match_json::RuleJson::new(&book),
         book: Arc::new(book),
         clean: CleanOptions {
             enabled: settings.pipeline.clean_text,
@@ -83,13 +86,15 @@ pub fn match_articles(
 
 /// What one article gives: its output lines, or why it was skipped.
 enum Outcome {
-    Text(String),
+    Text(Vec<u8>),
     Bad { line: usize, message: String },
 }
 
 /// Matching one input item; shared by the worker threads.
 struct Job {
     book: Arc<RuleBook>,
+    /// The rules' output pieces, rendered once.
+    json: match_json::RuleJson,
     clean: CleanOptions,
     max_bytes: usize,
     explain: bool,
@@ -116,10 +121,10 @@ impl Job {
         let article = match article::decode(&bytes, self.max_bytes) {
             Ok(a) => a,
             Err(e) => {
-                return Outcome::Bad {
-                    line,
-                    message: e.to_string(),
-                };
+                // Not checked on the way in: invalid JSON is reported as
+                // reading reports it, before any other problem.
+                let message = input::check(&bytes).err().unwrap_or_else(|| e.to_string());
+                return Outcome::Bad { line, message };
             }
         };
         drop(bytes);
@@ -131,7 +136,7 @@ impl Job {
         let rules: Vec<usize> = match self.format {
             Format::Full => {
                 let matches = pipeline::evaluate(book, &prepared);
-                match_json::write_line(&mut line, book, &prepared, &matches);
+                match_json::write_line(&mut line, &self.json, &prepared, &matches);
                 // Only `--explain` reads them.
                 match explaining {
                     true => matches.iter().map(|m| m.rule).collect(),
@@ -140,13 +145,11 @@ impl Job {
             }
             Format::Ids => {
                 let rules = book.matcher.find_rules(&prepared.document());
-                match_json::write_ids(&mut line, book, &prepared, &rules);
+                match_json::write_ids(&mut line, &self.json, &prepared, &rules);
                 rules
             }
         };
         line.push(b'\n');
-        // Made of `str`s and ASCII only.
-        let mut text = String::from_utf8(line).unwrap_or_default();
         if explaining {
             let doc = prepared.document();
             let ids: Vec<&str> = match &self.rule {
@@ -156,11 +159,11 @@ impl Job {
             for id in ids {
                 // Every id comes from the book (`--rule` was checked).
                 if let Some(e) = book.matcher.explain(id, &doc) {
-                    let _ = write!(text, "{}", render_explanation(&e, &prepared));
+                    line.extend_from_slice(render_explanation(&e, &prepared).as_bytes());
                 }
             }
         }
-        Outcome::Text(text)
+        Outcome::Text(line)
     }
 }
 
@@ -174,10 +177,7 @@ struct Output<W: Write> {
 impl<W: Write> Sink<Outcome> for Output<W> {
     fn write(&mut self, out: Outcome) -> Result<(), String> {
         match out {
-            Outcome::Text(text) => self
-                .stdout
-                .write_all(text.as_bytes())
-                .map_err(|e| e.to_string()),
+            Outcome::Text(text) => self.stdout.write_all(&text).map_err(|e| e.to_string()),
             Outcome::Bad { line, message } => {
                 // Keep stdout and stderr in step for a reader of both.
                 self.stdout.flush().map_err(|e| e.to_string())?;

@@ -76,11 +76,31 @@ pub struct Items<R> {
 /// The values in `reader`; a value longer than `limit` bytes is reported
 /// and skipped (see [`item_limit`]).
 pub fn items<R: BufRead>(reader: R, limit: usize) -> Items<R> {
+    scanned(reader, Scanner::new(limit, false))
+}
+
+/// As [`items`], but a value on one line is not checked as JSON: the
+/// caller parses it anyway, and when that fails asks [`check`] whether it
+/// is JSON at all (the message [`items`] would have given).
+pub fn items_deferred<R: BufRead>(reader: R, limit: usize) -> Items<R> {
+    scanned(reader, Scanner::new(limit, true))
+}
+
+fn scanned<R: BufRead>(reader: R, scan: Scanner) -> Items<R> {
     Items {
         reader,
-        scan: Scanner::new(limit),
+        scan,
         done: false,
     }
+}
+
+/// Whether a value of [`items_deferred`] is JSON; `Err` with the message
+/// [`items`] reports an invalid value with.
+///
+/// # Errors
+/// The value is not JSON.
+pub fn check(bytes: &[u8]) -> Result<(), String> {
+    scan::check(bytes)
 }
 
 impl<R: BufRead> Iterator for Items<R> {

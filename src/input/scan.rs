@@ -1,7 +1,10 @@
 //! The scanner behind [`super::Items`]: finds where each JSON value ends
 //! in a stream of chunks by tracking brace/bracket depth, strings and
-//! escapes, counting lines as it goes; checks each value with serde_json.
-//! See the parent module for the input shapes and limits.
+//! escapes, counting lines as it goes; checks each value with serde_json
+//! ([`check`]), or leaves single-line values to the consumer to check when
+//! it cannot decode one (`deferred`: `match` decodes every value anyway,
+//! and a second full parse per article cost as much as the decoding). See
+//! the parent module for the input shapes and limits.
 
 use super::{InputItem, ItemResult};
 use serde::de::IgnoredAny;
@@ -15,6 +18,17 @@ fn without_position(e: &serde_json::Error) -> String {
         Some(i) => msg[..i].to_string(),
         None => msg,
     }
+}
+
+/// Whether `bytes` (one value, as [`Scanner`] found it) is JSON: `Err`
+/// with the message a bad value is reported with.
+///
+/// # Errors
+/// The value is not JSON.
+pub(super) fn check(bytes: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<IgnoredAny>(bytes)
+        .map(|_| ())
+        .map_err(|e| format!("invalid JSON: {}", without_position(&e)))
 }
 
 /// Where the scanner is between values.
@@ -43,6 +57,8 @@ enum Value {
 /// The scanner's state between chunks.
 pub(super) struct Scanner {
     limit: usize,
+    /// Single-line values are queued unchecked (see the module docs).
+    deferred: bool,
     /// The line of the next byte (1-based).
     line: usize,
     /// Only whitespace since the last line break.
@@ -61,9 +77,10 @@ pub(super) struct Scanner {
 }
 
 impl Scanner {
-    pub(super) fn new(limit: usize) -> Scanner {
+    pub(super) fn new(limit: usize, deferred: bool) -> Scanner {
         Scanner {
             limit,
+            deferred,
             line: 1,
             line_blank: true,
             array: Array::Unknown,
@@ -249,14 +266,18 @@ impl Scanner {
         let trimmed = bytes.trim_ascii_end().len();
         bytes.truncate(trimmed);
         let checked = if self.multiline {
-            serde_json::from_slice::<serde_json::Value>(&bytes).map(|v| v.to_string().into_bytes())
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .map(|v| v.to_string().into_bytes())
+                .map_err(|e| format!("invalid JSON: {}", without_position(&e)))
+        } else if self.deferred {
+            Ok(bytes)
         } else {
-            serde_json::from_slice::<IgnoredAny>(&bytes).map(|_| bytes)
+            check(&bytes).map(|()| bytes)
         };
         self.ready.push_back(
             checked
                 .map(|bytes| InputItem { line, bytes })
-                .map_err(|e| (line, format!("invalid JSON: {}", without_position(&e)))),
+                .map_err(|e| (line, e)),
         );
     }
 

@@ -62,8 +62,9 @@ pub struct Context {
     /// Context id by region key; countries by context id.
     ids: HashMap<Box<str>, u16>,
     countries: Vec<Country>,
-    /// Entries by the normalised first word of their phrase.
-    phrases: HashMap<Box<str>, Vec<Entry>>,
+    /// Entries by the normalised first word of their phrase (looked up
+    /// for every token of an article: the fast hash, not SipHash).
+    phrases: rustc_hash::FxHashMap<Box<str>, Vec<Entry>>,
 }
 
 /// What one article names, from [`Context::scan`].

@@ -261,7 +261,7 @@ impl<'g> MatcherBuilder<'g> {
                     _ => NO_TERM,
                 };
                 let phrase = id;
-                let label = self.m.labels.push(&e.to_string());
+                let label = self.m.labels.push_display(e);
                 let scope = *scope;
                 let node = Node::Phrase {
                     phrase,
@@ -282,7 +282,7 @@ impl<'g> MatcherBuilder<'g> {
                 let (right, rkey) = self.phrase(right);
                 // Both sides must occur: either one's key will do.
                 let key = presearch::cheaper(lkey, rkey, &self.term_cost);
-                let label = self.m.labels.push(&e.to_string());
+                let label = self.m.labels.push_display(e);
                 let node = Node::Near {
                     left,
                     right,
@@ -296,7 +296,7 @@ impl<'g> MatcherBuilder<'g> {
                 let (region, keys) = self
                     .region(name)
                     .ok_or_else(|| (span.start, format!("unknown region '{name}'")))?;
-                let label = self.m.labels.push(&e.to_string());
+                let label = self.m.labels.push_display(e);
                 let scope = *scope;
                 let node = Node::Region {
                     region,

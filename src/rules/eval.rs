@@ -12,21 +12,26 @@ use super::{Document, Hit, RuleMatch};
 impl Matcher {
     /// Rules matching `doc`, sorted by rule index.
     pub fn find(&self, doc: &Document<'_>) -> Vec<RuleMatch> {
-        self.find_with(doc, true)
+        self.find_with(doc)
     }
 
     /// The rules matching `doc`, in compile order, as [`Matcher::find`]
     /// finds them but without their hits (cheaper when ~2 000 rules match
-    /// an article: no hit is collected, sorted or stored).
+    /// an article: only whether each candidate holds is evaluated; no
+    /// occurrence list is built, no hit collected).
     pub fn find_rules(&self, doc: &Document<'_>) -> Vec<usize> {
-        self.find_with(doc, false)
-            .into_iter()
-            .map(|m| m.rule)
-            .collect()
+        let mut index = DocIndex::new(self, doc);
+        let mut out = Vec::new();
+        for rule in index.candidates() {
+            if index.eval(&self.roots[rule as usize]) {
+                out.push(rule as usize);
+            }
+        }
+        out
     }
 
-    /// The matching rules, with their hits when `hits` (else empty).
-    fn find_with(&self, doc: &Document<'_>, with_hits: bool) -> Vec<RuleMatch> {
+    /// The matching rules with their hits.
+    fn find_with(&self, doc: &Document<'_>) -> Vec<RuleMatch> {
         let mut index = DocIndex::new(self, doc);
         let mut out = Vec::new();
         for rule in index.candidates() {
@@ -37,17 +42,13 @@ impl Matcher {
                 if !holds {
                     continue;
                 }
-                if with_hits {
-                    hits = occs.into_iter().map(|o| index.hit(o)).collect();
-                }
+                hits = occs.into_iter().map(|o| index.hit(o)).collect();
             } else {
                 // Cheap existence checks first; hits only for rules that hold.
                 if !index.eval(root) {
                     continue;
                 }
-                if with_hits {
-                    index.collect_hits(root, &mut hits);
-                }
+                index.collect_hits(root, &mut hits);
             }
             hits.sort_unstable();
             hits.dedup();

@@ -49,6 +49,14 @@ impl StrArena {
         (self.ends.len() - 1) as u32
     }
 
+    /// Push `v` as it displays, written straight into the arena.
+    pub fn push_display(&mut self, v: &impl std::fmt::Display) -> u32 {
+        use std::fmt::Write as _;
+        let _ = write!(self.text, "{v}");
+        self.ends.push(self.text.len() as u32);
+        (self.ends.len() - 1) as u32
+    }
+
     pub fn get(&self, i: u32) -> &str {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };

@@ -327,6 +327,38 @@ fn candidates_do_not_grow_with_rule_count() {
     assert_eq!(found, [7, 12, 5000]);
 }
 
+/// Many candidates for the rule count go through a bitmap: the same
+/// sorted, deduplicated list as sorting gives.
+#[test]
+fn many_candidates_come_sorted_and_once() {
+    let rules: Vec<_> = (0..600)
+        .map(|i| {
+            let q = format!(
+                "word{} OR word{} OR pre{}x*",
+                i % 200,
+                (i * 7) % 200,
+                i % 50
+            );
+            (format!("r{i}"), parse(&q).unwrap())
+        })
+        .collect();
+    let m = Matcher::compile(&rules, &gazetteer()).unwrap();
+    let body: Vec<String> = (0..200)
+        .rev()
+        .map(|i| format!("word{i} pre{}xy", i % 50))
+        .collect();
+    let p = prepare("", "", &body.join(" "));
+    let mut ix = super::doc_index::DocIndex::new(&m, &p.doc());
+    assert_eq!(ix.candidates(), (0..600).collect::<Vec<u32>>());
+    let p = prepare("word3 word5", "", "");
+    let mut ix = super::doc_index::DocIndex::new(&m, &p.doc());
+    let mut want: Vec<u32> = (0..600u32)
+        .filter(|i| [3, 5].contains(&(i % 200)) || [3, 5].contains(&((i * 7) % 200)))
+        .collect();
+    want.sort_unstable();
+    assert_eq!(ix.candidates(), want);
+}
+
 #[test]
 fn matcher_is_shareable() {
     fn assert_send_sync<T: Send + Sync>() {}

@@ -210,7 +210,12 @@ fn middle_furniture(lines: &[Line<'_>]) -> usize {
 /// Whether `line` starts with a heading phrase, and how.
 fn heading(line: &str) -> Option<(&'static Phrase, Heading)> {
     let line = line.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let first = line.chars().next()?;
     PHRASES.iter().find_map(|p| {
+        // Most lines begin like no phrase: their first char tells.
+        if !same_char(first, p.text.chars().next()?) {
+            return None;
+        }
         let rest = strip_prefix_ci(line, p.text)?;
         let bare = rest.trim_matches(|c: char| c.is_whitespace() || is_heading_punct(c));
         let first = rest.chars().next();
@@ -236,20 +241,24 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let mut off = 0;
     for p in prefix.chars() {
         let c = s[off..].chars().next()?;
-        let same = if p == ' ' {
-            c.is_whitespace()
-        } else if c.is_ascii() && p.is_ascii() {
-            // Most lines fail here, at their first letter: no case tables.
-            c.eq_ignore_ascii_case(&p)
-        } else {
-            c.to_lowercase().eq(p.to_lowercase())
-        };
-        if !same {
+        if !same_char(c, p) {
             return None;
         }
         off += c.len_utf8();
     }
     Some(&s[off..])
+}
+
+/// Whether text char `c` matches phrase char `p` (lower case; a space
+/// matches any whitespace). ASCII first: no case tables.
+fn same_char(c: char, p: char) -> bool {
+    if p == ' ' {
+        c.is_whitespace()
+    } else if c.is_ascii() && p.is_ascii() {
+        c.eq_ignore_ascii_case(&p)
+    } else {
+        c.to_lowercase().eq(p.to_lowercase())
+    }
 }
 
 fn is_heading_punct(c: char) -> bool {

@@ -9,12 +9,15 @@
 //! diacritics removed (`Türkiye` → `turkiye`, `ß` → `ss`).
 //!
 //! Tokenizing a text allocates nothing per word: [`Tokens`] keeps every
-//! normal form in one buffer. A word of ASCII letters and digits (most
-//! words of most news) is copied and lower-cased in place, which is all
-//! folding does to ASCII; only a word with a byte ≥ 0x80 goes through
-//! Unicode decomposition and case folding, as a chain of iterators that
-//! writes into the same buffer. `naive.rs` keeps the straightforward
-//! per-word `String` version as the oracle of a property test.
+//! normal form in one buffer, which starts as the whole text lower-cased
+//! at once (ASCII letters only: all folding does to ASCII). A word of
+//! ASCII letters and digits (most words of most news) is then only found,
+//! eight bytes at a time (a SWAR test of eight bytes in a `u64`), and its
+//! normal form is where it stands in that copy; only a word with a byte ≥
+//! 0x80 goes through Unicode decomposition and case folding, as a chain of
+//! iterators that appends to the same buffer. `naive.rs` keeps the
+//! straightforward per-word `String` version as the oracle of a property
+//! test.
 
 use super::tokens::Tokens;
 use caseless::Caseless;
@@ -76,15 +79,14 @@ pub fn tokenize(text: &str) -> Vec<Token> {
 impl Tokens {
     /// The words of `text` (see the module docs).
     pub fn new(text: &str) -> Tokens {
-        let mut tokens = Tokens::with_capacity(text.len());
+        let mut tokens = Tokens::default();
         tokens.refill(text);
         tokens
     }
 
     /// Replace the words with those of `text`, reusing the buffers.
     pub fn refill(&mut self, text: &str) {
-        self.clear();
-        self.reserve(text.len());
+        self.start_text(text);
         let bytes = text.as_bytes();
         let mut i = 0;
         while let Some(&b) = bytes.get(i) {
@@ -94,11 +96,11 @@ impl Tokens {
                     continue;
                 }
                 // Fast path: ASCII letters and digits up to an ASCII
-                // separator (or the end) are the whole word.
+                // separator (or the end) are the whole word, and its
+                // normal form is already in the buffer.
                 let end = ascii_word_end(bytes, i + 1);
                 if bytes.get(end).is_none_or(u8::is_ascii) {
-                    self.push_ascii_word(&text[i..end]);
-                    self.end_word(i, end);
+                    self.push_ascii_word(i, end);
                     i = after_possessive(text, end);
                     continue;
                 }
@@ -110,17 +112,17 @@ impl Tokens {
                 }
             }
             let (end, ascii) = word_end(text, i);
-            let word = &text[i..end];
             if ascii {
-                self.push_ascii_word(word);
+                self.push_ascii_word(i, end);
             } else {
                 // Compatibility forms can fold to separators (`¼` →
                 // `1⁄4`): keep word characters only. A run of combining
                 // marks alone folds to nothing: not a word.
+                let from = self.norm_buffer().len();
                 self.norm_buffer()
-                    .extend(fold_chars(word).filter(|c| is_word_char(*c)));
+                    .extend(fold_chars(&text[i..end]).filter(|c| is_word_char(*c)));
+                self.end_folded_word(i, end, from);
             }
-            self.end_word(i, end);
             i = after_possessive(text, end);
         }
     }
@@ -137,9 +139,19 @@ static ASCII_WORD: [bool; 256] = {
     t
 };
 
-/// The end of the run of ASCII letters and digits at `from`.
+/// The end of the run of ASCII letters and digits at `from`: eight bytes
+/// at a time ([`ascii_word_bytes`]), the last few one by one.
 fn ascii_word_end(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut eight = [0; 8];
+        eight.copy_from_slice(chunk);
+        let stop = !ascii_word_bytes(u64::from_le_bytes(eight)) & HIGH;
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
     while let Some(&b) = bytes.get(i) {
         if !ASCII_WORD[usize::from(b)] {
             break;
@@ -147,6 +159,27 @@ fn ascii_word_end(bytes: &[u8], from: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The high bit of each byte of a `u64`.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// `b` in each byte of a `u64`.
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101 * b as u64
+}
+
+/// The high bit set in each byte of `x` (eight bytes of text, little
+/// endian) that is an ASCII letter or digit, the other bits clear. Every
+/// addition stays within its byte: operands are at most 0x7F and 0x80.
+fn ascii_word_bytes(x: u64) -> u64 {
+    let ascii = x & !HIGH;
+    let at_least = |v: u64, b: u8| v.wrapping_add(splat(0x80 - b));
+    let digit = at_least(ascii, b'0') & !at_least(ascii, b'9' + 1);
+    // `| 0x20` lower-cases letters and leaves them the only bytes in a..=z.
+    let folded = ascii | splat(0x20);
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    (digit | letter) & !x & HIGH
 }
 
 /// The char starting at byte `i` of `text` (a char boundary).
@@ -179,11 +212,17 @@ fn word_end(text: &str, start: usize) -> (usize, bool) {
 
 /// Where reading goes on after a word ending at `end`: past a following
 /// `'s` / `’s` that is not itself followed by a word character.
+#[inline]
 fn after_possessive(text: &str, end: usize) -> usize {
     // `'`, or the first byte of `’` (E2 80 99) or `ʼ` (CA BC).
     if !matches!(text.as_bytes().get(end), Some(b'\'' | 0xE2 | 0xCA)) {
         return end;
     }
+    after_apostrophe(text, end)
+}
+
+/// [`after_possessive`] past its one-byte test.
+fn after_apostrophe(text: &str, end: usize) -> usize {
     let mut it = text[end..].chars();
     let (Some(a), Some(s)) = (it.next(), it.next()) else {
         return end;
@@ -254,6 +293,26 @@ mod tests {
         assert_eq!(window, ["14"]);
         assert!(t.get(1..3).is_none() && t.get(2).is_none());
         assert_eq!(t.get(1).map(|t| t.norm), Some("14"));
+    }
+
+    #[test]
+    fn eight_byte_test_agrees_with_the_byte_table() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut eight = [b'-'; 8];
+                eight[at] = b;
+                let got = ascii_word_bytes(u64::from_le_bytes(eight));
+                let want = if ASCII_WORD[usize::from(b)] {
+                    0x80u64 << (8 * at)
+                } else {
+                    0
+                };
+                assert_eq!(got, want, "byte {b:#x} at {at}");
+            }
+        }
+        let text = b"abcdefghXYZ019 a";
+        assert_eq!(ascii_word_end(text, 0), 14);
+        assert_eq!(ascii_word_end(b"abc\xc3\xa9", 1), 3);
     }
 
     proptest::proptest! {

@@ -120,6 +120,8 @@ fn piece() -> impl Strategy<Value = String> {
         3 => prop::sample::select(SPECIAL).prop_map(str::to_string),
         1 => any::<char>().prop_map(String::from),
         1 => "[A-Za-z0-9]{1,8}",
+        // Longer than the tokenizer's eight-byte steps.
+        1 => "[A-Za-z0-9]{8,24}",
         1 => "\\PC{1,6}",
     ]
 }

@@ -1,8 +1,10 @@
-//! The words of one text, stored without a `String` per word: every
-//! normal form back to back in one buffer, each word a [`Span`] of the
-//! text plus the end of its normal form in that buffer. Filled by
-//! [`Tokens::new`] / [`Tokens::refill`] (see `normalize`); read through
-//! [`TokenRef`]s, which borrow the buffer.
+//! The words of one text, stored without a `String` per word: one buffer
+//! holds the text lower-cased (ASCII letters only), which is the normal
+//! form of every ASCII word where it stands, followed by the normal forms
+//! of the other words; each word is a [`Span`] of the text plus the range
+//! of its normal form in that buffer. Filled by [`Tokens::new`] /
+//! [`Tokens::refill`] (see `normalize`); read through [`TokenRef`]s, which
+//! borrow the buffer.
 
 use std::ops::{Index, Range};
 
@@ -13,9 +15,16 @@ pub struct Span {
     pub start: usize,
     /// Byte offset one past the last byte of the word.
     pub end: usize,
-    /// End of its normal form in the buffer; it starts where the previous
-    /// word's ends (at 0 for the first word).
-    norm_end: usize,
+    /// Its normal form in the buffer: the text's own bytes lower-cased
+    /// for an ASCII word, else a folded form after the text.
+    norm_start: u32,
+    norm_end: u32,
+}
+
+impl Span {
+    fn norm(self) -> std::ops::Range<usize> {
+        self.norm_start as usize..self.norm_end as usize
+    }
 }
 
 /// One word of a text: where it is and its normal form, borrowed from
@@ -31,9 +40,9 @@ pub struct TokenRef<'a> {
 }
 
 /// The words of a text, in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Tokens {
-    /// The normal forms of all words, back to back.
+    /// The text lower-cased, then the normal forms of its non-ASCII words.
     norms: String,
     spans: Vec<Span>,
 }
@@ -44,8 +53,6 @@ pub struct Tokens {
 pub struct TokenSlice<'a> {
     norms: &'a str,
     spans: &'a [Span],
-    /// Where the first word's normal form starts in `norms`.
-    norm_start: usize,
 }
 
 /// What [`Tokens::get`] takes: a position (one word) or a range of
@@ -60,14 +67,11 @@ pub trait TokenIndex {
 impl TokenIndex for usize {
     type Output<'a> = TokenRef<'a>;
     fn get_from(self, t: TokenSlice<'_>) -> Option<TokenRef<'_>> {
-        let span = t.spans.get(self)?;
-        let from = self
-            .checked_sub(1)
-            .map_or(t.norm_start, |p| t.spans[p].norm_end);
+        let span = *t.spans.get(self)?;
         Some(TokenRef {
             start: span.start,
             end: span.end,
-            norm: &t.norms[from..span.norm_end],
+            norm: &t.norms[span.norm()],
         })
     }
 }
@@ -75,64 +79,53 @@ impl TokenIndex for usize {
 impl TokenIndex for Range<usize> {
     type Output<'a> = TokenSlice<'a>;
     fn get_from(self, t: TokenSlice<'_>) -> Option<TokenSlice<'_>> {
-        let spans = t.spans.get(self.clone())?;
-        let norm_start = self
-            .start
-            .checked_sub(1)
-            .map_or(t.norm_start, |p| t.spans[p].norm_end);
         Some(TokenSlice {
             norms: t.norms,
-            spans,
-            norm_start,
+            spans: t.spans.get(self)?,
         })
     }
 }
 
 impl Tokens {
-    /// An empty list whose buffers fit a text of `len` bytes.
-    pub(super) fn with_capacity(len: usize) -> Tokens {
-        Tokens {
-            norms: String::with_capacity(len),
-            spans: Vec::with_capacity(len / 5 + 1),
-        }
-    }
-
-    /// Forget every word, keeping the buffers.
-    pub(super) fn clear(&mut self) {
+    /// Forget every word and start on `text`: the buffer becomes `text`
+    /// lower-cased (room for as much again for folded forms, a word per 5
+    /// bytes: English averages 6 with its separator; more grows them).
+    pub(super) fn start_text(&mut self, text: &str) {
         self.norms.clear();
         self.spans.clear();
+        self.norms.reserve(text.len() + text.len() / 4);
+        self.spans.reserve(text.len() / 5 + 1);
+        self.norms.push_str(text);
+        self.norms.make_ascii_lowercase();
     }
 
-    /// Room for the words of a text of `len` bytes: normal forms as long
-    /// as the text (as ASCII's are), a word per 5 bytes (English averages
-    /// 6 with its separator); more grows the buffers.
-    pub(super) fn reserve(&mut self, len: usize) {
-        self.norms.reserve(len);
-        self.spans.reserve(len / 5 + 1);
+    /// The ASCII word at `start..end` of the text given to
+    /// [`Self::start_text`]: its normal form is already in the buffer.
+    pub(super) fn push_ascii_word(&mut self, start: usize, end: usize) {
+        self.spans.push(Span {
+            start,
+            end,
+            norm_start: offset(start),
+            norm_end: offset(end),
+        });
     }
 
-    /// Append an ASCII word, lower-cased, to the buffer.
-    pub(super) fn push_ascii_word(&mut self, word: &str) {
-        let from = self.norms.len();
-        self.norms.push_str(word);
-        self.norms[from..].make_ascii_lowercase();
-    }
-
-    /// The buffer the next word's normal form is appended to.
+    /// The buffer the next word's folded form is appended to.
     pub(super) fn norm_buffer(&mut self) -> &mut String {
         &mut self.norms
     }
 
-    /// Close the word at `start..end` of the text: its normal form is what
-    /// was appended to the buffer since the previous word. Nothing was
-    /// appended: no word.
-    pub(super) fn end_word(&mut self, start: usize, end: usize) {
+    /// Close the word at `start..end` of the text whose normal form was
+    /// appended to the buffer from `norm_start` on. Nothing was appended:
+    /// no word.
+    pub(super) fn end_folded_word(&mut self, start: usize, end: usize, norm_start: usize) {
         let norm_end = self.norms.len();
-        if norm_end > self.spans.last().map_or(0, |s| s.norm_end) {
+        if norm_end > norm_start {
             self.spans.push(Span {
                 start,
                 end,
-                norm_end,
+                norm_start: offset(norm_start),
+                norm_end: offset(norm_end),
             });
         }
     }
@@ -142,7 +135,6 @@ impl Tokens {
         TokenSlice {
             norms: &self.norms,
             spans: &self.spans,
-            norm_start: 0,
         }
     }
 
@@ -203,7 +195,6 @@ impl<'a> IntoIterator for TokenSlice<'a> {
         TokenIter {
             norms: self.norms,
             spans: self.spans.iter(),
-            norm_start: self.norm_start,
         }
     }
 }
@@ -213,19 +204,17 @@ impl<'a> IntoIterator for TokenSlice<'a> {
 pub struct TokenIter<'a> {
     norms: &'a str,
     spans: std::slice::Iter<'a, Span>,
-    norm_start: usize,
 }
 
 impl<'a> Iterator for TokenIter<'a> {
     type Item = TokenRef<'a>;
 
     fn next(&mut self) -> Option<TokenRef<'a>> {
-        let span = self.spans.next()?;
-        let from = std::mem::replace(&mut self.norm_start, span.norm_end);
+        let span = *self.spans.next()?;
         Some(TokenRef {
             start: span.start,
             end: span.end,
-            norm: &self.norms[from..span.norm_end],
+            norm: &self.norms[span.norm()],
         })
     }
 
@@ -235,3 +224,9 @@ impl<'a> Iterator for TokenIter<'a> {
 }
 
 impl ExactSizeIterator for TokenIter<'_> {}
+
+/// A buffer offset as stored in a [`Span`]: texts are far below 4 GiB
+/// (events are at most a few MB).
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).unwrap_or(u32::MAX)
+}
