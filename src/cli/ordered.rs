@@ -82,10 +82,21 @@ where
     drop(result_tx);
     let mut pending: BTreeMap<u64, U> = BTreeMap::new();
     let mut next = 0u64;
+    // Tokens owed to the reader, handed back half a window at a time (one
+    // wake-up of the reader per batch, not per item) and always before
+    // this thread waits, so the reader never waits on a token held here.
+    let mut owed = 0;
+    let give_back = |owed: &mut usize| {
+        for _ in 0..std::mem::take(owed) {
+            // The reader may have finished and gone: no one to wake.
+            let _ = token_tx.send(());
+        }
+    };
     loop {
         let received = match result_rx.try_recv() {
             Ok(r) => Some(r),
             Err(TryRecvError::Empty) => {
+                give_back(&mut owed);
                 sink.idle()?;
                 result_rx.recv().ok()
             }
@@ -97,8 +108,10 @@ where
         while let Some(out) = pending.remove(&next) {
             sink.write(out)?;
             next += 1;
-            // The reader may have finished and gone: no one to wake.
-            let _ = token_tx.send(());
+            owed += 1;
+            if owed >= window.div_ceil(2) {
+                give_back(&mut owed);
+            }
         }
     }
     if !pending.is_empty() {

@@ -103,6 +103,27 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
     scan::check(bytes)
 }
 
+impl<R: BufRead> Items<R> {
+    /// The items in batches of at most `max`: the next item (waiting for
+    /// input if need be), then those already read with it, without waiting
+    /// for more. A file gives full batches; a live stream gives each item
+    /// as soon as it is complete. Handing batches between threads costs one
+    /// wake-up per batch instead of one per item.
+    pub fn batches(mut self, max: usize) -> impl Iterator<Item = Vec<ItemResult>> {
+        std::iter::from_fn(move || {
+            let first = self.next()?;
+            let mut batch = vec![first];
+            while batch.len() < max.max(1)
+                && self.scan.has_ready()
+                && let Some(item) = self.scan.pop_ready()
+            {
+                batch.push(item);
+            }
+            Some(batch)
+        })
+    }
+}
+
 impl<R: BufRead> Iterator for Items<R> {
     type Item = ItemResult;
 
@@ -311,6 +332,29 @@ mod tests {
                 .count(),
             19_999
         );
+    }
+
+    #[test]
+    fn batches_hold_what_was_read_together_and_never_wait_to_fill() {
+        let text: String = (1..=20).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        let sizes = |capacity: usize| -> Vec<usize> {
+            let reader = BufReader::with_capacity(capacity, text.as_bytes());
+            let batches: Vec<Vec<ItemResult>> =
+                items_deferred(reader, 1 << 20).batches(8).collect();
+            let lines: Vec<usize> = batches
+                .iter()
+                .flatten()
+                .map(|i| i.as_ref().unwrap().line)
+                .collect();
+            assert_eq!(lines, (1..=20).collect::<Vec<_>>(), "every item, in order");
+            batches.iter().map(Vec::len).collect()
+        };
+        // A file read in large chunks: full batches.
+        assert_eq!(sizes(1 << 16), [8, 8, 4]);
+        // A stream that delivers one line per read (each line here is 8 or
+        // 9 bytes): each item as soon as it is complete, never held back
+        // waiting for the next read.
+        assert!(sizes(9).iter().all(|&n| n <= 2), "{:?}", sizes(9));
     }
 
     #[test]
