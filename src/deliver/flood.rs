@@ -43,8 +43,9 @@ pub const GROUP_MESSAGES_PER_MIN: usize = 20;
 /// Telegram's limit for a bot across all chats.
 pub const OVERALL_MESSAGES_PER_SEC: u32 = 30;
 /// What the bot sends at most across all chats and instances: the limit
-/// less a margin. Two instances at 15/s each, on a machine at a load of 9,
-/// once put 31 arrivals into a 0.9 s window of the fake Bot API.
+/// less a margin: requests sent evenly spaced can arrive bunched. Two
+/// instances at 15/s each, on a machine at a load of 9, once got two
+/// refusals from the fake Bot API (which counts arrivals in 0.9 s).
 pub const OVERALL_BUDGET_PER_SEC: u32 = OVERALL_MESSAGES_PER_SEC - 2;
 const _: () = assert!(OVERALL_BUDGET_PER_SEC < OVERALL_MESSAGES_PER_SEC);
 const MINUTE: Duration = Duration::from_secs(60);
