@@ -123,24 +123,31 @@ fn key_part(id: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A Telegram alert of `article_id` for `subscriber` to chat 1 (rule `r`,
+/// title `t`), for tests to adjust.
+#[cfg(test)]
+pub(crate) fn test_alert(article_id: &str, subscriber: &str) -> Alert {
+    Alert {
+        article_id: article_id.into(),
+        subscriber: subscriber.into(),
+        channel: Channel::Telegram,
+        target: Target::TelegramChat(1),
+        title: "t".into(),
+        url: None,
+        source: None,
+        published_at: None,
+        rules: vec!["r".into()],
+        snippet: None,
+        story: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn alert(article_id: &str, subscriber: &str) -> Alert {
-        Alert {
-            article_id: article_id.into(),
-            subscriber: subscriber.into(),
-            channel: Channel::Telegram,
-            target: Target::TelegramChat(1),
-            title: "t".into(),
-            url: None,
-            source: None,
-            published_at: None,
-            rules: vec!["r".into()],
-            snippet: None,
-            story: None,
-        }
+        test_alert(article_id, subscriber)
     }
 
     #[test]

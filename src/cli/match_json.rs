@@ -200,16 +200,22 @@ mod tests {
     use proptest::prelude::*;
     use std::path::Path;
 
+    /// The example rules and the example articles (JSONL text).
+    fn examples() -> (RuleBook, String) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let book = RuleBook::load(&root.join("config/rules.toml"), &Gazetteer::builtin())
+            .expect("example rules load");
+        let input = std::fs::read_to_string(root.join("config/examples/articles.jsonl"))
+            .expect("example articles");
+        (book, input)
+    }
+
     /// Every example article against the example rules: the streaming
     /// writers give serde_json's bytes for the reference structs.
     #[test]
     fn example_lines_as_serde_json() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let book = RuleBook::load(&root.join("config/rules.toml"), &Gazetteer::builtin())
-            .expect("example rules load");
+        let (book, input) = examples();
         let rules = RuleJson::new(&book);
-        let input = std::fs::read_to_string(root.join("config/examples/articles.jsonl"))
-            .expect("example articles");
         let mut matched = 0;
         for line in input.lines().filter(|l| !l.trim().is_empty()) {
             let a = article::decode(line.as_bytes(), 1 << 20).expect("example article");
@@ -240,12 +246,8 @@ mod tests {
     /// the same bytes as serde_json still.
     #[test]
     fn many_hits_as_serde_json() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let book = RuleBook::load(&root.join("config/rules.toml"), &Gazetteer::builtin())
-            .expect("example rules load");
+        let (book, input) = examples();
         let rules = RuleJson::new(&book);
-        let input = std::fs::read_to_string(root.join("config/examples/articles.jsonl"))
-            .expect("example articles");
         let line = input
             .lines()
             .find(|l| !l.trim().is_empty())

@@ -66,22 +66,12 @@ pub fn overflow(alerts: &[Alert], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::Target;
-    use crate::subscriber::Channel;
 
     fn alert(id: &str, title: &str) -> Alert {
         Alert {
-            article_id: id.into(),
-            subscriber: "desk".into(),
-            channel: Channel::Telegram,
-            target: Target::TelegramChat(1),
             title: title.into(),
             url: Some(format!("https://news.example.org/{id}")),
-            source: None,
-            published_at: None,
-            rules: vec!["r".into()],
-            snippet: None,
-            story: None,
+            ..crate::alert::test_alert(id, "desk")
         }
     }
 

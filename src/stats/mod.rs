@@ -202,20 +202,9 @@ mod tests {
 
     #[test]
     fn routed_alerts_missing_from_the_kept_ones_count_as_same_story() {
-        use crate::alert::Target;
-        use crate::subscriber::Channel;
         let alert = |subscriber: &str, rule: &str| Alert {
-            article_id: "a-1".into(),
-            subscriber: subscriber.into(),
-            channel: Channel::Telegram,
-            target: Target::TelegramChat(1),
-            title: "t".into(),
-            url: None,
-            source: None,
-            published_at: None,
             rules: vec![rule.into()],
-            snippet: None,
-            story: None,
+            ..crate::alert::test_alert("a-1", subscriber)
         };
         let routed = [alert("desk", "x"), alert("ops", "y"), alert("news", "z")];
         let routed: Vec<(String, Vec<String>)> =
