@@ -114,7 +114,6 @@ impl<R: BufRead> Items<R> {
             let first = self.next()?;
             let mut batch = vec![first];
             while batch.len() < max.max(1)
-                && self.scan.has_ready()
                 && let Some(item) = self.scan.pop_ready()
             {
                 batch.push(item);
