@@ -25,6 +25,11 @@ Usage: scripts/bench-match.py [--work target/bench-match] [--articles 20000]
   +99k figures, and the agreement check. The outputs are deleted at the
   end (newsalert's are ~450 KB per article at 100k rules) unless
   --keep-output.
+- newsalert's rules cache (`rules.cache_dir`) is WORK/rules-cache,
+  emptied at the start; one untimed run per rule set compiles and stores
+  it (printed as the first run), the timed runs read it back; the job
+  `newsalert-nocache` (cache off: compiling at every start) runs r1k+99k
+  and every start-up, so both figures are in the report.
 - --wait-load S: first wait up to S seconds for the 1-minute load average
   to drop below 3.
 - Agreement: for the rules whose query is one bare word, the (article,
@@ -43,6 +48,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,10 +108,19 @@ def build():
 
 def command(engine, work, ruleset, file):
     rules = os.path.join(work, ruleset)
-    if engine == "newsalert":
+    if engine.startswith("newsalert"):
         return [os.path.join(ROOT, "target/release/newsalert"), "match", "--config", rules, file]
     return [os.path.join(ROOT, "target/release/native-match"), "--engine", engine,
             os.path.join(rules, "rules.toml"), file]
+
+
+def engine_env(engine, work):
+    """newsalert's rules cache (rules.cache_dir): WORK/rules-cache, or off
+    for `newsalert-nocache`."""
+    env = dict(os.environ)
+    env["NEWSALERT__RULES__CACHE_DIR"] = ("off" if engine == "newsalert-nocache"
+                                          else os.path.join(work, "rules-cache"))
+    return env
 
 
 def timed(cmd, out, env=None):
@@ -230,9 +245,20 @@ def main():
     files = {"full": full, "half": half, "none": empty}
 
     jobs = [(e, r, "full") for r in sets for e in ENGINES]
+    jobs += [("newsalert-nocache", r, "full") for r in sets if r == "r1k+99k"]
     jobs += [("newsalert", r, "half") for r in sets if r != "r1k+99k"]
-    jobs += [(e, r, "none") for r in sets for e in ENGINES]
+    jobs += [(e, r, "none") for r in sets for e in ENGINES + ["newsalert-nocache"]]
     times = {job: [] for job in jobs}
+    # newsalert's rules cache starts empty; one untimed run per rule set
+    # compiles and stores (the cold start, printed), the timed runs read it.
+    cache = os.path.join(args.work, "rules-cache")
+    shutil.rmtree(cache, ignore_errors=True)
+    cold = {}
+    for ruleset in sets:
+        cold[ruleset] = timed(command("newsalert", args.work, ruleset, empty), os.devnull,
+                              engine_env("newsalert", args.work))
+        print(f"newsalert {ruleset}: compile + store in the rules cache: {cold[ruleset][0]:.2f} s, "
+              f"{cold[ruleset][1]:.0f} MB", file=sys.stderr)
     wait_load(args.wait_load)
     loads = [os.getloadavg()[0]]
     for rep in range(args.reps):
@@ -241,7 +267,8 @@ def main():
             engine, ruleset, which = job
             suffix = "" if which == "full" else f"-{which}"
             out = os.path.join(outdir, f"{engine}-{ruleset}{suffix}.jsonl")
-            wall, rss = timed(command(engine, args.work, ruleset, files[which]), out)
+            wall, rss = timed(command(engine, args.work, ruleset, files[which]), out,
+                              engine_env(engine, args.work))
             times[job].append((wall, rss))
             loads.append(os.getloadavg()[0])
             print(f"rep {rep + 1}/{args.reps}: {engine:9} {ruleset:8} {which}: {wall:.2f} s, "
@@ -261,8 +288,10 @@ def main():
     print("| engine | rules | wall s | MB/s | articles/s | max RSS MB | start-up s | time / newsalert's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for ruleset in sets:
-        for engine in ENGINES:
+        for engine in ENGINES + ["newsalert-nocache"]:
             job = (engine, ruleset, "full")
+            if job not in med:
+                continue
             w = med[job]
             walls = [t for t, _ in times[job]]
             ratio = w / med[("newsalert", ruleset, "full")]
@@ -279,6 +308,14 @@ def main():
         a, b = med[(engine, "r1k+99k", "full")], med[(engine, "r1k", "full")]
         print(f"- +99k rules that match nothing, {engine}: {a:.2f} s / {b:.2f} s = **{a / b:.2f}×**"
               + (" (target ≤ 1.3×)" if engine == "newsalert" else ""))
+    if {"r1k", "r1k+99k"} <= set(sets):
+        a, b = med[("newsalert-nocache", "r1k+99k", "full")], med[("newsalert", "r1k", "full")]
+        print(f"- +99k rules, newsalert with its rules cache off (compiling at every start): "
+              f"{a:.2f} s / {b:.2f} s = {a / b:.2f}×")
+    for ruleset in sets:
+        print(f"- start-up, newsalert {ruleset}: rules cache read {med[('newsalert', ruleset, 'none')]:.2f} s; "
+              f"cache off {med[('newsalert-nocache', ruleset, 'none')]:.2f} s; first run "
+              f"(compile + store) {cold[ruleset][0]:.2f} s, {cold[ruleset][1]:.0f} MB")
     for ruleset in [r for r in sets if r != "r1k+99k"]:
         fastest = min(ENGINES[1:], key=lambda e: med[(e, ruleset, "full")])
         n, f = med[("newsalert", ruleset, "full")], med[(fastest, ruleset, "full")]

@@ -5,7 +5,7 @@
 
 use crate::observe::Metrics;
 use crate::regions::Gazetteer;
-use crate::rulebook::RuleBook;
+use crate::rulebook::{RuleBook, RuleCache};
 use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -40,9 +40,15 @@ impl FileStamp {
 
 /// Load and compile `path`, and swap it in if valid. Returns whether it
 /// was swapped.
-pub async fn reload(path: &Path, gazetteer: &Arc<Gazetteer>, shared: &SharedRuleBook) -> bool {
-    let (p, g) = (path.to_path_buf(), gazetteer.clone());
-    let loaded = tokio::task::spawn_blocking(move || RuleBook::load(&p, &g)).await;
+pub async fn reload(
+    path: &Path,
+    gazetteer: &Arc<Gazetteer>,
+    shared: &SharedRuleBook,
+    cache: Option<&RuleCache>,
+) -> bool {
+    let (p, g, c) = (path.to_path_buf(), gazetteer.clone(), cache.cloned());
+    let loaded =
+        tokio::task::spawn_blocking(move || RuleBook::load_cached(&p, &g, c.as_ref())).await;
     match loaded {
         Ok(Ok(book)) => {
             for w in &book.warnings {
@@ -83,6 +89,8 @@ pub struct WatchOptions {
     pub loaded: FileStamp,
     /// Where reloads and their outcome are counted.
     pub metrics: Arc<Metrics>,
+    /// Where compiled rule books are cached, if anywhere.
+    pub cache: Option<RuleCache>,
 }
 
 /// Reload on SIGHUP, and on file changes when polling. The SIGHUP handler
@@ -106,6 +114,7 @@ pub fn watch(
         poll,
         loaded: mut last,
         metrics,
+        cache,
     } = options;
     async move {
         let mut tick = poll.map(tokio::time::interval);
@@ -120,7 +129,7 @@ pub fn watch(
                     tracing::info!(path = %path.display(), "SIGHUP: reloading the rules");
                 }
                 last = now;
-                let swapped = reload(&path, &gazetteer, &shared).await;
+                let swapped = reload(&path, &gazetteer, &shared, cache.as_ref()).await;
                 metrics.rules_reloaded(swapped.then(|| shared.borrow().rules.len()));
             }
         }
@@ -152,7 +161,7 @@ mod tests {
         let in_flight = shared.borrow().clone();
 
         std::fs::write(&path, OLD.replace("\"old\"", "\"new\"")).unwrap();
-        assert!(reload(&path, &gazetteer, &shared).await);
+        assert!(reload(&path, &gazetteer, &shared, None).await);
         assert_eq!(rule_ids(&shared.borrow()), ["new"]);
         // An event that started before the swap still sees the old rules.
         assert_eq!(rule_ids(&in_flight), ["old"]);
@@ -169,9 +178,9 @@ mod tests {
         seen.mark_unchanged();
 
         std::fs::write(&path, OLD.replace("'baku'", "'(baku'")).unwrap();
-        assert!(!reload(&path, &gazetteer, &shared).await);
+        assert!(!reload(&path, &gazetteer, &shared, None).await);
         std::fs::remove_file(&path).unwrap();
-        assert!(!reload(&path, &gazetteer, &shared).await);
+        assert!(!reload(&path, &gazetteer, &shared, None).await);
         assert!(!seen.has_changed().unwrap());
         assert_eq!(rule_ids(&shared.borrow()), ["old"]);
     }
@@ -192,6 +201,7 @@ mod tests {
             poll: Some(Duration::from_millis(10)),
             loaded,
             metrics: Arc::default(),
+            cache: None,
         };
         let started = tokio::time::Instant::now();
         let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
@@ -220,6 +230,7 @@ mod tests {
             poll: Some(Duration::from_secs(2)),
             loaded: FileStamp::of(&path),
             metrics: metrics.clone(),
+            cache: None,
         };
         let task = tokio::spawn(watch(options, gazetteer, shared.clone()));
 

@@ -8,7 +8,8 @@
 //!
 //! Files: `chunks` cuts the text at its `[[rule]]` tables so that `rule`
 //! can parse, check and compile them one at a time (peak memory stays
-//! near the result's size); `diagnostic` places problems in the file.
+//! near the result's size); `diagnostic` places problems in the file;
+//! `cache` keeps large compiled rule books on disk ([`RuleCache`]).
 
 use crate::regions::{CustomRegionSpec, Gazetteer, RegionError};
 use crate::rules::{Matcher, MatcherBuilder};
@@ -18,12 +19,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use toml::Spanned;
 
+mod cache;
 mod chunks;
 mod diagnostic;
 mod positions;
 mod rule;
 mod simple_chunk;
 
+pub use cache::RuleCache;
 use diagnostic::Report;
 #[cfg(test)]
 use diagnostic::string_offsets;
@@ -32,7 +35,7 @@ pub use positions::rule_positions;
 use rule::{RawRule, RuleLoader};
 
 /// A validated rule: who it notifies, on which channels.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     pub id: String,
     pub query: String,
@@ -93,8 +96,21 @@ impl RuleBook {
     /// # Errors
     /// Every problem found, unreadable file included.
     pub fn load(path: &Path, gazetteer: &Gazetteer) -> Result<RuleBook, Vec<Diagnostic>> {
+        RuleBook::load_cached(path, gazetteer, None)
+    }
+
+    /// [`RuleBook::load`], reading the compiled rules from `cache` when it
+    /// holds them for this very text, and storing them there otherwise.
+    ///
+    /// # Errors
+    /// Every problem found, unreadable file included.
+    pub fn load_cached(
+        path: &Path,
+        gazetteer: &Gazetteer,
+        cache: Option<&RuleCache>,
+    ) -> Result<RuleBook, Vec<Diagnostic>> {
         match std::fs::read_to_string(path) {
-            Ok(text) => RuleBook::parse(path, &text, gazetteer),
+            Ok(text) => RuleBook::parse_cached(path, &text, gazetteer, cache),
             Err(e) => Err(vec![Diagnostic {
                 file: path.to_path_buf(),
                 line: 1,
@@ -119,9 +135,38 @@ impl RuleBook {
         text: &str,
         gazetteer: &Gazetteer,
     ) -> Result<RuleBook, Vec<Diagnostic>> {
+        RuleBook::parse_cached(file, text, gazetteer, None)
+    }
+
+    fn parse_cached(
+        file: &Path,
+        text: &str,
+        gazetteer: &Gazetteer,
+        cache: Option<&RuleCache>,
+    ) -> Result<RuleBook, Vec<Diagnostic>> {
+        let (Some(cache), Some(key)) = (cache, cache.and_then(|_| RuleCache::key(text))) else {
+            return RuleBook::compile(file, text, gazetteer, None, || None);
+        };
+        // Reading the cache back overlaps parsing subscribers and regions.
+        std::thread::scope(|s| {
+            let reading = s.spawn(|| cache.read(file, key));
+            let cached = || reading.join().ok().flatten();
+            RuleBook::compile(file, text, gazetteer, Some((cache, key)), cached)
+        })
+    }
+
+    /// Parse and compile, or take the compiled rules from `cached()` when
+    /// `cache` wants a rule book of this size (and stores it otherwise).
+    fn compile(
+        file: &Path,
+        text: &str,
+        gazetteer: &Gazetteer,
+        cache: Option<(&RuleCache, u128)>,
+        cached: impl FnOnce() -> Option<cache::Stored>,
+    ) -> Result<RuleBook, Vec<Diagnostic>> {
         let chunks = chunks::split(text);
         let rest = chunks.rest(text);
-        let mut report = Report::new(file, &rest.text);
+        let mut report = Report::on_rest(file, text, &rest);
         let mut raw = match toml::from_str::<RawFile>(&rest.text) {
             Ok(raw) => raw,
             Err(e) => {
@@ -145,6 +190,26 @@ impl RuleBook {
         let inline = raw.rule.take().unwrap_or_default();
         drop(raw);
         let count = inline.len() + chunks.rules.len();
+        let cache = cache.filter(|(c, _)| c.wants(count));
+        if cache.is_some()
+            && let Some(stored) = cached()
+        {
+            let mut out = report.out;
+            out.extend(stored.warnings);
+            out.sort_by_key(|d| (d.line, d.col));
+            return if out.iter().any(|d| d.severity == Severity::Error) {
+                Err(out)
+            } else {
+                Ok(RuleBook {
+                    subscribers,
+                    rules: stored.rules,
+                    matcher: stored.matcher.with_context(gazetteer.context().clone()),
+                    warnings: out,
+                })
+            };
+        }
+        // Problems of the rules themselves start here (what a cache keeps).
+        let first_rule_problem = report.out.len();
         let mut loader = RuleLoader::new(&subscribers, MatcherBuilder::new(&gazetteer), count);
         for r in inline {
             let span = rest.to_file(r.query_span());
@@ -157,6 +222,11 @@ impl RuleBook {
         report.out = out;
         loader.add_chunks(chunks.rules, &mut report);
         let compiled = loader.finish(&mut report);
+        if let (Some((cache, key)), Some((matcher, rules))) = (cache, &compiled)
+            && !report.has_errors()
+        {
+            cache.write(file, key, rules, matcher, &report.out[first_rule_problem..]);
+        }
         report.out.sort_by_key(|d| (d.line, d.col));
         match compiled {
             Some((matcher, rules)) if !report.has_errors() => Ok(RuleBook {

@@ -26,7 +26,7 @@ use crate::observe::{Health, Metrics};
 use crate::regions::Gazetteer;
 use crate::reload::{self, SharedRuleBook};
 use crate::retry::RetryPolicy;
-use crate::rulebook::RuleBook;
+use crate::rulebook::{RuleBook, RuleCache};
 use crate::settings::Settings;
 use crate::stats::{RuleStats, store::Flusher};
 use crate::story::gate::StoryGate;
@@ -180,7 +180,9 @@ impl App {
         }
         let gazetteer = Arc::new(Gazetteer::builtin());
         let rules_stamp = reload::FileStamp::of(&settings.rules_path());
-        let book = RuleBook::load(&settings.rules_path(), &gazetteer).map_err(StartError::Rules)?;
+        let cache = RuleCache::from_settings(&settings.rules);
+        let book = RuleBook::load_cached(&settings.rules_path(), &gazetteer, cache.as_ref())
+            .map_err(StartError::Rules)?;
         for w in &book.warnings {
             tracing::warn!("{w}");
         }

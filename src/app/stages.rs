@@ -17,6 +17,7 @@ use crate::deliver::prepared::handler::PreparedHandler;
 use crate::deliver::worker::AlertHandler;
 use crate::ingest::ArticleHandler;
 use crate::reload;
+use crate::rulebook::RuleCache;
 use crate::settings::subject::alert_subject;
 use crate::shutdown::{AbortOnDrop, SharedSignal, Stopping};
 use crate::subscriber::Channel;
@@ -115,6 +116,7 @@ impl App {
                     .then(|| self.settings.rules_poll()),
                 loaded: self.rules_stamp,
                 metrics: self.metrics.clone(),
+                cache: RuleCache::from_settings(&self.settings.rules),
             },
             self.gazetteer.clone(),
             self.rules.clone(),

@@ -16,7 +16,7 @@ use crate::backtest::{ArticleResult, Books, Report, RuleTally};
 use crate::ingest::header;
 use crate::location::join_lines;
 use crate::regions::Gazetteer;
-use crate::rulebook::RuleBook;
+use crate::rulebook::{RuleBook, RuleCache};
 use crate::text::CleanOptions;
 use async_nats::jetstream;
 use std::io::Write;
@@ -65,7 +65,8 @@ pub async fn backtest(dir: &Path, args: BacktestArgs) -> Result<ExitCode, String
     let window = window(&args, OffsetDateTime::now_utc())?;
     let gazetteer = Gazetteer::builtin();
     let configured = settings.rules_path();
-    let load = |p: &Path| RuleBook::load(p, &gazetteer).map_err(join_lines);
+    let cache = RuleCache::from_settings(&settings.rules);
+    let load = |p: &Path| RuleBook::load_cached(p, &gazetteer, cache.as_ref()).map_err(join_lines);
     let candidate_path = match &args.rules {
         Some(p) if p.is_dir() => p.join("rules.toml"),
         Some(p) => p.clone(),

@@ -17,7 +17,7 @@ use crate::input::{self, InputItem, ItemResult};
 use crate::location::join_lines;
 use crate::pipeline::{self, PreparedArticle};
 use crate::regions::Gazetteer;
-use crate::rulebook::RuleBook;
+use crate::rulebook::{RuleBook, RuleCache};
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use serde::Serialize;
@@ -49,7 +49,13 @@ pub fn match_articles(
     format: Format,
 ) -> Result<ExitCode, String> {
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
-    let book = RuleBook::load(&settings.rules_path(), &Gazetteer::builtin()).map_err(join_lines)?;
+    let cache = RuleCache::from_settings(&settings.rules);
+    let book = RuleBook::load_cached(
+        &settings.rules_path(),
+        &Gazetteer::builtin(),
+        cache.as_ref(),
+    )
+    .map_err(join_lines)?;
     if let Some(id) = rule
         && !book.rules.iter().any(|r| r.id == id)
     {

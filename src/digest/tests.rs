@@ -129,3 +129,32 @@ fn copies_of_one_story_fold_into_one_item() {
     assert!(mail.text.contains("+2 sources"), "{}", mail.text);
     assert!(!mail.text.contains("reworded"), "{}", mail.text);
 }
+
+#[test]
+fn hostile_titles_are_escaped_and_cut() {
+    let r = DigestRenderer::new(Path::new("/nonexistent"), 10, None).unwrap();
+    let alerts = [
+        alert("lone", "Talks resume <b after a pause", &["gas"], 5),
+        alert("amp", "Oil &amp; gas: A&B agree", &["gas"], 4),
+        alert("emoji", "🇦🇿 Baku 🤝 Yerevan: talks 👍🏽", &["gas"], 3),
+        alert(
+            "rtl",
+            "מו״מ בבאקו \u{202e}evil\u{202c} محادثات",
+            &["gas"],
+            2,
+        ),
+        alert("long", &"Minsk Group ".repeat(900), &["gas"], 1),
+    ];
+    let mail = r
+        .render(&sub(), "desk@example.org", &alerts, period())
+        .unwrap();
+    insta::assert_snapshot!("digest_hostile_text", mail.text);
+    insta::assert_snapshot!("digest_hostile_html", mail.html);
+    assert!(!mail.html.contains("<b after"), "lone tag escaped");
+    assert!(mail.html.contains("&lt;b after"), "{}", mail.html);
+    assert!(
+        mail.text.len() < 4_000,
+        "10 KB title cut: {}",
+        mail.text.len()
+    );
+}

@@ -104,4 +104,25 @@ mod tests {
             .collect();
         assert!(quiet(&long, window, chrono_tz::UTC, 500).chars().count() <= TELEGRAM_MAX_CHARS);
     }
+
+    #[test]
+    fn hostile_titles_stay_plain_text_and_fit() {
+        let alerts = vec![
+            alert("script", "<script>alert(1)</script>"),
+            alert("lone", "Talks resume <b after a pause"),
+            alert("amp", "Oil &amp; gas: A&B agree"),
+            alert("emoji", "🇦🇿 Baku 🤝 Yerevan: talks 👍🏽"),
+            alert("rtl", "מו״מ בבאקו \u{202e}evil\u{202c} محادثات"),
+            alert("long", &"Minsk Group ".repeat(900)),
+        ];
+        let window = Period {
+            start: "2026-12-07T21:00:00Z".parse().unwrap(),
+            end: "2026-12-08T06:00:00Z".parse().unwrap(),
+        };
+        let text = quiet(&alerts, window, chrono_tz::Asia::Baku, 10);
+        insta::assert_snapshot!("quiet_hostile", text);
+        assert!(text.chars().count() <= TELEGRAM_MAX_CHARS);
+        let text = overflow(&alerts, 3);
+        insta::assert_snapshot!("overflow_hostile", text);
+    }
 }

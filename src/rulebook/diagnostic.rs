@@ -2,13 +2,14 @@
 //! message`), positions inside TOML strings, and the collector the parser
 //! reports into.
 
+use super::chunks::Rest;
 use crate::location::line_col;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 /// How serious a [`Diagnostic`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Severity {
     /// The file is rejected.
     Error,
@@ -17,7 +18,7 @@ pub enum Severity {
 }
 
 /// One problem in the rules file, with its position.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     pub file: PathBuf,
     pub line: usize,
@@ -46,7 +47,11 @@ impl fmt::Display for Diagnostic {
 /// Collects diagnostics against one file's text.
 pub(super) struct Report<'a> {
     pub(super) file: &'a Path,
+    /// The text the offsets given are in.
     pub(super) text: &'a str,
+    /// When `text` is a [`Rest`] of the file: the file's text, in which
+    /// lines and columns are counted after mapping offsets to it.
+    file_text: Option<(&'a str, &'a Rest<'a>)>,
     pub(super) out: Vec<Diagnostic>,
     /// Byte offset and number of the line of the last diagnostic: lines
     /// are counted on from there, so diagnostics in file order cost one
@@ -59,21 +64,34 @@ impl<'a> Report<'a> {
         Report {
             file,
             text,
+            file_text: None,
             out: Vec::new(),
             mark: (0, 1),
         }
     }
 
+    /// A report on `rest` (offsets in its text), placed in `file_text`.
+    pub(super) fn on_rest(file: &'a Path, file_text: &'a str, rest: &'a Rest<'a>) -> Report<'a> {
+        Report {
+            file_text: Some((file_text, rest)),
+            ..Report::new(file, &rest.text)
+        }
+    }
+
     pub(super) fn at(&mut self, offset: usize, severity: Severity, message: impl Into<String>) {
+        let (text, offset) = match self.file_text {
+            Some((text, rest)) => (text, rest.to_file(offset..offset).start.min(text.len())),
+            None => (self.text, offset),
+        };
         let (start, first) = if offset >= self.mark.0 {
             self.mark
         } else {
             (0, 1)
         };
         // `start` is a line start: the column is the same as in the file.
-        let (lines, col) = line_col(&self.text[start..], offset - start);
+        let (lines, col) = line_col(&text[start..], offset - start);
         let line = first + lines - 1;
-        let line_start = self.text.as_bytes()[..offset.min(self.text.len())]
+        let line_start = text.as_bytes()[..offset.min(text.len())]
             .iter()
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1);

@@ -6,7 +6,7 @@
 use super::hasher::hash_str;
 
 /// A set of two-byte word beginnings (a 64 Kbit bitmap).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Heads(Box<[u64]>);
 
 impl Default for Heads {
@@ -50,7 +50,7 @@ impl Heads {
 /// A Bloom filter over strings, blocked: a key sets two bits of one
 /// 64-bit word, so a lookup touches one cache line; at least 8 bits per
 /// key; one [`hash_str`] hash.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct Bloom {
     words: Box<[u64]>,
 }

@@ -20,7 +20,7 @@ pub(super) const NO_TERM: TermId = TermId::MAX;
 
 /// A phrase: `len` term ids from `start` in [`Matcher::phrase_terms`]; the
 /// last is a prefix term when the query word was `x*`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub(super) struct CompiledPhrase {
     pub start: u32,
     pub len: u16,
@@ -36,7 +36,7 @@ pub(super) struct CompiledPhrase {
 }
 
 /// Strings stored end to end; item `i` is `text[ends[i-1]..ends[i]]`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct StrArena {
     text: String,
     ends: Vec<u32>,
@@ -74,7 +74,7 @@ impl StrArena {
 }
 
 /// Lists of rules by a dense key (compressed rows).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub(super) struct RuleLists {
     /// List `k` is `items[starts[k]..starts[k + 1]]`.
     pub starts: Vec<u32>,
@@ -109,7 +109,7 @@ impl RuleLists {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct CompiledRegion {
     pub tags: Vec<String>,
     pub strong: Vec<PhraseId>,
@@ -121,7 +121,7 @@ pub(super) struct CompiledRegion {
 
 /// A compiled boolean tree. Leaves keep their query text for explanations
 /// as an index into [`Matcher::labels`].
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) enum Node {
     Phrase {
         phrase: PhraseId,
@@ -155,7 +155,7 @@ pub(super) enum Node {
 }
 
 /// All rules, compiled once; cheap to share between threads.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Matcher {
     /// Rule ids, by rule index.
     pub(super) ids: StrArena,
@@ -190,13 +190,23 @@ pub struct Matcher {
     /// Words as written of `case:` phrases.
     pub(super) exact: FastMap<PhraseId, Box<[Box<str>]>>,
     pub(super) regions: Vec<CompiledRegion>,
-    /// The gazetteer's tables for weak names in context.
+    /// The gazetteer's tables for weak names in context (not stored in
+    /// a rules cache: [`Matcher::with_context`] puts them back).
+    #[serde(skip)]
     pub(super) context: std::sync::Arc<crate::regions::Context>,
     /// Query text of leaves.
     pub(super) labels: StrArena,
 }
 
 impl Matcher {
+    /// This matcher with the gazetteer's context tables (those of the
+    /// gazetteer it was compiled against), after it was read back from a
+    /// rules cache, which does not store them.
+    pub fn with_context(mut self, context: std::sync::Arc<crate::regions::Context>) -> Matcher {
+        self.context = context;
+        self
+    }
+
     /// Number of compiled rules.
     pub fn rule_count(&self) -> usize {
         self.roots.len()

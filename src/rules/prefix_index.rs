@@ -19,7 +19,7 @@ type Group<T> = Box<[(Box<str>, T)]>;
 
 /// Anchor prefix terms (`T`: a term id) by normalised prefix (see the
 /// module docs).
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct PrefixIndex<T> {
     /// First two bytes of every prefix: most tokens are rejected here.
     heads: Heads,

@@ -9,7 +9,7 @@ use super::error::{Span, column};
 use crate::text::FieldName;
 
 /// Where a text condition is looked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Scope {
     /// Title, summary and body (the default).
     All,

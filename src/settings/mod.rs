@@ -94,6 +94,11 @@ pub struct RulesSettings {
     pub watch: bool,
     /// How often a watched rules file is checked for changes (milliseconds).
     pub poll_ms: u64,
+    /// Where compiled rule books are cached (`crate::rulebook::RuleCache`):
+    /// empty = the user's cache directory, `"off"` = no cache.
+    pub cache_dir: String,
+    /// Rule books with fewer rules than this are not cached.
+    pub cache_min_rules: usize,
 }
 
 #[derive(Debug, Deserialize)]

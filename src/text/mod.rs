@@ -39,7 +39,9 @@ pub use tokens::{Span, TokenIndex, TokenIter, TokenRef, TokenSlice, Tokens};
 use offsets::OffsetMap;
 
 /// Which article field a piece of text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum FieldName {
     Title,
     Summary,
