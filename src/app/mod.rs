@@ -18,7 +18,7 @@ use stages::STAGES;
 
 use crate::bot::{self, BotService, prefs::ChatPrefs};
 use crate::deliver::Notifiers;
-use crate::deliver::flood::Share;
+use crate::deliver::flood::{FloodControl, Share};
 use crate::deliver::ledger::Ledger;
 use crate::http::{self, HttpServer, HttpState};
 use crate::nats::{Broker, LedgerBuckets, NatsError};
@@ -121,11 +121,13 @@ impl Starting {
         let ledger = Ledger::new(sent, targets);
         let held = held::Held::connect(&settings, &broker, unsubscribe).await?;
         let share = Share::new(0, settings.telegram.partitions);
-        let notifiers = notifiers(&settings, &ledger, &metrics, &held.links, &share)
+        // Alerts and the bot's replies share this instance's flood limits.
+        let flood = Arc::new(FloodControl::with_share(share.clone()));
+        let notifiers = notifiers(&settings, &ledger, &metrics, &held.links, &flood)
             .map_err(StartError::Notifier)?;
         let rules = reload::shared(book);
         let stories = StoryGate::from_settings(&settings.story, &broker, &metrics).await?;
-        let (chats, bot) = bot::start(&settings, &broker, rules.clone()).await?;
+        let (chats, bot) = bot::start(&settings, &broker, rules.clone(), flood).await?;
         let (stats, stats_flusher) =
             crate::stats::store::start(&settings.stats, &broker, rules.clone(), metrics.clone())
                 .await?;

@@ -3,7 +3,7 @@
 
 use crate::deliver::console::ConsoleNotifier;
 use crate::deliver::email::EmailNotifier;
-use crate::deliver::flood::Share;
+use crate::deliver::flood::FloodControl;
 use crate::deliver::ledger::Ledger;
 use crate::deliver::telegram::TelegramNotifier;
 use crate::deliver::{Notifier, Notifiers};
@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// Build the notifiers the settings ask for; unconfigured channels print
 /// to the console. Emails carry `unsubscribe_links` when set; Telegram
-/// sends within this instance's `share` of the bot's overall limit.
+/// sends under `flood`, this instance's share of the bot's limits.
 ///
 /// # Errors
 /// Invalid Telegram or SMTP settings.
@@ -23,7 +23,7 @@ pub fn notifiers(
     ledger: &Ledger,
     metrics: &Arc<Metrics>,
     unsubscribe_links: &Option<crate::unsubscribe::Links>,
-    share: &Share,
+    flood: &Arc<FloodControl>,
 ) -> Result<Notifiers, String> {
     let console = Arc::new(ConsoleNotifier);
     let token = settings.telegram.bot_token.expose_secret();
@@ -39,7 +39,7 @@ pub fn notifiers(
                 ledger.clone(),
                 metrics.clone(),
             )?
-            .with_share(share.clone()),
+            .with_flood(flood.clone()),
         )
     };
     let email: Arc<dyn Notifier> = if settings.smtp.host.is_empty() {

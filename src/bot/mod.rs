@@ -11,6 +11,12 @@
 //! - [`lease`] (the crate's [`crate::lease`]): with several instances
 //!   exactly one polls `getUpdates`.
 //!
+//! Replies are sent under the instance's flood limits, shared with its
+//! alert sends ([`FloodControl`]): 1/s per chat, 20/min per group, its
+//! share of the bot's overall budget; a 429 pauses the chat and the reply
+//! is sent once more after `retry_after` (a reply that would wait more
+//! than 30 s is dropped with a warning).
+//!
 //! [`BotService::run`] loops: take the lease (or wait and try again every
 //! third of its TTL); once held, register the commands (`setMyCommands`),
 //! poll with the dispatcher and renew the lease until it is lost or the
@@ -23,6 +29,7 @@ pub use crate::lease;
 pub mod prefs;
 pub mod reply;
 
+use crate::deliver::flood::FloodControl;
 use crate::nats::{Broker, NatsError};
 use crate::reload::SharedRuleBook;
 use crate::settings::Settings;
@@ -49,12 +56,14 @@ pub async fn start(
     settings: &Settings,
     broker: &Broker,
     rules: SharedRuleBook,
+    flood: Arc<FloodControl>,
 ) -> Result<(ChatPrefs, Option<BotService>), NatsError> {
     let bucket = broker.bucket(&settings.bot.prefs_bucket, Duration::ZERO);
     let prefs = ChatPrefs::new(bucket.await?);
     let ctx = BotContext {
         rules,
         prefs: prefs.clone(),
+        flood,
     };
     Ok((
         prefs,
@@ -66,7 +75,13 @@ pub async fn start(
 pub struct BotContext {
     pub rules: SharedRuleBook,
     pub prefs: ChatPrefs,
+    /// This instance's flood limits, shared with its alert sends.
+    pub flood: Arc<FloodControl>,
 }
+
+/// Longest a reply waits for its chat's turn (a 429's `retry_after`
+/// included) before it is dropped with a warning.
+const REPLY_MAX_WAIT: Duration = Duration::from_secs(30);
 
 fn now_ms() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp() * 1000
@@ -136,17 +151,35 @@ async fn on_message(bot: Bot, msg: Message, ctx: Arc<BotContext>) -> Result<(), 
     let Some(answer) = ctx.answer(msg.chat.id.0, first_name, text, now_ms()).await else {
         return Ok(());
     };
-    bot.send_message(msg.chat.id, answer)
-        .parse_mode(ParseMode::Html)
-        .link_preview_options(LinkPreviewOptions {
-            is_disabled: true,
-            url: None,
-            prefer_small_media: false,
-            prefer_large_media: false,
-            show_above_text: false,
-        })
-        .await
-        .map(drop)
+    let chat = msg.chat.id.0;
+    // Under the same flood limits as the alerts (1/s per chat, the bot's
+    // overall budget); after a 429, once more when it has been waited out.
+    for _ in 0..2 {
+        if !ctx.flood.wait_turn(chat, REPLY_MAX_WAIT).await {
+            tracing::warn!(target = %format!("telegram:{chat}"), "bot reply dropped: the chat's flood limits hold it longer than {REPLY_MAX_WAIT:?}");
+            return Ok(());
+        }
+        let sent = bot
+            .send_message(msg.chat.id, answer.clone())
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(LinkPreviewOptions {
+                is_disabled: true,
+                url: None,
+                prefer_small_media: false,
+                prefer_large_media: false,
+                show_above_text: false,
+            })
+            .await;
+        ctx.flood.sent(chat, tokio::time::Instant::now());
+        match sent {
+            Err(RequestError::RetryAfter(wait)) => {
+                tracing::warn!(target = %format!("telegram:{chat}"), retry_after_secs = wait.seconds(), "telegram 429 for a bot reply; pausing this chat");
+                ctx.flood.pause(chat, wait.duration());
+            }
+            other => return other.map(drop),
+        }
+    }
+    Ok(())
 }
 
 /// The bot of one instance: polls while it holds the lease.

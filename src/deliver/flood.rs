@@ -26,8 +26,12 @@
 //! so that the caller hands them to the retry policy, which waits them out
 //! and stays responsive to shutdown.
 //!
-//! Sends to one chat are sequential (the delivery worker holds a lock per
-//! target), so a chat's own state is never raced for.
+//! One [`FloodControl`] per instance serves both its alert sends and the
+//! bot's replies ([`FloodControl::wait_turn`]). Alert sends to one chat
+//! are sequential (the delivery worker holds a lock per target); a bot
+//! reply may ask for the same chat at the same moment, so a chat's turn
+//! is taken (its next slot reserved) when [`FloodControl::acquire`]
+//! grants it, not only when the request ends.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -198,8 +202,35 @@ impl FloodControl {
                 continue;
             }
             match self.overall_slot(Instant::now()) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    // Take the chat's turn, unless another request to it
+                    // took it while this one waited for the overall slot.
+                    let now = Instant::now();
+                    let mut chats = self.lock();
+                    let state = chats.entry(chat).or_default();
+                    if state.next.is_some_and(|t| t > now) {
+                        continue;
+                    }
+                    state.next = Some(now + PER_CHAT_INTERVAL);
+                    return Ok(());
+                }
                 Err(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    /// [`FloodControl::acquire`], waiting out long waits too, up to `max`
+    /// in all (for the bot's replies, which have no retry policy to hand
+    /// them to). `false`: the chat's turn is further away than `max`.
+    pub async fn wait_turn(&self, chat: i64, max: Duration) -> bool {
+        let deadline = Instant::now() + max;
+        loop {
+            match self.acquire(chat).await {
+                Ok(()) => return true,
+                Err(wait) if Instant::now() + wait.duration <= deadline => {
+                    tokio::time::sleep(wait.duration).await;
+                }
+                Err(_) => return false,
             }
         }
     }
@@ -260,6 +291,37 @@ mod tests {
         let ended = Instant::now();
         flood.sent(7, ended);
         assert_eq!(send(&flood, 7).await, Ok(ended + S));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reply_racing_an_alert_for_one_chat_waits_its_turn() {
+        let flood = Arc::new(FloodControl::default());
+        // Another chat took the overall slot: both requests for chat 5
+        // pass its own check, then wait for the overall slot together.
+        let t0 = send(&flood, 9).await.unwrap();
+        let (a, b) = tokio::join!(send(&flood, 5), async {
+            flood.wait_turn(5, 30 * S).await.then(Instant::now)
+        });
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(
+            a.min(b) > t0 && a.min(b) - t0 < S / 10,
+            "the next overall slot"
+        );
+        assert_eq!(
+            a.max(b) - a.min(b),
+            S,
+            "a second apart, whichever went first"
+        );
+        // A reply waits out a 429's pause, up to its limit.
+        flood.pause(5, 10 * S);
+        let paused = Instant::now();
+        assert!(
+            !flood.wait_turn(5, 5 * S).await,
+            "too long: refused at once"
+        );
+        assert!(Instant::now() - paused < S);
+        assert!(flood.wait_turn(5, 30 * S).await);
+        assert_eq!(Instant::now() - paused, 10 * S);
     }
 
     #[tokio::test(start_paused = true)]

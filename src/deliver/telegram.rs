@@ -5,7 +5,7 @@
 //! plain text if Telegram ever rejects our HTML. Link previews follow
 //! `telegram.link_preview` ([`preview_options`]).
 
-use super::flood::{FloodControl, Share};
+use super::flood::FloodControl;
 use super::ledger::Ledger;
 use super::{DeliveryError, Notifier, render};
 use crate::alert::{Alert, Target};
@@ -21,7 +21,8 @@ use tokio::time::Instant;
 /// Sends alerts to Telegram chats.
 pub struct TelegramNotifier {
     bot: Bot,
-    flood: FloodControl,
+    /// Shared with the bot's replies ([`crate::bot`]).
+    flood: Arc<FloodControl>,
     /// Where chat migrations are looked up and remembered.
     ledger: Ledger,
     /// Counts the 429s that get through the flood limits.
@@ -63,16 +64,17 @@ impl TelegramNotifier {
         let url = url::Url::parse(api_url).map_err(|e| format!("telegram.api_url: {e}"))?;
         Ok(TelegramNotifier {
             bot: Bot::new(token).set_api_url(url),
-            flood: FloodControl::default(),
+            flood: Arc::default(),
             ledger,
             metrics,
             preview: preview_options(link_preview),
         })
     }
 
-    /// Keep the overall limit to this instance's `share` of the bot's.
-    pub fn with_share(mut self, share: Share) -> Self {
-        self.flood = FloodControl::with_share(share);
+    /// Send under `flood`: this instance's limits (its share of the
+    /// bot's overall budget), shared with the bot's replies.
+    pub fn with_flood(mut self, flood: Arc<FloodControl>) -> Self {
+        self.flood = flood;
         self
     }
 

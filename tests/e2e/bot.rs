@@ -217,3 +217,62 @@ async fn the_polling_lease_moves_to_a_second_instance_when_the_holder_dies() {
     );
     second.stop().await;
 }
+
+/// Replies go through the flood limits the alerts use: commands typed in
+/// quick succession, next to an alert for the same chat, get every answer
+/// at least a second apart and no refusal from a fake that enforces
+/// Telegram's limits; a 429 for a reply pauses the chat and the reply is
+/// sent once the pause is over.
+#[tokio::test]
+async fn replies_keep_the_flood_limits_and_outlast_a_429() {
+    use crate::support::telegram::{Fault, FloodLimits};
+    let nats = NatsServer::start();
+    let fake = FakeTelegram::start().await;
+    fake.enable_flood_limits(FloodLimits::default());
+    let dir = config_dir(&nats, Some(&fake), None, RULES);
+    enable(&dir, "bot", BOT);
+    let app = spawn_app(dir).await;
+    assert!(say(&fake, 42, "/help").await.contains("/pause"));
+
+    article(&nats, "flood-1").await;
+    for command in ["/status", "/help", "/start"] {
+        fake.push_text(42, "Leyla", command);
+    }
+    let got = crate::support::wait_until(WAIT, || fake.sent_to(42).len() >= 5).await;
+    let sent = fake.sent_to(42);
+    assert!(got, "1 + 3 replies and the alert: {sent:?}");
+    assert_eq!(alerts(&sent), ["<b>Minsk Group meets (flood-1)</b>"]);
+    for pair in sent.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= Duration::from_millis(950),
+            "{gap:?} between {pair:?}"
+        );
+    }
+    let refused: Vec<_> = fake
+        .attempts()
+        .into_iter()
+        .filter(|a| a.status != 200)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+
+    fake.push_fault(Some(42), Fault::RetryAfter(2));
+    let before = fake.sent_to(42).len();
+    fake.push_text(42, "Leyla", "/status");
+    let got = crate::support::wait_until(WAIT, || fake.sent_to(42).len() > before).await;
+    assert!(got, "the reply after the 429");
+    let attempts = fake.attempts();
+    let throttled = attempts
+        .iter()
+        .rev()
+        .find(|a| a.status == 429)
+        .expect("the 429");
+    let reply = &fake.sent_to(42)[before];
+    assert!(reply.text.contains("Alerts: active"), "{}", reply.text);
+    assert!(
+        reply.at - throttled.message.at >= Duration::from_millis(1900),
+        "sent {:?} after the 429 (retry_after 2 s)",
+        reply.at - throttled.message.at
+    );
+    app.stop().await;
+}
