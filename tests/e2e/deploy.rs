@@ -74,6 +74,26 @@ fn kubernetes_manifests_probe_the_real_routes_and_their_config_loads() {
         .unwrap()
         .1;
     assert!(listen.ends_with(&format!(":{port}")), "{listen} vs {port}");
+    // The rules cache is on a writable volume (the root file system is
+    // read-only).
+    let cache = &plain
+        .iter()
+        .find(|(k, _)| k == "NEWSALERT__RULES__CACHE_DIR")
+        .expect("a rules cache directory")
+        .1;
+    let mount = container["volumeMounts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|m| m["mountPath"].as_str() == Some(cache.as_str()))
+        .expect("the rules cache directory is mounted");
+    let volume = pod["spec"]["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("its volume");
+    assert!(volume["emptyDir"].is_mapping(), "{volume:?}");
     assert_eq!(
         pod["spec"]["securityContext"]["runAsNonRoot"].as_bool(),
         Some(true)

@@ -19,6 +19,7 @@ mod digest;
 mod explain;
 mod feeds;
 mod flood;
+mod ledger;
 mod link_preview;
 mod logs;
 mod mail;
