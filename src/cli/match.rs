@@ -14,10 +14,8 @@ use super::ordered::{self, Sink};
 use super::{exit_code, render_explanation};
 use crate::article;
 use crate::input::{self, InputItem, ItemResult};
-use crate::location::join_lines;
 use crate::pipeline::{self, PreparedArticle};
-use crate::regions::Gazetteer;
-use crate::rulebook::{RuleBook, RuleCache};
+use crate::rulebook::RuleBook;
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use serde::Serialize;
@@ -49,13 +47,7 @@ pub fn match_articles(
     format: Format,
 ) -> Result<ExitCode, String> {
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
-    let cache = RuleCache::from_settings(&settings.rules);
-    let book = RuleBook::load_cached(
-        &settings.rules_path(),
-        &Gazetteer::builtin(),
-        cache.as_ref(),
-    )
-    .map_err(join_lines)?;
+    let book = super::load_rules(&settings)?;
     if let Some(id) = rule
         && !book.rules.iter().any(|r| r.id == id)
     {

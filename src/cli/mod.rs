@@ -168,6 +168,15 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 /// Load and validate the settings; every problem on a line of its own.
+/// The configured rules file, compiled (or read back from the rules cache
+/// `settings` name), against the built-in gazetteer.
+fn load_rules(settings: &Settings) -> Result<crate::rulebook::RuleBook, String> {
+    let cache = crate::rulebook::RuleCache::from_settings(&settings.rules);
+    let gazetteer = crate::regions::Gazetteer::builtin();
+    crate::rulebook::RuleBook::load_cached(&settings.rules_path(), &gazetteer, cache.as_ref())
+        .map_err(crate::location::join_lines)
+}
+
 fn load_settings(dir: &Path) -> Result<Settings, String> {
     let settings = Settings::load(dir).map_err(|e| e.to_string())?;
     let problems = settings.validate();

@@ -4,9 +4,7 @@
 //! reachable.
 
 use super::load_settings;
-use crate::location::join_lines;
-use crate::regions::Gazetteer;
-use crate::rulebook::{Diagnostic, RuleBook, RuleCache, Severity, rule_positions};
+use crate::rulebook::{Diagnostic, RuleBook, Severity, rule_positions};
 use crate::settings::Settings;
 use crate::stats::store::{Snapshot, StatsStore};
 use crate::stats::warnings::{self, Policy};
@@ -55,13 +53,7 @@ struct StatsLine<'a> {
 /// Invalid settings or rules, NATS unreachable.
 pub async fn stats(dir: &Path, json: bool) -> Result<ExitCode, String> {
     let mut settings = load_settings(dir)?;
-    let cache = RuleCache::from_settings(&settings.rules);
-    let book = RuleBook::load_cached(
-        &settings.rules_path(),
-        &Gazetteer::builtin(),
-        cache.as_ref(),
-    )
-    .map_err(join_lines)?;
+    let book = super::load_rules(&settings)?;
     let Some(snapshot) = snapshot(&mut settings, STATS_CONNECT_SECS).await? else {
         eprintln!(
             "no rule stats yet (bucket {} does not exist: has `newsalert run` run with stats.enabled?)",
