@@ -20,7 +20,7 @@
 
 use crate::alert::{Alert, Target};
 use crate::consume::{Handler, Outcome};
-use crate::deliver::prepared::{self, Prepared};
+use crate::deliver::prepared;
 use crate::nats::{Broker, MSG_ID};
 use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::shutdown::Stopping;
@@ -94,15 +94,17 @@ impl<H: Handler> Handler for InOrder<H> {
     }
 }
 
+/// The `target` of an alert or a prepared message, read without the rest
+/// (titles, snippets: the handler decodes those).
+#[derive(serde::Deserialize)]
+struct Addressed {
+    target: Target,
+}
+
 /// The chat a partition's message goes to (0 if undecodable: its handler
 /// dead-letters it).
 fn chat_of(msg: &jetstream::Message) -> i64 {
-    let target = if prepared::is_prepared(msg) {
-        serde_json::from_slice::<Prepared>(&msg.payload).map(|p| p.target)
-    } else {
-        serde_json::from_slice::<Alert>(&msg.payload).map(|a| a.target)
-    };
-    match target {
+    match serde_json::from_slice::<Addressed>(&msg.payload).map(|a| a.target) {
         Ok(Target::TelegramChat(chat)) => chat,
         _ => 0,
     }
