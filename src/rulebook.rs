@@ -144,9 +144,10 @@ impl RuleBook {
         gazetteer: &Gazetteer,
         cache: Option<&RuleCache>,
     ) -> Result<RuleBook, Vec<Diagnostic>> {
-        let (Some(cache), Some(key)) = (cache, cache.and_then(|_| RuleCache::key(text))) else {
+        let Some(cache) = cache else {
             return RuleBook::compile(file, text, gazetteer, None, || None);
         };
+        let key = RuleCache::key(text);
         // Reading the cache back overlaps parsing subscribers and regions.
         std::thread::scope(|s| {
             let reading = s.spawn(|| cache.read(file, key));

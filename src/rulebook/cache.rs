@@ -6,9 +6,10 @@
 //! gazetteer's context tables, put back from the gazetteer on load) and the
 //! warnings of the rules' own checks. Subscribers and custom regions are
 //! always read from the file (they are small). An entry is used only when
-//! its key matches: a hash of the whole rules file text and of the running
-//! build (version, executable size and modification time, format), so an
-//! edited file or a new binary compiles afresh. One file per rules path
+//! its key matches: a hash of the whole rules file text and of the build
+//! (version, payload format, and a fingerprint of the sources and locked
+//! dependencies made by `build.rs`), so an edited file or a binary built
+//! from other code compiles afresh. One file per rules path
 //! (`rules-<hash of the path>.bin` in `rules.cache_dir`), replaced
 //! atomically (written aside, then renamed), so instances sharing a
 //! directory never read half a file. The payload carries its length and
@@ -27,7 +28,6 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 /// First bytes of a cache file; the number is the payload format.
@@ -84,14 +84,14 @@ impl RuleCache {
         rules >= self.min_rules
     }
 
-    /// The cache key of a rules file whose text is `text`, for this build;
-    /// `None` when the build cannot be identified (nothing is cached).
-    pub(super) fn key(text: &str) -> Option<u128> {
-        let build = build_id()?;
+    /// The cache key of a rules file whose text is `text`, for this build.
+    pub(super) fn key(text: &str) -> u128 {
         let mut h = Xxh3::new();
-        h.update(&build.to_le_bytes());
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(MAGIC);
+        h.update(env!("NEWSALERT_SOURCE_HASH").as_bytes());
         h.update(text.as_bytes());
-        Some(h.digest128())
+        h.digest128()
     }
 
     fn file_for(&self, rules_path: &Path) -> PathBuf {
@@ -147,27 +147,6 @@ fn default_dir() -> Option<PathBuf> {
                 .map(|h| PathBuf::from(h).join(".cache"))
         })?;
     Some(base.join("newsalert"))
-}
-
-/// This build: version, payload format and the executable's size and
-/// modification time (a rebuilt binary may lay its types out differently).
-fn build_id() -> Option<u128> {
-    static ID: OnceLock<Option<u128>> = OnceLock::new();
-    *ID.get_or_init(|| {
-        let exe = std::env::current_exe().ok()?;
-        let meta = std::fs::metadata(exe).ok()?;
-        let modified = meta
-            .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
-        let mut h = Xxh3::new();
-        h.update(env!("CARGO_PKG_VERSION").as_bytes());
-        h.update(MAGIC);
-        h.update(&meta.len().to_le_bytes());
-        h.update(&modified.as_nanos().to_le_bytes());
-        Some(h.digest128())
-    })
 }
 
 fn config() -> impl bincode::config::Config {

@@ -235,6 +235,27 @@ fn dockerfile_runs_the_binary_alone_as_a_non_root_user() {
     let text = std::fs::read_to_string(repo_path("deploy/Dockerfile")).unwrap();
     let stages: Vec<&str> = text.split("\nFROM ").skip(1).collect();
     assert_eq!(stages.len(), 2, "a build and a runtime stage");
+    // The build stage has every input of `cargo build` (no container
+    // engine here to try it).
+    let build_copies: String = stages[0]
+        .lines()
+        .filter(|l| l.starts_with("COPY "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for input in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "src",
+        "config",
+        "benches",
+    ] {
+        assert!(
+            build_copies.contains(&format!(" {input} "))
+                || build_copies.contains(&format!(" {input}\n")),
+            "the build stage copies {input}: {build_copies}"
+        );
+    }
     let runtime = stages[1];
     let copies: Vec<&str> = runtime.lines().filter(|l| l.starts_with("COPY")).collect();
     assert_eq!(
