@@ -8,9 +8,21 @@
 //! exist (Europe/Berlin 02:30 on the spring-forward Sunday) is taken an
 //! hour later (03:30 CEST), and a time that occurs twice (02:30 on the
 //! fall-back Sunday) is taken at its first occurrence.
+//!
+//! `every <duration>` with a duration that divides a day (`hourly`,
+//! `every 4h`, `every 20s`) cuts each local day into slots from local
+//! midnight, so `every 6h` sends at 00:00, 06:00, 12:00 and 18:00 where
+//! the subscriber lives, and `hourly` on the hour in Asia/Kolkata too;
+//! the per-hour Telegram cap counts local clock hours the same way. A slot
+//! boundary in a DST gap falls at the gap's end and one in the repeated
+//! hour at its first occurrence, so a slot may be shorter or longer on
+//! those days but never repeats. Other durations (`every 7h`, `every
+//! 2d`) run from the Unix epoch.
 
 use crate::subscriber::{DigestSchedule, QuietHours};
-use chrono::{DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveTime, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 
 /// A half-open span of time `[start, end)`.
@@ -41,6 +53,55 @@ fn resolve(tz: Tz, date: NaiveDate, (hour, minute): (u8, u8)) -> DateTime<Utc> {
     }
 }
 
+const DAY_SECS: u64 = 86_400;
+
+/// The instant of local wall time `secs` seconds after midnight on `date`
+/// (`secs` may reach the next midnight). A time in a DST gap is taken at
+/// the gap's end (the transition), one that occurs twice at its first
+/// occurrence: later wall times never give earlier instants.
+fn wall(tz: Tz, date: NaiveDate, secs: u64) -> DateTime<Utc> {
+    let local =
+        date.and_time(NaiveTime::MIN) + chrono::Duration::seconds(i64::try_from(secs).unwrap_or(0));
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+        LocalResult::None => {
+            // The last wall minute before the gap exists; the transition
+            // is a minute after it (zones change offset on whole minutes).
+            let mut m = local - chrono::Duration::seconds(i64::from(local.second()));
+            for _ in 0..24 * 60 {
+                m -= chrono::Duration::minutes(1);
+                if let LocalResult::Single(t) | LocalResult::Ambiguous(t, _) =
+                    tz.from_local_datetime(&m)
+                {
+                    return t.with_timezone(&Utc) + chrono::Duration::minutes(1);
+                }
+            }
+            Utc.from_utc_datetime(&local)
+        }
+    }
+}
+
+/// The slot of `len` seconds (a divisor of a day) of `t`'s local day in
+/// `tz` that holds `t`; slots start at local midnight.
+fn slot_of_day(tz: Tz, t: DateTime<Utc>, len: u64) -> Period {
+    let local = t.with_timezone(&tz);
+    let date = local.date_naive();
+    let boundary = |k: u64| wall(tz, date, k * len);
+    let mut k = u64::from(local.num_seconds_from_midnight()) / len;
+    // Around a DST change the wall clock and the instant disagree by up to
+    // an hour: step to the slot that holds `t` (empty slots are passed).
+    while k > 0 && boundary(k) > t {
+        k -= 1;
+    }
+    while (k + 1) * len <= DAY_SECS && boundary(k + 1) <= t {
+        k += 1;
+    }
+    Period {
+        start: boundary(k),
+        end: boundary(k + 1),
+    }
+}
+
 fn day(date: NaiveDate, delta: i64) -> NaiveDate {
     let shifted = if delta >= 0 {
         date.checked_add_days(Days::new(delta.unsigned_abs()))
@@ -54,6 +115,13 @@ fn day(date: NaiveDate, delta: i64) -> NaiveDate {
 pub fn period_of(schedule: DigestSchedule, tz: Tz, t: DateTime<Utc>) -> Option<Period> {
     match schedule {
         DigestSchedule::Off => None,
+        DigestSchedule::Every(every)
+            if every.subsec_nanos() == 0
+                && every.as_secs() > 0
+                && DAY_SECS % every.as_secs() == 0 =>
+        {
+            Some(slot_of_day(tz, t, every.as_secs()))
+        }
         DigestSchedule::Every(every) => {
             let len = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
             let start_ms = t.timestamp_millis().div_euclid(len) * len;
@@ -119,14 +187,10 @@ pub fn quiet_window(quiet: QuietHours, tz: Tz, t: DateTime<Utc>) -> Option<Perio
     })
 }
 
-/// The clock hour (UTC) `t` falls in: the per-hour Telegram cap's period.
-pub fn hour_of(t: DateTime<Utc>) -> Period {
-    period_of(
-        DigestSchedule::Every(std::time::Duration::from_secs(3600)),
-        chrono_tz::UTC,
-        t,
-    )
-    .unwrap_or(Period { start: t, end: t })
+/// The local clock hour in `tz` that `t` falls in: the per-hour Telegram
+/// cap's period.
+pub fn hour_of(tz: Tz, t: DateTime<Utc>) -> Period {
+    slot_of_day(tz, t, 3600)
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ impl Holds {
         if let (None, Channel::Telegram, Some(cap)) =
             (kind, alert.channel, sub.max_telegram_per_hour)
         {
-            match self.count(&sub.id, now, stopping).await {
+            match self.count(&sub.id, sub.timezone, now, stopping).await {
                 Ok(n) if n > u64::from(cap) => kind = Some(Kind::Overflow),
                 Ok(_) => {}
                 // Sending at once beats losing or stalling the alert.
@@ -132,15 +132,16 @@ impl Holds {
         )
     }
 
-    /// Count one more Telegram alert for `subscriber` in the clock hour of
-    /// `now`; the new count. Compare-and-set, so instances never lose one.
+    /// Count one more Telegram alert for `subscriber` in the local clock
+    /// hour (in `tz`) of `now`; the new count. Compare-and-set, so instances never lose one.
     async fn count(
         &self,
         subscriber: &str,
+        tz: chrono_tz::Tz,
         now: DateTime<Utc>,
         stopping: &Stopping,
     ) -> Result<u64, String> {
-        let hour = schedule::hour_of(now).start.timestamp();
+        let hour = schedule::hour_of(tz, now).start.timestamp();
         let key = format!("count.{}.{hour}", subscriber_token(subscriber));
         let policy = RetryPolicy {
             max_attempts: 10,

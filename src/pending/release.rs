@@ -162,7 +162,7 @@ impl Release {
                 };
                 (window(at).unwrap_or(at_once), window(now))
             }
-            Kind::Overflow => (schedule::hour_of(at), Some(schedule::hour_of(now))),
+            Kind::Overflow => (schedule::hour_of(tz, at), Some(schedule::hour_of(tz, now))),
         };
         if now < period.end {
             return None;

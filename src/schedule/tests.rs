@@ -1,6 +1,7 @@
 use super::*;
 use chrono::Weekday;
 use chrono_tz::Europe::Berlin;
+use chrono_tz::Tz;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -110,7 +111,7 @@ fn daily_periods_around_berlin_dst_changes() {
             "2026-11-30T08:00:00Z",
             "2026-12-07T08:00:00Z",
         ),
-        // every 20s, from the epoch.
+        // every 20s and every 4h: slots of the local (CET) day.
         (
             DigestSchedule::Every(Duration::from_secs(20)),
             "2026-12-07T10:00:47Z",
@@ -120,8 +121,15 @@ fn daily_periods_around_berlin_dst_changes() {
         (
             DigestSchedule::Every(Duration::from_secs(4 * 3600)),
             "2026-12-07T10:00:47Z",
-            "2026-12-07T08:00:00Z",
-            "2026-12-07T12:00:00Z",
+            "2026-12-07T07:00:00Z",
+            "2026-12-07T11:00:00Z",
+        ),
+        // every 7h does not divide a day: from the epoch.
+        (
+            DigestSchedule::Every(Duration::from_secs(7 * 3600)),
+            "2026-12-07T10:00:47Z",
+            "2026-12-07T09:00:00Z",
+            "2026-12-07T16:00:00Z",
         ),
     ];
     for (schedule, t, start, end) in table {
@@ -206,9 +214,107 @@ fn quiet_windows() {
 
 #[test]
 fn clock_hours() {
-    let p = hour_of(utc("2026-12-07T10:59:59Z"));
+    let p = hour_of(chrono_tz::UTC, utc("2026-12-07T10:59:59Z"));
     assert_eq!(
         (p.start, p.end),
         (utc("2026-12-07T10:00:00Z"), utc("2026-12-07T11:00:00Z"))
     );
+    // Local clock hours: 16:00-17:00 in Kolkata (UTC+05:30).
+    let p = hour_of(chrono_tz::Asia::Kolkata, utc("2026-12-07T10:59:59Z"));
+    assert_eq!(
+        (p.start, p.end),
+        (utc("2026-12-07T10:30:00Z"), utc("2026-12-07T11:30:00Z"))
+    );
+}
+
+/// Walk `tz` from `from` to `to` in steps of `step` seconds: every period
+/// holds its instant, periods tile time (each ends where the next
+/// starts), and their starts, in order.
+fn tiles(s: DigestSchedule, tz: Tz, from: &str, to: &str, step: i64) -> Vec<Period> {
+    let (mut t, end) = (utc(from), utc(to));
+    let mut out: Vec<Period> = Vec::new();
+    while t < end {
+        let p = period_of(s, tz, t).unwrap();
+        assert!(p.contains(t), "{s:?}: {t} not in {p:?}");
+        match out.last() {
+            Some(last) if *last == p => {}
+            Some(last) => {
+                assert_eq!(last.end, p.start, "{s:?}: gap or overlap at {t}");
+                out.push(p);
+            }
+            None => out.push(p),
+        }
+        t += chrono::Duration::seconds(step);
+    }
+    out
+}
+
+#[test]
+fn every_slots_follow_the_local_day_across_dst() {
+    let hourly = DigestSchedule::Every(Duration::from_secs(3600));
+    // Berlin, 29 March 2026: 23 local hours, 02:00-03:00 does not exist.
+    let spring = tiles(
+        hourly,
+        Berlin,
+        "2026-03-28T23:00:00Z",
+        "2026-03-29T22:00:00Z",
+        60,
+    );
+    assert_eq!(spring.len(), 23);
+    assert!(
+        spring
+            .iter()
+            .all(|p| p.end - p.start == chrono::Duration::hours(1))
+    );
+    // 25 October 2026: 02:00-03:00 happens twice; one slot of two hours.
+    let autumn = tiles(
+        hourly,
+        Berlin,
+        "2026-10-24T22:00:00Z",
+        "2026-10-25T23:00:00Z",
+        60,
+    );
+    assert_eq!(autumn.len(), 24);
+    let long: Vec<_> = autumn
+        .iter()
+        .filter(|p| p.end - p.start == chrono::Duration::hours(2))
+        .collect();
+    assert_eq!(long.len(), 1, "{autumn:?}");
+    assert_eq!(long[0].start, utc("2026-10-25T00:00:00Z"), "02:00 CEST");
+    // Sub-hour slots through both changes: tiled, never repeated.
+    for (from, to) in [
+        ("2026-03-29T00:00:00Z", "2026-03-29T03:00:00Z"),
+        ("2026-10-24T23:30:00Z", "2026-10-25T02:30:00Z"),
+    ] {
+        let every20m = DigestSchedule::Every(Duration::from_secs(20 * 60));
+        let slots = tiles(every20m, Berlin, from, to, 20);
+        let starts: BTreeSet<_> = slots.iter().map(|p| p.start).collect();
+        assert_eq!(starts.len(), slots.len(), "a slot came back: {slots:?}");
+    }
+    // every 6h: local 00, 06, 12, 18 in New York (EST, UTC-5).
+    let six = tiles(
+        DigestSchedule::Every(Duration::from_secs(6 * 3600)),
+        chrono_tz::America::New_York,
+        "2026-12-07T05:00:00Z",
+        "2026-12-08T05:00:00Z",
+        300,
+    );
+    let local: Vec<String> = six
+        .iter()
+        .map(|p| {
+            p.start
+                .with_timezone(&chrono_tz::America::New_York)
+                .format("%H:%M")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(local, ["00:00", "06:00", "12:00", "18:00"]);
+    // hourly on the hour in Kolkata, not at :30.
+    let p = period_of(
+        hourly,
+        chrono_tz::Asia::Kolkata,
+        utc("2026-12-07T10:59:59Z"),
+    )
+    .unwrap();
+    assert_eq!(p.start, utc("2026-12-07T10:30:00Z"));
 }
