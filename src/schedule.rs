@@ -118,7 +118,7 @@ pub fn period_of(schedule: DigestSchedule, tz: Tz, t: DateTime<Utc>) -> Option<P
         DigestSchedule::Every(every)
             if every.subsec_nanos() == 0
                 && every.as_secs() > 0
-                && DAY_SECS % every.as_secs() == 0 =>
+                && DAY_SECS.is_multiple_of(every.as_secs()) =>
         {
             Some(slot_of_day(tz, t, every.as_secs()))
         }
