@@ -15,7 +15,9 @@
 //! directory never read half a file. The payload carries its length and
 //! checksum: a truncated or damaged entry is a miss, never a wrong matcher.
 //! Only rule books of at least `rules.cache_min_rules` rules are cached:
-//! compiling a few hundred rules is faster than reading them back.
+//! compiling a few hundred rules is faster than reading them back. A
+//! directory keeps at most [`MAX_ENTRIES`] entries (the oldest written go
+//! first).
 //!
 //! Any failure to read or write the cache (no such directory, read-only
 //! file system, another build's entry) falls back to compiling; it is
@@ -34,6 +36,13 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 const MAGIC: &[u8; 8] = b"NARULES1";
 /// Largest payload read back (a corrupt length cannot make it allocate more).
 const MAX_PAYLOAD: u64 = 4 << 30;
+/// Entries kept in a cache directory: writing one more removes the oldest
+/// (`backtest --rules /tmp/candidate-….toml` would otherwise leave one per
+/// file tried).
+const MAX_ENTRIES: usize = 8;
+/// A half-written entry (`.tmp-<pid>`) older than this was left by a
+/// process that died while writing it.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Where compiled rule books are kept, and from which size on.
 #[derive(Debug, Clone)]
@@ -134,6 +143,43 @@ impl RuleCache {
         if let Err(e) = write_entry(&self.dir, &file, key, &stored) {
             tracing::debug!(cache = %file.display(), "rules cache not written: {e}");
         }
+        prune(&self.dir, &file);
+    }
+}
+
+/// Keep the [`MAX_ENTRIES`] newest entries of `dir` (`kept` always) and
+/// remove stale half-written ones. Best effort: errors are ignored.
+fn prune(dir: &Path, kept: &Path) {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    let mut entries = Vec::new();
+    for entry in listing.flatten() {
+        let (path, name) = (entry.path(), entry.file_name());
+        let name = name.to_string_lossy();
+        let modified = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        if !name.starts_with("rules-") {
+            continue;
+        }
+        if name.contains(".tmp-") {
+            if now
+                .duration_since(modified)
+                .is_ok_and(|age| age > STALE_TMP)
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+        } else if name.ends_with(".bin") && path != kept {
+            entries.push((modified, path));
+        }
+    }
+    entries.sort();
+    let excess = (entries.len() + 1).saturating_sub(MAX_ENTRIES);
+    for (_, path) in entries.into_iter().take(excess) {
+        let _ = std::fs::remove_file(path);
     }
 }
 

@@ -205,3 +205,27 @@ fn errors_are_never_cached_and_rest_problems_keep_their_lines() {
         );
     }
 }
+
+#[test]
+fn a_directory_keeps_the_newest_entries_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = RuleCache::new(dir.path().join("cache"), 0);
+    let text = rules_text();
+    let mut paths = Vec::new();
+    for i in 0..MAX_ENTRIES + 3 {
+        let path = dir.path().join(format!("candidate-{i}.toml"));
+        std::fs::write(&path, &text).unwrap();
+        load(&path, &cache);
+        paths.push(path);
+        // Distinct modification times, oldest first.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let entries = std::fs::read_dir(dir.path().join("cache")).unwrap().count();
+    assert_eq!(entries, MAX_ENTRIES);
+    let key = RuleCache::key(&text);
+    assert!(cache.read(&paths[0], key).is_none(), "the oldest went");
+    assert!(
+        cache.read(paths.last().unwrap(), key).is_some(),
+        "the newest stays"
+    );
+}
