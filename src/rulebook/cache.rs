@@ -20,8 +20,9 @@
 //! first).
 //!
 //! Any failure to read or write the cache (no such directory, read-only
-//! file system, another build's entry) falls back to compiling; it is
-//! logged at debug level and never stops loading.
+//! file system, another build's entry) falls back to compiling and never
+//! stops loading; it is logged at debug level, except the first entry
+//! that cannot be written (warn: every start compiles then).
 
 use super::{Diagnostic, Rule};
 use crate::rules::Matcher;
@@ -141,7 +142,15 @@ impl RuleCache {
             warnings,
         };
         if let Err(e) = write_entry(&self.dir, &file, key, &stored) {
-            tracing::debug!(cache = %file.display(), "rules cache not written: {e}");
+            // Once at warn: an operator should learn that every start
+            // compiles; then at debug.
+            static WARNED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            if WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::debug!(cache = %file.display(), "rules cache not written: {e}");
+            } else {
+                tracing::warn!(cache = %file.display(), "rules cache not written: {e}; the rules are compiled at every start (set rules.cache_dir to a writable directory, or \"off\")");
+            }
         }
         prune(&self.dir, &file);
     }
