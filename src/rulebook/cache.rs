@@ -29,7 +29,7 @@ use crate::rules::Matcher;
 use crate::settings::RulesSettings;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
@@ -253,28 +253,41 @@ impl<R: Read> Read for Hashing<R> {
 
 /// Header: magic, key, payload length, payload checksum; then the payload.
 fn write_entry(dir: &Path, file: &Path, key: u128, stored: &StoredRef<'_>) -> io::Result<()> {
-    // The checksum goes first, so the payload is encoded twice: once into
-    // a hasher, once into the file (no copy of it held in memory).
-    let mut sink = Hashing::new(io::sink());
-    bincode::serde::encode_into_std_write(stored, &mut BufWriter::new(&mut sink), config())
-        .map_err(invalid)?;
-    let (len, sum) = (sink.len, sink.hash.digest());
     std::fs::create_dir_all(dir)?;
     let tmp = file.with_extension(format!("tmp-{}", std::process::id()));
     let written = (|| {
-        let mut out = BufWriter::new(File::create(&tmp)?);
-        out.write_all(MAGIC)?;
-        out.write_all(&key.to_le_bytes())?;
-        out.write_all(&len.to_le_bytes())?;
-        out.write_all(&sum.to_le_bytes())?;
+        // The payload is encoded once, hashed on its way to the file; the
+        // header (length, checksum) is written over its placeholder after.
+        let mut f = File::create(&tmp)?;
+        f.write_all(&[0; HEADER])?;
+        let mut out = BufWriter::new(Hashing::new(f));
         bincode::serde::encode_into_std_write(stored, &mut out, config()).map_err(invalid)?;
-        out.flush()?;
+        let Hashing {
+            inner: mut f,
+            hash,
+            len,
+        } = out.into_inner().map_err(|e| e.into_error())?;
+        f.seek(io::SeekFrom::Start(0))?;
+        f.write_all(&header(key, len, hash.digest()))?;
+        drop(f);
         std::fs::rename(&tmp, file)
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+/// Bytes of the header: magic, key, payload length, payload checksum.
+const HEADER: usize = 8 + 16 + 8 + 8;
+
+fn header(key: u128, len: u64, sum: u64) -> [u8; HEADER] {
+    let mut h = [0; HEADER];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..24].copy_from_slice(&key.to_le_bytes());
+    h[24..32].copy_from_slice(&len.to_le_bytes());
+    h[32..].copy_from_slice(&sum.to_le_bytes());
+    h
 }
 
 /// The entry in `file` if it is whole and stored under `key`.
@@ -284,7 +297,7 @@ fn read_entry(file: &Path, key: u128) -> io::Result<Option<Stored>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let mut header = [0u8; 8 + 16 + 8 + 8];
+    let mut header = [0u8; HEADER];
     f.read_exact(&mut header)
         .map_err(|_| invalid("short header"))?;
     let u64_at = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().unwrap_or([0; 8]));

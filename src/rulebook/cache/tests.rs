@@ -102,6 +102,15 @@ fn a_cached_rule_book_is_the_compiled_one() {
         "the articles match something: {:?}",
         verdicts(&second)
     );
+
+    // The load really reads the entry: one stored under this text's key
+    // from another rule book (its last rule dropped) is what comes back.
+    let cut = text[..text.rfind("[[rule]]").unwrap()].to_string();
+    let other = RuleBook::parse(&path, &cut, &Gazetteer::builtin()).unwrap();
+    cache.write(&path, key, &other.rules, &other.matcher, &[]);
+    let third = load(&path, &cache);
+    assert_eq!(third.rules, other.rules);
+    assert_eq!(third.rules.len() + 1, fresh.rules.len());
 }
 
 #[test]
