@@ -12,7 +12,14 @@ use super::{Document, Hit, RuleMatch};
 impl Matcher {
     /// Rules matching `doc`, sorted by rule index.
     pub fn find(&self, doc: &Document<'_>) -> Vec<RuleMatch> {
-        self.find_with(doc)
+        let mut out = Vec::new();
+        self.find_each(doc, |rule, hits| {
+            out.push(RuleMatch {
+                rule,
+                hits: hits.to_vec(),
+            })
+        });
+        out
     }
 
     /// The rules matching `doc`, in compile order, as [`Matcher::find`]
@@ -30,19 +37,23 @@ impl Matcher {
         out
     }
 
-    /// The matching rules with their hits.
-    fn find_with(&self, doc: &Document<'_>) -> Vec<RuleMatch> {
+    /// [`Matcher::find`] without building its result: `each(rule, hits)`
+    /// for every matching rule in compile order, its hits sorted and
+    /// deduplicated in a buffer reused from rule to rule (at 100k rules
+    /// an article matches ~2 000 rules: `match` writes them as they come
+    /// instead of allocating a hit list for each).
+    pub fn find_each(&self, doc: &Document<'_>, mut each: impl FnMut(usize, &[Hit])) {
         let mut index = DocIndex::new(self, doc);
-        let mut out = Vec::new();
+        let mut hits: Vec<Hit> = Vec::new();
         for rule in index.candidates() {
             let root = &self.roots[rule as usize];
-            let mut hits: Vec<Hit> = Vec::new();
+            hits.clear();
             if let Node::Phrase { .. } = root {
                 let (holds, occs) = index.leaf(root);
                 if !holds {
                     continue;
                 }
-                hits = occs.into_iter().map(|o| index.hit(o)).collect();
+                hits.extend(occs.into_iter().map(|o| index.hit(o)));
             } else {
                 // Cheap existence checks first; hits only for rules that hold.
                 if !index.eval(root) {
@@ -52,12 +63,8 @@ impl Matcher {
             }
             hits.sort_unstable();
             hits.dedup();
-            out.push(RuleMatch {
-                rule: rule as usize,
-                hits,
-            });
+            each(rule as usize, &hits);
         }
-        out
     }
 }
 
