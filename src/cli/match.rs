@@ -24,7 +24,7 @@ use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Batches in flight per matching thread (read, matched or waiting to be
 /// written in order).
@@ -74,14 +74,12 @@ pub fn match_articles(
         explain,
         rule: rule.map(str::to_string),
         format,
-        spare: Arc::default(),
     };
     let threads = settings.pipeline.match_threads();
     let mut out = Output {
         name,
         stdout: BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
         failed: false,
-        spare: job.spare.clone(),
     };
     ordered::ordered_map(
         items,
@@ -109,33 +107,6 @@ struct Job {
     explain: bool,
     rule: Option<String>,
     format: Format,
-    /// Written lines' buffers, back from the writer for the next lines.
-    spare: Arc<Spare>,
-}
-
-/// Output buffers handed back by the writer: at 100k rules a line is
-/// ~140 KB, and a fresh buffer per article cost a page fault per 4 KB of
-/// it (~15 % of `match`'s time).
-#[derive(Default)]
-struct Spare(Mutex<Vec<Vec<u8>>>);
-
-impl Spare {
-    /// Buffers kept at most (a few per batch in flight).
-    const KEEP: usize = 64;
-
-    fn take(&self) -> Vec<u8> {
-        let reused = self.0.lock().ok().and_then(|mut v| v.pop());
-        reused.unwrap_or_else(|| Vec::with_capacity(4096))
-    }
-
-    fn give(&self, mut buf: Vec<u8>) {
-        buf.clear();
-        if let Ok(mut v) = self.0.lock()
-            && v.len() < Self::KEEP
-        {
-            v.push(buf);
-        }
-    }
 }
 
 /// What each output line holds (`--format`).
@@ -167,7 +138,8 @@ impl Job {
         drop(bytes);
         let book = &*self.book;
         let prepared = PreparedArticle::new(&article, self.clean);
-        let mut line = self.spare.take();
+        // About as long as the article when it matches many rules.
+        let mut line = Vec::with_capacity(4096);
         let explaining = self.explain || self.rule.is_some();
         let rules: Vec<usize> = match self.format {
             Format::Full => match_json::write_line(&mut line, &self.json, &book.matcher, &prepared),
@@ -200,7 +172,6 @@ struct Output<W: Write> {
     name: String,
     stdout: W,
     failed: bool,
-    spare: Arc<Spare>,
 }
 
 impl<W: Write> Sink<Vec<Outcome>> for Output<W> {
@@ -216,11 +187,7 @@ impl<W: Write> Sink<Vec<Outcome>> for Output<W> {
 impl<W: Write> Output<W> {
     fn write_one(&mut self, out: Outcome) -> Result<(), String> {
         match out {
-            Outcome::Text(text) => {
-                let written = self.stdout.write_all(&text).map_err(|e| e.to_string());
-                self.spare.give(text);
-                written
-            }
+            Outcome::Text(text) => self.stdout.write_all(&text).map_err(|e| e.to_string()),
             Outcome::Bad { line, message } => {
                 // Keep stdout and stderr in step for a reader of both.
                 self.stdout.flush().map_err(|e| e.to_string())?;

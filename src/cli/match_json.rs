@@ -45,7 +45,8 @@ impl Pieces {
     /// the pieces (~5 MB) are out of cache and each is a miss or two.
     /// Looked up in one tight loop, then touched in another, the misses
     /// overlap (the addresses do not depend on each other) instead of
-    /// each waiting its turn between writes: half the writing time.
+    /// each waiting its turn between writes (r100k, 2 000 articles: user
+    /// time 2.1 → 1.9 s).
     fn gather(&self, indices: impl Iterator<Item = usize>) -> Vec<&[u8]> {
         let pieces: Vec<&[u8]> = indices.map(|i| self.get(i)).collect();
         let touched = pieces
