@@ -20,7 +20,7 @@ use crate::rules::Hit;
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -202,7 +202,8 @@ impl<W: Write> Output<W> {
 /// The `match` output for one article, as written: field order `id`,
 /// `matches`, `hits`; per match `rule`, `subscribers`, `hits` (indices
 /// into the line's `hits`); per hit `field`, `start`, `end`, `text`; the
-/// line's `hits` are the article's distinct hits in text order. `match`
+/// line's `hits` are the article's distinct hits in the order the matches
+/// first refer to them (rule order, then text order). `match`
 /// writes it with [`match_json`](super::match_json) straight from the
 /// matcher; this struct and its `Serialize` impl are the reference the
 /// tests compare it with.
@@ -231,13 +232,16 @@ pub(super) struct LineHit<'a> {
 /// The `match` output line for one article.
 pub fn match_line<'a>(book: &'a RuleBook, prepared: &'a PreparedArticle<'_>) -> MatchLine<'a> {
     let found = pipeline::evaluate(book, prepared);
-    let distinct: Vec<Hit> = found
-        .iter()
-        .flat_map(|m| m.hits.iter().copied())
-        .collect::<BTreeSet<Hit>>()
-        .into_iter()
-        .collect();
-    let place = |h: &Hit| distinct.binary_search(h).unwrap_or_default();
+    // Each distinct hit numbered as the matches first name it.
+    let mut distinct: Vec<Hit> = Vec::new();
+    let mut index: BTreeMap<Hit, usize> = BTreeMap::new();
+    for h in found.iter().flat_map(|m| m.hits.iter()) {
+        index.entry(*h).or_insert_with(|| {
+            distinct.push(*h);
+            distinct.len() - 1
+        });
+    }
+    let place = |h: &Hit| index.get(h).copied().unwrap_or_default();
     let matches = found
         .iter()
         .map(|m| {

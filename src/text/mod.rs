@@ -26,6 +26,7 @@ mod lexer;
 mod naive;
 pub mod normalize;
 mod offsets;
+mod simple_fold;
 mod tags;
 #[cfg(test)]
 mod tests;

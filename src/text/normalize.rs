@@ -14,14 +14,15 @@
 //! ASCII letters and digits (most words of most news) is then only found,
 //! eight bytes at a time (a SWAR test of eight bytes in a `u64`), and its
 //! normal form is where it stands in that copy; only a word with a byte ≥
-//! 0x80 goes through Unicode decomposition and case folding, as a chain of
+//! 0x80 is folded char by char when each of its chars folds to one letter
+//! on its own (`simple_fold`: most words of most scripts), and otherwise
+//! goes through Unicode decomposition and case folding, as a chain of
 //! iterators that appends to the same buffer. `naive.rs` keeps the
 //! straightforward per-word `String` version as the oracle of a property
 //! test.
 
+use super::simple_fold::{fold_chars, fold_simple, simple};
 use super::tokens::Tokens;
-use caseless::Caseless;
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// One word of a text, owning its normal form (for parsing queries and
@@ -45,19 +46,9 @@ pub fn fold(s: &str) -> String {
     fold_chars(s).collect()
 }
 
-/// The chars of `s` folded: compatibility decomposition without marks,
-/// full case folding, and decomposition without marks again (folding can
-/// produce precomposed letters: `İ` → `i̇`).
-fn fold_chars(s: &str) -> impl Iterator<Item = char> + '_ {
-    s.nfkd()
-        .filter(|c| !is_combining_mark(*c))
-        .default_case_fold()
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c))
-}
-
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    // A simple char is a letter or digit: known without the tables.
+    simple(c).is_some() || c.is_alphanumeric() || is_combining_mark(c)
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -119,8 +110,11 @@ impl Tokens {
                 // `1⁄4`): keep word characters only. A run of combining
                 // marks alone folds to nothing: not a word.
                 let from = self.norm_buffer().len();
-                self.norm_buffer()
-                    .extend(fold_chars(&text[i..end]).filter(|c| is_word_char(*c)));
+                let word = &text[i..end];
+                if !fold_simple(word, self.norm_buffer()) {
+                    self.norm_buffer()
+                        .extend(fold_chars(word).filter(|c| is_word_char(*c)));
+                }
                 self.end_folded_word(i, end, from);
             }
             i = after_possessive(text, end);
