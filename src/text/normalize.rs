@@ -43,6 +43,11 @@ pub fn fold(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }
+    // Separators are ASCII or not simple, so they fold as the chain does.
+    let mut out = String::with_capacity(s.len());
+    if fold_simple(s, &mut out) {
+        return out;
+    }
     fold_chars(s).collect()
 }
 

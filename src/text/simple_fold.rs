@@ -53,9 +53,10 @@ pub(super) fn simple(c: char) -> Option<char> {
     }
 }
 
-/// Append the normal form of `word` (ASCII letters and digits, and
-/// non-ASCII word chars) to `out` char by char, if every char is ASCII or
-/// simple; `false` (and `out` as it was) otherwise.
+/// Append the normal form of `word` to `out` char by char, if every char
+/// is ASCII or simple; `false` (and `out` as it was) otherwise. ASCII
+/// chars other than letters and digits are kept as they are, as the chain
+/// keeps them (for `fold` of a text with spaces and punctuation).
 pub(super) fn fold_simple(word: &str, out: &mut String) -> bool {
     let from = out.len();
     for c in word.chars() {
