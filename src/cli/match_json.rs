@@ -113,13 +113,17 @@ thread_local! {
 /// [`write_line`]'s working lists.
 #[derive(Default)]
 struct Scratch {
-    /// Matching rules with the end of their hits in `refs`.
+    /// Matching rules with the end of their hit numbers in `refs`.
     matched: Vec<(usize, usize)>,
-    /// Each hit's index in `distinct`.
-    refs: Vec<u32>,
+    /// Each match's hit numbers as written (`3,17,20`), one after another.
+    refs: Vec<u8>,
     /// The distinct hits, first seen first.
     distinct: Vec<Hit>,
     seen: FxHashMap<Hit, u32>,
+    /// Where in `refs` each leaf's numbers were first written (`find_each`
+    /// numbers the one-phrase rules' leaves): the next rule of the same
+    /// leaf copies them (a word many rules share is numbered once).
+    leaves: Vec<Option<(usize, usize)>>,
 }
 
 impl Scratch {
@@ -135,25 +139,43 @@ impl Scratch {
             refs,
             distinct,
             seen,
+            leaves,
         } = self;
         matched.clear();
         refs.clear();
         distinct.clear();
         seen.clear();
-        matcher.find_each(&prepared.document(), |rule, hits| {
-            for h in hits {
-                let next = distinct.len() as u32;
-                let id = *seen.entry(*h).or_insert_with(|| {
-                    distinct.push(*h);
-                    next
-                });
-                refs.push(id);
+        leaves.clear();
+        let mut num = itoa::Buffer::new();
+        matcher.find_each(&prepared.document(), |rule, hits, leaf| {
+            let start = refs.len();
+            let written = leaf.and_then(|l| leaves.get(l as usize).copied().flatten());
+            if let Some((from, to)) = written {
+                refs.extend_from_within(from..to);
+            } else {
+                for (j, h) in hits.iter().enumerate() {
+                    if j > 0 {
+                        refs.push(b',');
+                    }
+                    let next = distinct.len() as u32;
+                    let id = *seen.entry(*h).or_insert_with(|| {
+                        distinct.push(*h);
+                        next
+                    });
+                    refs.extend_from_slice(num.format(id).as_bytes());
+                }
+                if let Some(l) = leaf {
+                    let l = l as usize;
+                    if leaves.len() <= l {
+                        leaves.resize(l + 1, None);
+                    }
+                    leaves[l] = Some((start, refs.len()));
+                }
             }
             matched.push((rule, refs.len()));
         });
         let heads = rules.heads.gather(matched.iter().map(|&(rule, _)| rule));
-        out.reserve(64 + matched.len() * 48 + refs.len() * 4 + distinct.len() * 56);
-        let mut num = itoa::Buffer::new();
+        out.reserve(64 + matched.len() * 48 + refs.len() + distinct.len() * 56);
         out.extend_from_slice(b"{\"id\":");
         string(out, prepared.article.id.as_str());
         out.extend_from_slice(b",\"matches\":[");
@@ -163,12 +185,7 @@ impl Scratch {
                 out.push(b',');
             }
             out.extend_from_slice(head);
-            for (j, &r) in refs[from..to].iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(num.format(r).as_bytes());
-            }
+            out.extend_from_slice(&refs[from..to]);
             out.extend_from_slice(b"]}");
             from = to;
         }

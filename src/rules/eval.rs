@@ -5,6 +5,7 @@
 
 use super::doc_index::{DocIndex, Occ, field_at};
 use super::domain::within;
+use super::hasher::FastMap;
 use super::layout::{CompiledRegion, Matcher, NO_TERM, Node, PhraseId};
 use super::query::Scope;
 use super::{Document, Hit, RuleMatch};
@@ -13,7 +14,7 @@ impl Matcher {
     /// Rules matching `doc`, sorted by rule index.
     pub fn find(&self, doc: &Document<'_>) -> Vec<RuleMatch> {
         let mut out = Vec::new();
-        self.find_each(doc, |rule, hits| {
+        self.find_each(doc, |rule, hits, _| {
             out.push(RuleMatch {
                 rule,
                 hits: hits.to_vec(),
@@ -37,33 +38,54 @@ impl Matcher {
         out
     }
 
-    /// [`Matcher::find`] without building its result: `each(rule, hits)`
-    /// for every matching rule in compile order, its hits sorted and
-    /// deduplicated in a buffer reused from rule to rule (at 100k rules
-    /// an article matches ~2 000 rules: `match` writes them as they come
-    /// instead of allocating a hit list for each).
-    pub fn find_each(&self, doc: &Document<'_>, mut each: impl FnMut(usize, &[Hit])) {
+    /// [`Matcher::find`] without building its result: `each(rule, hits,
+    /// leaf)` for every matching rule in compile order, its hits sorted and
+    /// deduplicated (at 100k rules an article matches ~2 000 rules: `match`
+    /// writes them as they come instead of allocating a hit list for
+    /// each). A rule that is one phrase (a word, a prefix, a phrase) gets
+    /// that phrase's hits, worked out once per article and shared by the
+    /// rules naming it, and `leaf` numbers it (from 0, per article): the
+    /// same `leaf`, the same hits, so a caller may render them once too.
+    pub fn find_each(&self, doc: &Document<'_>, mut each: impl FnMut(usize, &[Hit], Option<u32>)) {
         let mut index = DocIndex::new(self, doc);
         let mut hits: Vec<Hit> = Vec::new();
-        for rule in index.candidates() {
+        // Each one-phrase root's hits in its scope: a range of `leaves`
+        // (empty when it does not occur) and its number.
+        let candidates = index.candidates();
+        let mut leaf_hits: FastMap<(PhraseId, Scope), (u32, u32, u32)> =
+            FastMap::with_capacity_and_hasher(candidates.len(), Default::default());
+        let mut leaves: Vec<Hit> = Vec::new();
+        for rule in candidates {
             let root = &self.roots[rule as usize];
             hits.clear();
-            if let Node::Phrase { .. } = root {
-                let (holds, occs) = index.leaf(root);
-                if !holds {
-                    continue;
+            if let Node::Phrase { phrase, scope, .. } = root {
+                let known = leaf_hits.len() as u32;
+                let (from, to, leaf) = *leaf_hits.entry((*phrase, *scope)).or_insert_with(|| {
+                    let (_, occs) = index.leaf(root);
+                    hits.extend(occs.into_iter().map(|o| index.hit(o)));
+                    hits.sort_unstable();
+                    hits.dedup();
+                    let from = leaves.len() as u32;
+                    leaves.extend_from_slice(&hits);
+                    (from, leaves.len() as u32, known)
+                });
+                if from < to {
+                    each(
+                        rule as usize,
+                        &leaves[from as usize..to as usize],
+                        Some(leaf),
+                    );
                 }
-                hits.extend(occs.into_iter().map(|o| index.hit(o)));
-            } else {
-                // Cheap existence checks first; hits only for rules that hold.
-                if !index.eval(root) {
-                    continue;
-                }
-                index.collect_hits(root, &mut hits);
+                continue;
             }
+            // Cheap existence checks first; hits only for rules that hold.
+            if !index.eval(root) {
+                continue;
+            }
+            index.collect_hits(root, &mut hits);
             hits.sort_unstable();
             hits.dedup();
-            each(rule as usize, &hits);
+            each(rule as usize, &hits, None);
         }
     }
 }
