@@ -362,6 +362,8 @@ mod tests {
         for (i, w) in words.iter().enumerate() {
             let next = words[(i + 1) % words.len()];
             rule(w.to_string());
+            // The same word again: its hit numbers are copied, not redone.
+            rule(w.to_string());
             rule(format!("{}*", &w[..3]));
             rule(format!("{w} OR {next}"));
             rule(format!("{w} NEAR/20 {next}"));
