@@ -143,27 +143,30 @@ def word_rules(path):
     return {r["id"] for r in doc.get("rule", []) if WORD.match(r["query"].strip())}
 
 
-RULE_ID = re.compile(rb'"rule":"((?:[^"\\]|\\.)*)"')
+RULE_KEY = re.compile(rb'"((?:[^"\\]|\\.)*)":\[')
 LINE_ID = re.compile(rb'^\{"id":"((?:[^"\\]|\\.)*)"')
 
 
 def pairs(out, rules):
     """(article id, rule id) pairs of an output file, for rules in `rules`.
-    newsalert lines have `"rule":"ID"` per match; native-match lines a
-    `"matches":[ids]` list."""
+    newsalert lines have a `"matches":{"ID":[hits],…}` object (the keys
+    read from the text between `"matches":{` and `},"hits":[`); native-match
+    lines a `"matches":[ids]` list."""
     found = set()
     with open(out, "rb") as f:
         for line in f:
-            if b'"rule":' in line:
+            start = line.find(b',"matches":{')
+            if start >= 0:
                 aid = LINE_ID.match(line)
-                ids = [m.group(1) for m in RULE_ID.finditer(line)]
+                section = line[start + 12:line.find(b'},"hits":[', start)]
+                ids = [m.group(1) for m in RULE_KEY.finditer(section)]
                 aid = aid.group(1) if aid else None
             else:
                 obj = json.loads(line)
                 aid, ids = obj["id"], obj["matches"]
-            if aid is None:  # an id with escapes: take the slow path
-                obj = json.loads(line)
-                aid, ids = obj["id"], [m["rule"] for m in obj["matches"]]
+            if aid is None or any(b"\\" in r for r in ids if isinstance(r, bytes)):
+                obj = json.loads(line)  # escapes: take the slow path
+                aid, ids = obj["id"], list(obj["matches"])
             if isinstance(aid, bytes):
                 aid = aid.decode()
             for r in ids:

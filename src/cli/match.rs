@@ -20,7 +20,7 @@ use crate::rules::Hit;
 use crate::settings::Settings;
 use crate::text::CleanOptions;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -64,9 +64,10 @@ pub fn match_articles(
     let max_bytes = settings.pipeline.max_event_bytes;
     // Every value is decoded by a worker, which checks it is JSON then.
     let items = input::items_deferred(reader, input::item_limit(max_bytes)).batches(BATCH);
+    let book = Arc::new(book);
     let job = Job {
-        json: match_json::RuleJson::new(&book),
-        book: Arc::new(book),
+        json: match_json::RuleJson::new(&book, format),
+        book: Arc::clone(&book),
         clean: CleanOptions {
             enabled: settings.pipeline.clean_text,
         },
@@ -88,6 +89,9 @@ pub fn match_articles(
         move |batch: Vec<ItemResult>| batch.into_iter().map(|item| job.run(item)).collect(),
         &mut out,
     )?;
+    // The process ends here: freeing a 100k-rule book piece by piece
+    // would take ~20 ms for nothing.
+    std::mem::forget(book);
     Ok(exit_code(out.failed))
 }
 
@@ -112,9 +116,9 @@ struct Job {
 /// What each output line holds (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Every matching rule with its subscribers and its hits, and the
-    /// article's distinct hits (field, offsets into the original text, the
-    /// text) once, which the matches refer to by index.
+    /// The subscribers notified, every matching rule with its hits, and
+    /// the article's distinct hits (field, offsets into the original text,
+    /// the text) once, which the matches refer to by index.
     Full,
     /// Only the ids of the matching rules: `{"id": …, "rules": [...]}`.
     Ids,
@@ -141,20 +145,21 @@ impl Job {
         // About as long as the article when it matches many rules.
         let mut line = Vec::with_capacity(4096);
         let explaining = self.explain || self.rule.is_some();
-        let rules: Vec<usize> = match self.format {
+        match self.format {
             Format::Full => match_json::write_line(&mut line, &self.json, &book.matcher, &prepared),
             Format::Ids => {
                 let rules = book.matcher.find_rules(&prepared.document());
                 match_json::write_ids(&mut line, &self.json, &prepared, &rules);
-                rules
             }
-        };
+        }
         line.push(b'\n');
         if explaining {
             let doc = prepared.document();
             let ids: Vec<&str> = match &self.rule {
                 Some(r) => vec![r.as_str()],
-                None => rules.iter().map(|&r| book.rules[r].id.as_str()).collect(),
+                None => (book.matcher.find_rules(&doc).iter())
+                    .map(|&r| book.rules[r].id.as_str())
+                    .collect(),
             };
             for id in ids {
                 // Every id comes from the book (`--rule` was checked).
@@ -200,25 +205,31 @@ impl<W: Write> Output<W> {
 }
 
 /// The `match` output for one article, as written: field order `id`,
-/// `matches`, `hits`; per match `rule`, `subscribers`, `hits` (indices
-/// into the line's `hits`); per hit `field`, `start`, `end`, `text`; the
-/// line's `hits` are the article's distinct hits in the order the matches
-/// first refer to them (rule order, then text order). `match`
-/// writes it with [`match_json`](super::match_json) straight from the
-/// matcher; this struct and its `Serialize` impl are the reference the
-/// tests compare it with.
+/// `subscribers` (whom the matching rules notify, in the rules file's
+/// order), `matches` (an object: rule id → indices into the line's `hits`,
+/// in the rules file's order), `hits` (per hit `field`, `start`, `end`,
+/// `text`): the article's distinct hits in the order the matches first
+/// refer to them (rule order, then text order). `match` writes it with
+/// [`match_json`](super::match_json) straight from the matcher; this
+/// struct and its `Serialize` impl are the reference the tests compare it
+/// with.
 #[derive(Serialize)]
 pub struct MatchLine<'a> {
     pub(super) id: &'a str,
+    pub(super) subscribers: Vec<&'a str>,
+    #[serde(serialize_with = "by_rule")]
     pub(super) matches: Vec<LineMatch<'a>>,
     pub(super) hits: Vec<LineHit<'a>>,
 }
 
-#[derive(Serialize)]
+/// One match: written as `"rule": [hits]` (rule ids are unique in a book).
 pub(super) struct LineMatch<'a> {
     pub(super) rule: &'a str,
-    pub(super) subscribers: Vec<&'a str>,
     pub(super) hits: Vec<usize>,
+}
+
+fn by_rule<S: serde::Serializer>(matches: &[LineMatch<'_>], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(matches.iter().map(|m| (m.rule, &m.hits)))
 }
 
 #[derive(Serialize)]
@@ -244,19 +255,18 @@ pub fn match_line<'a>(book: &'a RuleBook, prepared: &'a PreparedArticle<'_>) -> 
     let place = |h: &Hit| index.get(h).copied().unwrap_or_default();
     let matches = found
         .iter()
-        .map(|m| {
-            let rule = &book.rules[m.rule];
-            let subscribers = rule
-                .notify
-                .iter()
-                .map(|&s| book.subscribers[s].id.as_str())
-                .collect();
-            LineMatch {
-                rule: &rule.id,
-                subscribers,
-                hits: m.hits.iter().map(place).collect(),
-            }
+        .map(|m| LineMatch {
+            rule: &book.rules[m.rule].id,
+            hits: m.hits.iter().map(place).collect(),
         })
+        .collect();
+    let notified: BTreeSet<usize> = found
+        .iter()
+        .flat_map(|m| book.rules[m.rule].notify.iter().copied())
+        .collect();
+    let subscribers = notified
+        .into_iter()
+        .map(|s| book.subscribers[s].id.as_str())
         .collect();
     let hits = distinct
         .iter()
@@ -276,6 +286,7 @@ pub fn match_line<'a>(book: &'a RuleBook, prepared: &'a PreparedArticle<'_>) -> 
         .collect();
     MatchLine {
         id: prepared.article.id.as_str(),
+        subscribers,
         matches,
         hits,
     }

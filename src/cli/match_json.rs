@@ -3,12 +3,14 @@
 //! hold them equal, on the example articles and on arbitrary strings), at
 //! a fraction of the cost. At 100k rules an article matches ~2 000 rules
 //! with ~6 000 hits, ~350 of them distinct: each distinct hit is written
-//! once per line and the matches refer to it by index (~140 KB of JSON per
-//! article instead of ~450 KB with every hit inline, whose writing was
-//! most of `match`'s time and all of its disk traffic). What does not
-//! change between articles (a rule's id and subscribers) is rendered once
-//! ([`RuleJson`]).
+//! once per line and the matches refer to it by index, and the matches are
+//! one object keyed by rule id, the subscribers they notify listed once
+//! (~64 KB of JSON per article; ~450 KB with every hit and subscriber
+//! inline, whose writing was most of `match`'s time and all of its disk
+//! traffic). What does not change between articles (a rule's id as a
+//! string and as a key) is rendered once ([`RuleJson`]).
 
+use super::r#match::Format;
 use crate::pipeline::PreparedArticle;
 use crate::rulebook::RuleBook;
 use crate::rules::{Hit, Matcher};
@@ -16,13 +18,30 @@ use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 
 /// What a line says about each rule, rendered once for all articles: its
-/// id as a JSON string (`--format ids`), and the start of its entry in a
-/// full line, `{"rule":…,"subscribers":[…],"hits":[`. At 100k rules an
-/// article matches ~2 000 of them: escaping each id and subscriber again
-/// per match was a tenth of the output's cost.
+/// id as a JSON string (`--format ids`), and its record for a full line:
+/// the start of its entry in `matches` (`"id":[`) and whom it notifies,
+/// side by side. At 100k rules an article matches ~2 000 of them, whose
+/// records are out of cache: one record is one or two cache misses where
+/// separate lists were four (and escaping each id again per match was a
+/// tenth of the output's cost).
 pub(super) struct RuleJson {
     ids: Pieces,
-    heads: Pieces,
+    /// Per rule: the head's length (`u32` LE), the head, then the
+    /// subscribers it notifies (`u32` LE each).
+    records: Pieces,
+    /// Each subscriber's id as a JSON string.
+    subscribers: Pieces,
+}
+
+/// A rule's record: its head and the subscribers it notifies.
+fn record(bytes: &[u8]) -> (&[u8], impl Iterator<Item = u32> + '_) {
+    let (len, rest) = bytes.split_at_checked(4).unwrap_or_default();
+    let len = len.try_into().map_or(0, u32::from_le_bytes) as usize;
+    let (head, notify) = rest.split_at_checked(len).unwrap_or_default();
+    let notify = notify
+        .chunks_exact(4)
+        .map(|c| c.try_into().map_or(0, u32::from_le_bytes));
+    (head, notify)
 }
 
 /// Byte strings end to end: piece `i` is `bytes[ends[i - 1]..ends[i]]`.
@@ -59,34 +78,46 @@ impl Pieces {
 }
 
 impl RuleJson {
-    /// The pieces of every rule of `book`.
-    pub(super) fn new(book: &RuleBook) -> RuleJson {
-        let mut ids = Pieces::default();
-        let mut heads = Pieces::default();
-        for rule in &book.rules {
-            string(&mut ids.bytes, &rule.id);
-            ids.close();
-            let out = &mut heads.bytes;
-            out.extend_from_slice(b"{\"rule\":");
-            string(out, &rule.id);
-            out.extend_from_slice(b",\"subscribers\":[");
-            for (j, &s) in rule.notify.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                string(out, &book.subscribers[s].id);
+    /// The pieces of every rule of `book` that lines in `format` use.
+    pub(super) fn new(book: &RuleBook, format: Format) -> RuleJson {
+        let mut json = RuleJson {
+            ids: Pieces::default(),
+            records: Pieces::default(),
+            subscribers: Pieces::default(),
+        };
+        let mut head = Vec::new();
+        if format == Format::Ids {
+            for rule in &book.rules {
+                string(&mut json.ids.bytes, &rule.id);
+                json.ids.close();
             }
-            out.extend_from_slice(b"],\"hits\":[");
-            heads.close();
+            return json;
         }
-        RuleJson { ids, heads }
+        for rule in &book.rules {
+            head.clear();
+            string(&mut head, &rule.id);
+            head.extend_from_slice(b":[");
+            let out = &mut json.records.bytes;
+            out.extend_from_slice(&(head.len() as u32).to_le_bytes());
+            out.extend_from_slice(&head);
+            for &s in &rule.notify {
+                out.extend_from_slice(&(s as u32).to_le_bytes());
+            }
+            json.records.close();
+        }
+        for s in &book.subscribers {
+            string(&mut json.subscribers.bytes, &s.id);
+            json.subscribers.close();
+        }
+        json
     }
 }
 
-/// Append `--format full`'s line for one article (no newline) to `out`
-/// and return the matching rules (indices into the book): field order
-/// `id`, `matches`, `hits`; per match `rule`, `subscribers`, `hits`
-/// (indices into the line's `hits`); per hit `field`, `start`, `end` (byte
+/// Append `--format full`'s line for one article (no newline) to `out`:
+/// field order
+/// `id`, `subscribers` (whom the matching rules notify, in the rules
+/// file's order), `matches` (rule id → indices into the line's `hits`, in
+/// the rules file's order), `hits`; per hit `field`, `start`, `end` (byte
 /// offsets into the original field), `text`; no spaces. The line's `hits`
 /// are the article's distinct hits in the order the matches first refer to
 /// them (rule order, then text order; sorting them by position cost 2.5 %
@@ -99,7 +130,7 @@ pub(super) fn write_line(
     rules: &RuleJson,
     matcher: &Matcher,
     prepared: &PreparedArticle<'_>,
-) -> Vec<usize> {
+) {
     SCRATCH.with_borrow_mut(|scratch| scratch.write(out, rules, matcher, prepared))
 }
 
@@ -120,6 +151,8 @@ struct Scratch {
     /// The distinct hits, first seen first.
     distinct: Vec<Hit>,
     seen: FxHashMap<Hit, u32>,
+    /// The subscribers the matching rules notify.
+    notified: Vec<u32>,
     /// Where in `refs` each leaf's numbers were first written (`find_each`
     /// numbers the one-phrase rules' leaves): the next rule of the same
     /// leaf copies them (a word many rules share is numbered once).
@@ -133,18 +166,20 @@ impl Scratch {
         rules: &RuleJson,
         matcher: &Matcher,
         prepared: &PreparedArticle<'_>,
-    ) -> Vec<usize> {
+    ) {
         let Scratch {
             matched,
             refs,
             distinct,
             seen,
+            notified,
             leaves,
         } = self;
         matched.clear();
         refs.clear();
         distinct.clear();
         seen.clear();
+        notified.clear();
         leaves.clear();
         let mut num = itoa::Buffer::new();
         matcher.find_each(&prepared.document(), |rule, hits, leaf| {
@@ -174,22 +209,34 @@ impl Scratch {
             }
             matched.push((rule, refs.len()));
         });
-        let heads = rules.heads.gather(matched.iter().map(|&(rule, _)| rule));
-        out.reserve(64 + matched.len() * 48 + refs.len() + distinct.len() * 56);
+        let records = rules.records.gather(matched.iter().map(|&(rule, _)| rule));
+        for &r in &records {
+            notified.extend(record(r).1);
+        }
+        notified.sort_unstable();
+        notified.dedup();
+        out.reserve(64 + matched.len() * 16 + refs.len() + distinct.len() * 56);
         out.extend_from_slice(b"{\"id\":");
         string(out, prepared.article.id.as_str());
-        out.extend_from_slice(b",\"matches\":[");
-        let mut from = 0;
-        for (i, (&(_, to), head)) in matched.iter().zip(heads).enumerate() {
+        out.extend_from_slice(b",\"subscribers\":[");
+        for (i, &s) in notified.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(head);
+            out.extend_from_slice(rules.subscribers.get(s as usize));
+        }
+        out.extend_from_slice(b"],\"matches\":{");
+        let mut from = 0;
+        for (i, (&(_, to), r)) in matched.iter().zip(records).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(record(r).0);
             out.extend_from_slice(&refs[from..to]);
-            out.extend_from_slice(b"]}");
+            out.push(b']');
             from = to;
         }
-        out.extend_from_slice(b"],\"hits\":[");
+        out.extend_from_slice(b"},\"hits\":[");
         for (i, h) in distinct.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
@@ -197,7 +244,6 @@ impl Scratch {
             write_hit(out, prepared, h);
         }
         out.extend_from_slice(b"]}");
-        matched.iter().map(|&(rule, _)| rule).collect()
     }
 }
 
@@ -296,13 +342,15 @@ mod tests {
     /// `write_line` against the reference (serde_json on `match_line`) for
     /// every article of `input`; the number of matches and hit references.
     fn as_serde_json(book: &RuleBook, input: &str) -> (usize, usize) {
-        let rules = RuleJson::new(book);
+        let rules = RuleJson::new(book, Format::Full);
+        let ids_only = RuleJson::new(book, Format::Ids);
         let (mut matched, mut refs) = (0, 0);
         for line in input.lines().filter(|l| !l.trim().is_empty()) {
             let a = article::decode(line.as_bytes(), 1 << 20).expect("example article");
             let prepared = PreparedArticle::new(&a, CleanOptions { enabled: true });
             let mut ours = Vec::new();
-            let found = write_line(&mut ours, &rules, &book.matcher, &prepared);
+            write_line(&mut ours, &rules, &book.matcher, &prepared);
+            let found = book.matcher.find_rules(&prepared.document());
             let reference = match_line(book, &prepared);
             let expected: Vec<&str> = reference.matches.iter().map(|m| m.rule).collect();
             let got: Vec<&str> = found.iter().map(|&r| book.rules[r].id.as_str()).collect();
@@ -319,8 +367,7 @@ mod tests {
                 String::from_utf8_lossy(&reference)
             );
             let mut ids = Vec::new();
-            let found = book.matcher.find_rules(&prepared.document());
-            write_ids(&mut ids, &rules, &prepared, &found);
+            write_ids(&mut ids, &ids_only, &prepared, &found);
             let reference = serde_json::json!({"id": a.id.as_str(), "rules": expected});
             assert_eq!(String::from_utf8_lossy(&ids), reference.to_string());
         }
@@ -334,6 +381,12 @@ mod tests {
         let (book, input) = examples();
         let (matched, _) = as_serde_json(&book, &input);
         assert!(matched > 0, "the examples match something");
+        // The seed article alerts two subscribers, each listed once.
+        let line = input.lines().next().expect("an article");
+        let a = article::decode(line.as_bytes(), 1 << 20).expect("example article");
+        let prepared = PreparedArticle::new(&a, CleanOptions { enabled: true });
+        let subscribers = match_line(&book, &prepared).subscribers;
+        assert_eq!(subscribers, ["caucasus-desk", "osce-analyst"]);
     }
 
     /// Many rules sharing their words' occurrences (words, prefixes,
@@ -422,12 +475,12 @@ mod tests {
     fn reference(id: &str, texts: &[&str]) -> String {
         let line = MatchLine {
             id,
+            subscribers: texts.to_vec(),
             matches: texts
                 .iter()
                 .enumerate()
                 .map(|(i, t)| LineMatch {
                     rule: t,
-                    subscribers: texts.to_vec(),
                     hits: vec![i],
                 })
                 .collect(),
@@ -447,23 +500,22 @@ mod tests {
     fn ours(id: &str, texts: &[&str]) -> String {
         let mut out = b"{\"id\":".to_vec();
         string(&mut out, id);
-        out.extend_from_slice(b",\"matches\":[");
+        out.extend_from_slice(b",\"subscribers\":[");
+        for (i, s) in texts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(&mut out, s);
+        }
+        out.extend_from_slice(b"],\"matches\":{");
         for (i, t) in texts.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(b"{\"rule\":");
             string(&mut out, t);
-            out.extend_from_slice(b",\"subscribers\":[");
-            for (j, s) in texts.iter().enumerate() {
-                if j > 0 {
-                    out.push(b',');
-                }
-                string(&mut out, s);
-            }
-            out.extend_from_slice(format!("],\"hits\":[{i}]}}").as_bytes());
+            out.extend_from_slice(format!(":[{i}]").as_bytes());
         }
-        out.extend_from_slice(b"],\"hits\":[");
+        out.extend_from_slice(b"},\"hits\":[");
         for (i, t) in texts.iter().enumerate() {
             if i > 0 {
                 out.push(b',');

@@ -47,47 +47,63 @@ impl Matcher {
     /// rules naming it, and `leaf` numbers it (from 0, per article): the
     /// same `leaf`, the same hits, so a caller may render them once too.
     pub fn find_each(&self, doc: &Document<'_>, mut each: impl FnMut(usize, &[Hit], Option<u32>)) {
-        let mut index = DocIndex::new(self, doc);
-        let mut hits: Vec<Hit> = Vec::new();
-        // Each one-phrase root's hits in its scope: a range of `leaves`
-        // (empty when it does not occur) and its number.
-        let candidates = index.candidates();
-        let mut leaf_hits: FastMap<(PhraseId, Scope), (u32, u32, u32)> =
-            FastMap::with_capacity_and_hasher(candidates.len(), Default::default());
-        let mut leaves: Vec<Hit> = Vec::new();
-        for rule in candidates {
-            let root = &self.roots[rule as usize];
-            hits.clear();
-            if let Node::Phrase { phrase, scope, .. } = root {
-                let known = leaf_hits.len() as u32;
-                let (from, to, leaf) = *leaf_hits.entry((*phrase, *scope)).or_insert_with(|| {
-                    let (_, occs) = index.leaf(root);
-                    hits.extend(occs.into_iter().map(|o| index.hit(o)));
-                    hits.sort_unstable();
-                    hits.dedup();
-                    let from = leaves.len() as u32;
-                    leaves.extend_from_slice(&hits);
-                    (from, leaves.len() as u32, known)
-                });
-                if from < to {
-                    each(
-                        rule as usize,
-                        &leaves[from as usize..to as usize],
-                        Some(leaf),
-                    );
+        SCRATCH.with_borrow_mut(|scratch| {
+            let Scratch {
+                hits,
+                leaf_hits,
+                leaves,
+            } = scratch;
+            leaf_hits.clear();
+            leaves.clear();
+            let mut index = DocIndex::new(self, doc);
+            for rule in index.candidates() {
+                let root = &self.roots[rule as usize];
+                hits.clear();
+                if let Node::Phrase { phrase, scope, .. } = root {
+                    let known = leaf_hits.len() as u32;
+                    let (from, to, leaf) =
+                        *leaf_hits.entry((*phrase, *scope)).or_insert_with(|| {
+                            let from = leaves.len() as u32;
+                            index.phrase_hits(root, leaves);
+                            (from, leaves.len() as u32, known)
+                        });
+                    if from < to {
+                        each(
+                            rule as usize,
+                            &leaves[from as usize..to as usize],
+                            Some(leaf),
+                        );
+                    }
+                    continue;
                 }
-                continue;
+                // Cheap existence checks first; hits only for rules that hold.
+                if !index.eval(root) {
+                    continue;
+                }
+                index.collect_hits(root, hits);
+                hits.sort_unstable();
+                hits.dedup();
+                each(rule as usize, hits, None);
             }
-            // Cheap existence checks first; hits only for rules that hold.
-            if !index.eval(root) {
-                continue;
-            }
-            index.collect_hits(root, &mut hits);
-            hits.sort_unstable();
-            hits.dedup();
-            each(rule as usize, &hits, None);
-        }
+        });
     }
+}
+
+thread_local! {
+    /// Each matching thread's working lists for [`Matcher::find_each`],
+    /// kept from article to article (a table sized for ~2 500 candidates
+    /// allocated afresh per article cost page faults at 100k rules).
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// [`Matcher::find_each`]'s working lists.
+#[derive(Default)]
+struct Scratch {
+    hits: Vec<Hit>,
+    /// Each one-phrase root's hits in its scope: a range of `leaves`
+    /// (empty when it does not occur) and its number.
+    leaf_hits: FastMap<(PhraseId, Scope), (u32, u32, u32)>,
+    leaves: Vec<Hit>,
 }
 
 impl<'m> DocIndex<'m, '_> {
@@ -99,7 +115,7 @@ impl<'m> DocIndex<'m, '_> {
             Node::Not(inner) => !self.eval(inner),
             Node::Lang { code } => self.doc.language.is_some_and(|l| lang_matches(l, code)),
             Node::Source { domain } => self.hosts.iter().any(|h| within(h, domain)),
-            Node::Region { region, scope, .. } => self.region_holds(*region, *scope),
+            Node::Region { region, scope, .. } => self.region(*region, *scope).0,
             Node::Phrase { word, scope, .. } if *word != NO_TERM => self
                 .anchor_occ(*word)
                 .iter()
@@ -120,11 +136,65 @@ impl<'m> DocIndex<'m, '_> {
                 }
             }
             Node::Not(_) | Node::Lang { .. } | Node::Source { .. } => {}
+            Node::Phrase { .. } => self.phrase_hits(node, out),
+            Node::Region { region, scope, .. } => {
+                let (_, from, to) = self.region(*region, *scope);
+                for &o in self.slice((from, to)) {
+                    out.push(self.hit(o));
+                }
+            }
             _ => {
                 let (_, occs) = self.leaf(node);
                 out.extend(occs.into_iter().map(|o| self.hit(o)));
             }
         }
+    }
+
+    /// Append the hits of a phrase leaf (a word, a prefix, a phrase) in
+    /// its scope to `out`, in text order (its occurrences are found in
+    /// text order, one per position: nothing to sort).
+    pub(super) fn phrase_hits(&mut self, node: &'m Node, out: &mut Vec<Hit>) {
+        let from = out.len();
+        match node {
+            Node::Phrase { word, scope, .. } if *word != NO_TERM => {
+                let occs = self.anchor_occ(*word);
+                out.extend(
+                    occs.iter()
+                        .filter(|&&(_, f, _)| scope.contains(field_at(f as usize)))
+                        .map(|&(_, f, pos)| {
+                            let o = Occ {
+                                field: f as usize,
+                                first: pos as usize,
+                                last: pos as usize,
+                            };
+                            self.hit(o)
+                        }),
+                );
+            }
+            Node::Phrase { phrase, scope, .. } => {
+                let scope = *scope;
+                let range = self.phrase(*phrase);
+                out.extend(
+                    self.slice(range)
+                        .iter()
+                        .filter(|o| scope.contains(field_at(o.field)))
+                        .map(|&o| self.hit(o)),
+                );
+            }
+            _ => return,
+        }
+        let added = &mut out[from..];
+        if !added.is_sorted() {
+            added.sort_unstable();
+        }
+        let mut kept = from;
+        for i in from..out.len() {
+            if kept == from || out[i] != out[kept - 1] {
+                out[kept] = out[i];
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
     }
 
     /// For a text or region leaf: whether it holds and its occurrences.
@@ -164,7 +234,10 @@ impl<'m> DocIndex<'m, '_> {
                 let occs = self.near(*left, *right, *distance as usize, *scope);
                 (!occs.is_empty(), occs)
             }
-            Node::Region { region, scope, .. } => self.region(*region, *scope),
+            Node::Region { region, scope, .. } => {
+                let (holds, from, to) = self.region(*region, *scope);
+                (holds, self.slice((from, to)).to_vec())
+            }
             other => (self.eval(other), Vec::new()),
         }
     }
@@ -247,20 +320,6 @@ impl<'m> DocIndex<'m, '_> {
         found
     }
 
-    /// Whether a region holds: the producer tagged it, or a strong alias
-    /// occurs outside every exclusion.
-    fn region_holds(&mut self, id: u32, scope: Scope) -> bool {
-        let m = self.m;
-        let Some(r) = m.regions.get(id as usize) else {
-            return false;
-        };
-        self.tagged(r)
-            || r.strong
-                .iter()
-                .any(|&p| self.phrase_in(p, scope) && !self.alive(r, &[p], scope).is_empty())
-            || self.in_context(r, scope)
-    }
-
     /// Whether a weak alias of `r` in `scope` counts in context (see
     /// [`crate::regions::Context`]): the article names no competing sense,
     /// and names a subdivision, city or neighbour, or a strong alias in any
@@ -283,19 +342,35 @@ impl<'m> DocIndex<'m, '_> {
         }
     }
 
-    /// A region's hits when it holds: its strong aliases outside every
-    /// exclusion, then its weak ones.
-    fn region(&mut self, id: u32, scope: Scope) -> (bool, Vec<Occ>) {
-        let m = self.m;
-        let Some(r) = m.regions.get(id as usize) else {
-            return (false, Vec::new());
-        };
-        let mut occs = self.alive(r, &r.strong, scope);
-        if !self.tagged(r) && occs.is_empty() && !self.in_context(r, scope) {
-            return (false, Vec::new());
+    /// Whether a region holds (the producer tagged it, a strong alias
+    /// occurs outside every exclusion, or a weak one counts in context)
+    /// and, when it does, its occurrences: its strong aliases outside
+    /// every exclusion, then its weak ones (a range of `occs`). Worked out
+    /// once per article for each region and scope.
+    fn region(&mut self, id: u32, scope: Scope) -> (bool, u32, u32) {
+        if let Some(&known) = self.regions.get(&(id, scope)) {
+            return known;
         }
-        occs.extend(self.alive(r, &r.weak, scope));
-        (true, occs)
+        let m = self.m;
+        let found = match m.regions.get(id as usize) {
+            None => None,
+            Some(r) => {
+                let mut occs = self.alive(r, &r.strong, scope);
+                if self.tagged(r) || !occs.is_empty() || self.in_context(r, scope) {
+                    occs.extend(self.alive(r, &r.weak, scope));
+                    Some(occs)
+                } else {
+                    None
+                }
+            }
+        };
+        let from = self.occs.len() as u32;
+        if let Some(occs) = &found {
+            self.occs.extend_from_slice(occs);
+        }
+        let known = (found.is_some(), from, self.occs.len() as u32);
+        self.regions.insert((id, scope), known);
+        known
     }
 }
 

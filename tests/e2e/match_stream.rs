@@ -169,12 +169,7 @@ fn ids_format_lists_the_full_formats_rules() {
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let rules: Vec<serde_json::Value> = v["matches"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["rule"].clone())
-                .collect();
+            let rules: Vec<&String> = v["matches"].as_object().unwrap().keys().collect();
             serde_json::json!({"id": v["id"], "rules": rules})
         })
         .collect();
