@@ -23,7 +23,7 @@ Usage: scripts/bench-match.py [--work target/bench-match] [--articles 20000]
   `/usr/bin/time -v` (wall time, max RSS) with its full output written to
   WORK/out/. Prints the medians as a Markdown table, the linearity and
   +99k figures, and the agreement check. The outputs are deleted at the
-  end (newsalert's are ~450 KB per article at 100k rules) unless
+  end (newsalert's are ~64 KB per article at 100k rules) unless
   --keep-output.
 - newsalert's rules cache (`rules.cache_dir`) is WORK/rules-cache,
   emptied at the start; one untimed run per rule set compiles and stores
