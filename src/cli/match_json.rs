@@ -61,6 +61,16 @@ impl Pieces {
         &self.bytes[start..self.ends[i]]
     }
 
+    /// Append pieces `indices` to `out`, comma-separated.
+    fn join(&self, out: &mut Vec<u8>, indices: impl Iterator<Item = usize>) {
+        for (i, piece) in indices.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(self.get(piece));
+        }
+    }
+
     /// Pieces `indices`, fetched before they are written: at 100k rules
     /// the pieces (~5 MB) are out of cache and each is a miss or two.
     /// Looked up in one tight loop, then touched in another, the misses
@@ -219,12 +229,9 @@ impl Scratch {
         out.extend_from_slice(b"{\"id\":");
         string(out, prepared.article.id.as_str());
         out.extend_from_slice(b",\"subscribers\":[");
-        for (i, &s) in notified.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(rules.subscribers.get(s as usize));
-        }
+        rules
+            .subscribers
+            .join(out, notified.iter().map(|&s| s as usize));
         out.extend_from_slice(b"],\"matches\":{");
         let mut from = 0;
         for (i, (&(_, to), r)) in matched.iter().zip(records).enumerate() {
@@ -258,12 +265,7 @@ pub(super) fn write_ids(
     out.extend_from_slice(b"{\"id\":");
     string(out, prepared.article.id.as_str());
     out.extend_from_slice(b",\"rules\":[");
-    for (i, &r) in matching.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(rules.ids.get(r));
-    }
+    rules.ids.join(out, matching.iter().copied());
     out.extend_from_slice(b"]}");
 }
 

@@ -150,78 +150,46 @@ impl<'m> DocIndex<'m, '_> {
         }
     }
 
-    /// Append the hits of a phrase leaf (a word, a prefix, a phrase) in
-    /// its scope to `out`, in text order (its occurrences are found in
-    /// text order, one per position: nothing to sort).
-    pub(super) fn phrase_hits(&mut self, node: &'m Node, out: &mut Vec<Hit>) {
-        let from = out.len();
+    /// Each occurrence of a phrase leaf (a word, a prefix, a phrase) in its
+    /// scope, in text order, to `f`; nothing for other nodes.
+    fn phrase_occs(&mut self, node: &'m Node, mut f: impl FnMut(&Self, Occ)) {
         match node {
             Node::Phrase { word, scope, .. } if *word != NO_TERM => {
-                let occs = self.anchor_occ(*word);
-                out.extend(
-                    occs.iter()
-                        .filter(|&&(_, f, _)| scope.contains(field_at(f as usize)))
-                        .map(|&(_, f, pos)| {
-                            let o = Occ {
-                                field: f as usize,
-                                first: pos as usize,
-                                last: pos as usize,
-                            };
-                            self.hit(o)
-                        }),
-                );
+                for &(_, field, pos) in self.anchor_occ(*word) {
+                    if scope.contains(field_at(field as usize)) {
+                        let (first, last) = (pos as usize, pos as usize);
+                        let field = field as usize;
+                        f(self, Occ { field, first, last });
+                    }
+                }
             }
             Node::Phrase { phrase, scope, .. } => {
-                let scope = *scope;
                 let range = self.phrase(*phrase);
-                out.extend(
-                    self.slice(range)
-                        .iter()
-                        .filter(|o| scope.contains(field_at(o.field)))
-                        .map(|&o| self.hit(o)),
-                );
+                for &o in self.slice(range) {
+                    if scope.contains(field_at(o.field)) {
+                        f(self, o);
+                    }
+                }
             }
-            _ => return,
+            _ => {}
         }
-        let added = &mut out[from..];
-        if !added.is_sorted() {
-            added.sort_unstable();
-        }
-        let mut kept = from;
-        for i in from..out.len() {
-            if kept == from || out[i] != out[kept - 1] {
-                out[kept] = out[i];
-                kept += 1;
-            }
-        }
-        out.truncate(kept);
+    }
+
+    /// Append the hits of a phrase leaf to `out`: already sorted and
+    /// distinct (its occurrences are found in text order, one per
+    /// position), so nothing to sort.
+    pub(super) fn phrase_hits(&mut self, node: &'m Node, out: &mut Vec<Hit>) {
+        let from = out.len();
+        self.phrase_occs(node, |ix, o| out.push(ix.hit(o)));
+        debug_assert!(out[from..].windows(2).all(|w| w[0] < w[1]));
     }
 
     /// For a text or region leaf: whether it holds and its occurrences.
     pub(super) fn leaf(&mut self, node: &'m Node) -> (bool, Vec<Occ>) {
         match node {
-            Node::Phrase { word, scope, .. } if *word != NO_TERM => {
-                let occs: Vec<Occ> = self
-                    .anchor_occ(*word)
-                    .iter()
-                    .filter(|&&(_, f, _)| scope.contains(field_at(f as usize)))
-                    .map(|&(_, f, pos)| Occ {
-                        field: f as usize,
-                        first: pos as usize,
-                        last: pos as usize,
-                    })
-                    .collect();
-                (!occs.is_empty(), occs)
-            }
-            Node::Phrase { phrase, scope, .. } => {
-                let scope = *scope;
-                let range = self.phrase(*phrase);
-                let occs: Vec<Occ> = self
-                    .slice(range)
-                    .iter()
-                    .copied()
-                    .filter(|o| scope.contains(field_at(o.field)))
-                    .collect();
+            Node::Phrase { .. } => {
+                let mut occs = Vec::new();
+                self.phrase_occs(node, |_, o| occs.push(o));
                 (!occs.is_empty(), occs)
             }
             Node::Near {
