@@ -10,7 +10,8 @@
 //! Knobs: `SERVICE_BENCH_RATE` (articles/s, default 40),
 //! `SERVICE_BENCH_ARTICLES` (at that rate, default 2400: one minute),
 //! `SERVICE_BENCH_FLOOD` (articles published at once, default 3000),
-//! `SERVICE_BENCH_RULES` (default 10000).
+//! `SERVICE_BENCH_RULES` (default 10000), `SERVICE_BENCH_CONFIG` (TOML
+//! appended to the service's settings, e.g. `"[delivery]\nemail_concurrency = 32"`).
 //!
 //! Workload: the generated rule mix of `benches/common/rules.rs` spread over
 //! 30 email subscribers (rule `i` notifies `mail{i % 30}`), plus 12 Telegram
@@ -316,7 +317,7 @@ async fn main() {
             nats.url(),
             telegram.api_url(),
             smtp.port()
-        ),
+        ) + &std::env::var("SERVICE_BENCH_CONFIG").unwrap_or_default(),
     )
     .unwrap();
     std::fs::write(dir.path().join("rules.toml"), rules_toml(&rule_set)).unwrap();
@@ -341,7 +342,10 @@ async fn main() {
     service.await.unwrap().unwrap();
     let bare_rate = jetstream_floor(&nats.url(), "BARE", n, Some(rate), mean_bytes).await;
     let bare_max = jetstream_floor(&nats.url(), "BAREMAX", flood, None, mean_bytes).await;
-    assert!(!at_rate.email.is_empty(), "no email alerts delivered");
+    assert!(
+        rules < 100 || !at_rate.email.is_empty(),
+        "no email alerts delivered"
+    );
     assert!(!at_rate.telegram.is_empty(), "no Telegram alerts delivered");
 
     println!(
