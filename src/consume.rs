@@ -6,9 +6,6 @@
 //! [`Outcome`]. Messages are never terminated: what can never be
 //! processed is dead-lettered by its handler ([`crate::dlq`]) and acked.
 //!
-//! The loop also tells handlers which deliveries are a message's first
-//! ([`first`]), so delivery can skip the sent-log read for them.
-//!
 //! Each loop reports whether its consumer is bound to [`Health`] (for
 //! `/readyz`); [`report_backlog`] puts the consumers' backlog into
 //! [`Metrics`].
@@ -32,7 +29,6 @@ use crate::observe::{Health, Metrics};
 use crate::retry::{Failure, RetryPolicy, retry};
 use crate::shutdown::{Stopping, sleep_unless_stopping};
 
-pub mod first;
 mod order;
 use order::DeliveryOrder;
 
@@ -252,7 +248,6 @@ async fn consume<H: Handler>(
         .await;
         // A forever policy ends only on shutdown.
         let Ok(messages) = opened else { return };
-        let boundary = first::boundary(js, &spec.stream).await;
         health.consumer_bound(&spec.durable, true);
         tracing::info!(stream = %spec.stream, consumer = %spec.durable, "consuming");
         let failed = AtomicBool::new(false);
@@ -278,10 +273,6 @@ async fn consume<H: Handler>(
                 std::future::ready(broken.is_none())
             })
             .filter_map(|m| std::future::ready(m.ok()))
-            .map(|mut msg| {
-                first::keep_hint_if_first(&mut msg, boundary);
-                msg
-            })
             .take_until(stopping.cancelled())
             .for_each_concurrent(spec.concurrency, |msg| {
                 let (handler, stopping) = (handler.clone(), stopping.clone());

@@ -1,7 +1,9 @@
 //! Stage 1, articles → alerts: decode each article event, clean, match and
 //! route it on the current rules, and publish one alert message per
 //! (article, subscriber, channel) to the alerts stream with `Nats-Msg-Id`
-//! = the alert key. The article is acked only after every alert publish is
+//! = the alert key, its Telegram alerts before the rest (they reach
+//! JetStream and delivery ahead of an article's dozens of mails, which
+//! would otherwise delay them). The article is acked only after every alert publish is
 //! acknowledged, so a crash in between loses nothing (JetStream drops the
 //! re-published duplicates). Events that can never be processed are
 //! dead-lettered with the reason, then acked. A CloudEvents batch is one
@@ -20,9 +22,7 @@
 
 use crate::alert;
 use crate::article;
-use crate::consume::first::FIRST_PUBLISH;
 use crate::consume::{Handler, Outcome};
-use crate::deliver::claims::ArticleClaims;
 use crate::deliver::partition::subject_for;
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
@@ -64,9 +64,6 @@ pub struct ArticleHandler {
     pub holds: Option<Arc<Holds>>,
     /// Per-rule counters (see [`crate::stats`]).
     pub stats: RuleStats,
-    /// Article claims, so first publishes skip the sent-log read (`None`:
-    /// every alert takes it).
-    pub claims: Option<Arc<ArticleClaims>>,
 }
 
 impl ArticleHandler {
@@ -141,8 +138,7 @@ impl ArticleHandler {
         let metrics = self.metrics.clone();
         let with_stories = self.stories.is_some();
         let stats = self.stats.clone();
-        let article_id = article.id.as_str().to_string();
-        let matching = async {
+        let matched = {
             // The semaphore is never closed.
             let _slot = self.match_slots.acquire().await;
             tokio::task::spawn_blocking(move || {
@@ -167,22 +163,6 @@ impl ArticleHandler {
                 (article, alerts)
             })
             .await
-        };
-        // The claim's round trip overlaps the matching.
-        let claim = async {
-            match &self.claims {
-                Some(claims) => claims.claim(&article_id, stopping).await,
-                None => Ok(None),
-            }
-        };
-        let (matched, claimed) = tokio::join!(matching, claim);
-        let claimed = match claimed {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                let outcome = Outcome::retry_later(&self.retry, msg);
-                tracing::warn!(article_id = %article_id, error = %e, ?outcome, "article claim failed; will retry the article");
-                return outcome;
-            }
         };
         let (article, (alerts, shingles)) = match matched {
             Ok(done) => done,
@@ -220,9 +200,6 @@ impl ArticleHandler {
         };
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
-        // First publishes of their keys: delivery need not read the sent log.
-        let first =
-            claimed.is_some_and(|at| self.claims.as_ref().is_some_and(|c| c.still_first(at)));
         // Telegram alerts first, on their own: one small message each, while
         // an article's mails are often dozens, which would otherwise reach
         // JetStream and delivery together with them.
@@ -230,8 +207,8 @@ impl ArticleHandler {
             alerts.iter().partition(|a| a.channel == Channel::Telegram);
         let mut failures: Vec<String> = Vec::new();
         for group in [telegram, rest] {
-            let publishes = (group.into_iter())
-                .map(|a| self.publish(a, &routed_by, published, first, stopping));
+            let publishes =
+                (group.into_iter()).map(|a| self.publish(a, &routed_by, published, stopping));
             let done = futures::future::join_all(publishes).await;
             failures.extend(done.into_iter().filter_map(Result::err));
         }
@@ -243,32 +220,22 @@ impl ArticleHandler {
         tracing::debug!(target: HOP, article_id = %article.id, "alerts published");
         Outcome::Ack
     }
-}
 
-impl ArticleHandler {
-    /// Publish `alert` (routed by `book`) to its instant or held subject,
-    /// marked as a first publish when `first` and instant.
+    /// Publish `alert` (routed by `book`) to its instant or held subject.
     async fn publish(
         &self,
         alert: &alert::Alert,
         book: &crate::rulebook::RuleBook,
         published: Option<time::OffsetDateTime>,
-        first: bool,
         stopping: &Stopping,
     ) -> Result<(), String> {
         let payload = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
-        let instant = subject_for(&self.alerts_subject, alert, self.telegram_partitions);
         let (subject, headers) = match &self.holds {
             Some(holds) => holds.place(book, alert, published, stopping).await,
-            None => (instant.clone(), published.map(alert::published_header)),
-        };
-        let headers = match first && subject == instant {
-            true => {
-                let mut h = headers.unwrap_or_default();
-                h.insert(FIRST_PUBLISH, "1");
-                Some(h)
-            }
-            false => headers,
+            None => (
+                subject_for(&self.alerts_subject, alert, self.telegram_partitions),
+                published.map(alert::published_header),
+            ),
         };
         self.broker
             .publish(subject, &alert.key(), headers, payload.into())

@@ -18,7 +18,6 @@ use stages::STAGES;
 
 use crate::bot::{self, BotService, prefs::ChatPrefs};
 use crate::deliver::Notifiers;
-use crate::deliver::claims::ArticleClaims;
 use crate::deliver::flood::{FloodControl, Share};
 use crate::deliver::ledger::Ledger;
 use crate::http::{self, HttpServer, HttpState};
@@ -57,8 +56,6 @@ pub struct App {
     broker: Broker,
     notifiers: Notifiers,
     ledger: Ledger,
-    /// Article claims (first publishes skip the sent-log read).
-    claims: Arc<ArticleClaims>,
     rules: SharedRuleBook,
     rules_stamp: reload::FileStamp,
     gazetteer: Arc<Gazetteer>,
@@ -121,14 +118,6 @@ impl Starting {
         } = self;
         let broker = Broker::connect(&settings.nats, &health).await?;
         let LedgerBuckets { sent, targets } = broker.ledger_buckets(&settings.nats).await?;
-        let claims = Arc::new(
-            ArticleClaims::start(
-                sent.clone(),
-                settings.nats.sent_retention(),
-                settings.nats.duplicate_window(),
-            )
-            .await,
-        );
         let ledger = Ledger::new(sent, targets);
         let held = held::Held::connect(&settings, &broker, unsubscribe).await?;
         let share = Share::new(0, settings.telegram.partitions);
@@ -143,7 +132,6 @@ impl Starting {
             crate::stats::store::start(&settings.stats, &broker, rules.clone(), metrics.clone())
                 .await?;
         let app = App {
-            claims,
             held,
             clock: Arc::new(crate::clock::SystemClock),
             share,

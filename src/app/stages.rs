@@ -140,7 +140,6 @@ impl App {
             stories: self.stories.clone(),
             holds: self.held.holds(&self.settings, self.clock.clone()),
             stats: self.stats.clone(),
-            claims: Some(self.claims.clone()),
         });
         self.held.serve_unsubscribe(self.clock.clone());
         let release_stop = Stopping::new();

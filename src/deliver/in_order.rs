@@ -19,12 +19,12 @@
 //!   chat's partition, so alerts in flight during an upgrade are delivered.
 
 use crate::alert::{Alert, Target};
-use crate::consume::{Handler, Outcome, first};
+use crate::consume::{Handler, Outcome};
 use crate::deliver::prepared;
 use crate::nats::{Broker, MSG_ID};
 use crate::retry::{Failure, RetryError, RetryPolicy, retry};
 use crate::shutdown::Stopping;
-use async_nats::{HeaderMap, jetstream};
+use async_nats::jetstream;
 use futures::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -152,8 +152,7 @@ impl Forwarder {
         // A new id: JetStream's duplicate window spans the whole stream,
         // and the original id is already in it.
         let id = format!("{id}/partitioned");
-        // Published again: no longer a first publish.
-        let mut headers = (msg.headers.as_ref()).map_or_else(HeaderMap::new, first::without_hint);
+        let mut headers = msg.headers.clone().unwrap_or_default();
         headers.insert(MSG_ID, id.as_str());
         let subject = partition_subject(&self.alerts_subject, partition);
         let payload = msg.payload.clone();

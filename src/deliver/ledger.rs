@@ -50,7 +50,7 @@ pub const RECORD_FOR: Duration = Duration::from_secs(15);
 pub struct Stopped;
 
 /// The sent log's retries: 100 ms doubling to 1 s, for [`RECORD_FOR`].
-pub(crate) fn ledger_policy() -> RetryPolicy {
+fn ledger_policy() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 0,
         initial: Duration::from_millis(100),

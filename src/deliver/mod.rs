@@ -3,7 +3,7 @@
 //! [`console`]), the single place where failed sends are retried
 //! ([`retry`]), messages built from several held alerts ([`prepared`]:
 //! digests, quiet-hours summaries), what delivery remembers ([`ledger`]: sent log, disabled
-//! targets, chat migrations; [`claims`]: which alerts skip the sent-log read) and the stage that ties them together
+//! targets, chat migrations) and the stage that ties them together
 //! ([`worker`]). Telegram alerts are partitioned by chat ([`partition`]);
 //! each partition is served by one instance at a time ([`partitions`]),
 //! which keeps each chat's order ([`in_order`]) and its share of the bot's
@@ -13,7 +13,6 @@
 //! (retry later, maybe not before `retry_after`) or
 //! [`DeliveryError::Permanent`] (retrying cannot help).
 
-pub mod claims;
 pub mod console;
 pub mod email;
 pub mod flood;

@@ -1,13 +1,11 @@
 //! Stage 2, alerts → people: one durable consumer per channel on the alerts
-//! stream. Per alert: skip it if the sent log has it (read only when the
-//! alert may have been handled before); dead-letter it if its
+//! stream. Per alert: skip it if the sent log has it; dead-letter it if its
 //! target is disabled; otherwise send with the retry policy, record it as
 //! sent, then ack. Alerts to one target are sent one at a time in stream
 //! order (Telegram shows them in the order the articles arrived): a lock
 //! per [`Target`].
 //!
-//! Key-value cost per send: one sent-log write, and one read before unless
-//! the alert is on its first delivery ([`crate::consume::first`]); disabled
+//! Key-value cost per send: one sent-log read and one write; disabled
 //! targets and chat migrations come from the [`Ledger`]'s in-memory view.
 //!
 //! Log lines about an alert carry the stable fields `article_id`, `rule`
@@ -30,7 +28,7 @@ use super::retry::{SendOutcome, send_with_retry};
 use super::{DeliveryError, Notifier};
 use crate::alert::{self, Alert, Target};
 use crate::bot::prefs::{ChatPrefs, Delivery};
-use crate::consume::{Handler, Outcome, first};
+use crate::consume::{Handler, Outcome};
 use crate::dlq::DeadLetter;
 use crate::nats::Broker;
 use crate::observe::{HOP, Metrics};
@@ -153,12 +151,7 @@ impl AlertHandler {
         // The stable fields of every line about this alert.
         let (a, channel) = (&alert, Some(alert.channel));
         let rules = alert.rules.join(",");
-        // Nobody handled this alert before: nothing to look up.
-        let looked_up = match first::has_hint(msg) {
-            true => Ok(false),
-            false => self.ledger.was_sent(&key, stopping).await,
-        };
-        let Ok(was_sent) = looked_up else {
+        let Ok(was_sent) = self.ledger.was_sent(&key, stopping).await else {
             return Outcome::Release;
         };
         if was_sent {
