@@ -14,11 +14,11 @@
 //! appended to the service's settings, e.g. `"[delivery]\nemail_concurrency = 32"`).
 //!
 //! Workload: the generated rule mix of `benches/common/rules.rs` spread over
-//! 30 email subscribers (rule `i` notifies `mail{i % 30}`), plus 12 Telegram
+//! 30 email subscribers (rule `i` notifies `mail{i % 30}`), plus 24 Telegram
 //! chats with one rule each; the news-sized corpus of `benches/common`
 //! (3–8 KB bodies), each published copy with a unique id and `Bench {i}:`
-//! in front of its title. Telegram traffic is kept at ~6 alerts/s in all
-//! (0.5/s per chat, under the bot's 1/s per chat and 30/s overall, which the
+//! in front of its title. Telegram traffic is kept at ~13 alerts/s in all
+//! (~0.55/s per chat, under the bot's 1/s per chat and 30/s overall, which the
 //! service always keeps), so the flood control never holds an alert back.
 //!
 //! Phases, one server and one service:
@@ -55,9 +55,9 @@ use support::smtp::SmtpSink;
 use support::telegram::FakeTelegram;
 
 const EMAIL_SUBSCRIBERS: usize = 30;
-const TELEGRAM_CHATS: usize = 12;
+const TELEGRAM_CHATS: usize = 24;
 /// Telegram alerts per second asked of the service in the rate phase.
-const TELEGRAM_RATE: f64 = 6.0;
+const TELEGRAM_RATE: f64 = 12.0;
 const TARGET_THROUGHPUT: f64 = 0.8;
 const TARGET_P99: f64 = 5.0;
 /// Articles published before measuring (connections, caches, pools).
