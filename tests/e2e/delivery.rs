@@ -446,6 +446,9 @@ async fn a_redelivered_alert_is_not_sent_twice() {
     let mut alerts = s.js().get_stream("NEWSALERT_ALERTS").await.unwrap();
     let last = alerts.info().await.unwrap().state.last_sequence;
     assert_eq!(last, 2);
+    // An article's Telegram alerts are published before its mails.
+    let first = alerts.get_raw_message(1).await.unwrap().subject;
+    assert!(first.contains(".telegram."), "first alert on {first}");
     for seq in 1..=last {
         let m = alerts.get_raw_message(seq).await.unwrap();
         s.publisher
