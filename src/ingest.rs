@@ -1,11 +1,11 @@
 //! Stage 1, articles → alerts: decode each article event, clean, match and
 //! route it on the current rules, and publish one alert message per
 //! (article, subscriber, channel) to the alerts stream with `Nats-Msg-Id`
-//! = the alert key, its Telegram alerts before the rest (they reach
-//! JetStream and delivery ahead of an article's dozens of mails, which
-//! would otherwise delay them). The article is acked only after every alert publish is
-//! acknowledged, so a crash in between loses nothing (JetStream drops the
-//! re-published duplicates). Events that can never be processed are
+//! = the alert key; its Telegram alerts first, acknowledged before the rest
+//! are published, so they reach JetStream and delivery ahead of an
+//! article's dozens of mails instead of inside their burst. The article is
+//! acked only after every alert publish is acknowledged, so a crash in
+//! between loses nothing (JetStream drops the re-published duplicates). Events that can never be processed are
 //! dead-lettered with the reason, then acked. A CloudEvents batch is one
 //! message of several events: each is alerted on its own, a bad one is
 //! dead-lettered alone, and the message is acked once all are done.
