@@ -47,12 +47,15 @@ impl Matcher {
     /// rules naming it, and `leaf` numbers it (from 0, per article): the
     /// same `leaf`, the same hits, so a caller may render them once too.
     pub fn find_each(&self, doc: &Document<'_>, mut each: impl FnMut(usize, &[Hit], Option<u32>)) {
-        SCRATCH.with_borrow_mut(|scratch| {
+        // Taken, not borrowed: an `each` that matched again on this
+        // thread would get fresh lists instead of a panic.
+        let mut scratch = SCRATCH.take();
+        {
             let Scratch {
                 hits,
                 leaf_hits,
                 leaves,
-            } = scratch;
+            } = &mut scratch;
             leaf_hits.clear();
             leaves.clear();
             let mut index = DocIndex::new(self, doc);
@@ -85,7 +88,8 @@ impl Matcher {
                 hits.dedup();
                 each(rule as usize, hits, None);
             }
-        });
+        }
+        SCRATCH.set(scratch);
     }
 }
 
