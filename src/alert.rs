@@ -115,7 +115,7 @@ impl Alert {
 }
 
 /// `id` with `%` and `/` percent-encoded (borrowed when it has neither).
-fn key_part(id: &str) -> std::borrow::Cow<'_, str> {
+pub fn key_part(id: &str) -> std::borrow::Cow<'_, str> {
     if id.contains(['%', '/']) {
         id.replace('%', "%25").replace('/', "%2F").into()
     } else {

@@ -6,6 +6,7 @@
 //! disabled re-enables the target first; replayed entries are removed.
 
 use crate::consume::Outcome;
+use crate::deliver::batch::ALERT_BATCH;
 use crate::deliver::ledger::Ledger;
 use crate::nats::{self, Broker, NatsError};
 use crate::retry::RetryPolicy;
@@ -88,9 +89,13 @@ async fn publish(
     let (id, payload) = match letter.element {
         None => (format!("dlq-{stream}-{seq}"), msg.payload.clone()),
         Some((index, element)) => {
-            // Alone, the element is a structured event, not a batch.
-            headers = without_content_type(&headers);
-            headers.insert("content-type", "application/cloudevents+json");
+            // Alone, the element is one event (a structured CloudEvent)
+            // or one alert, not a batch.
+            let typed = header_in(&headers, "content-type");
+            headers = without(&headers, &["content-type", ALERT_BATCH]);
+            if typed {
+                headers.insert("content-type", "application/cloudevents+json");
+            }
             headers.insert(BATCH_INDEX, index.to_string().as_str());
             (
                 format!("dlq-{stream}-{seq}-{index}"),
@@ -114,12 +119,20 @@ async fn publish(
         .await
 }
 
-/// `headers` without any `content-type` (whatever its case).
-fn without_content_type(headers: &HeaderMap) -> HeaderMap {
+/// Whether `headers` has `name` (whatever its case).
+fn header_in(headers: &HeaderMap, name: &str) -> bool {
+    headers.iter().any(|(n, _)| {
+        let n: &str = n.as_ref();
+        n.eq_ignore_ascii_case(name)
+    })
+}
+
+/// `headers` without any of `names` (whatever their case).
+fn without(headers: &HeaderMap, names: &[&str]) -> HeaderMap {
     let mut out = HeaderMap::new();
     for (name, values) in headers.iter() {
         let name: &str = name.as_ref();
-        if !name.eq_ignore_ascii_case("content-type") {
+        if !names.iter().any(|n| name.eq_ignore_ascii_case(n)) {
             for v in values {
                 out.append(name, v.as_str());
             }

@@ -23,6 +23,7 @@
 use crate::alert;
 use crate::article;
 use crate::consume::{Handler, Outcome};
+use crate::deliver::batch;
 use crate::deliver::partition::subject_for;
 use crate::dlq::{self, DeadLetter};
 use crate::nats::Broker;
@@ -31,6 +32,7 @@ use crate::pending::Holds;
 use crate::pipeline::{self, PreparedArticle};
 use crate::reload::SharedRuleBook;
 use crate::retry::RetryPolicy;
+use crate::settings::subject::alert_subject;
 use crate::shutdown::Stopping;
 use crate::stats::RuleStats;
 use crate::story::{self, gate::StoryGate, gate::StoryInput};
@@ -52,6 +54,8 @@ pub struct ArticleHandler {
     /// `telegram.partitions`: Telegram alerts go to their chat's partition
     /// ([`crate::deliver::partition::subject_for`]).
     pub telegram_partitions: u32,
+    /// `delivery.email_batch`: instant mails per alerts-stream message.
+    pub email_batch: usize,
     /// When an article whose alerts could not all be published is tried
     /// again: the policy's delay for its delivery count.
     pub retry: RetryPolicy,
@@ -205,13 +209,17 @@ impl ArticleHandler {
         // JetStream and delivery together with them.
         let (telegram, rest): (Vec<_>, Vec<_>) =
             alerts.iter().partition(|a| a.channel == Channel::Telegram);
-        let mut failures: Vec<String> = Vec::new();
-        for group in [telegram, rest] {
-            let publishes =
-                (group.into_iter()).map(|a| self.publish(a, &routed_by, published, stopping));
-            let done = futures::future::join_all(publishes).await;
-            failures.extend(done.into_iter().filter_map(Result::err));
-        }
+        let publishes = (telegram.into_iter()).map(|a| async {
+            let (subject, headers) = self.place(a, &routed_by, published, stopping).await;
+            self.send(subject, a.key(), headers, serde_json::to_vec(a))
+                .await
+        });
+        let done = futures::future::join_all(publishes).await;
+        let mut failures: Vec<String> = done.into_iter().filter_map(Result::err).collect();
+        (failures).extend(
+            self.publish_rest(article.id.as_str(), rest, &routed_by, published, stopping)
+                .await,
+        );
         if let Some(e) = failures.first() {
             let outcome = Outcome::retry_later(&self.retry, msg);
             tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, ?outcome, "alert publish failed; will retry the article");
@@ -221,24 +229,85 @@ impl ArticleHandler {
         Outcome::Ack
     }
 
-    /// Publish `alert` (routed by `book`) to its instant or held subject.
-    async fn publish(
+    /// The subject `alert` (routed by `book`) goes to, instant or held,
+    /// and its headers.
+    async fn place(
         &self,
         alert: &alert::Alert,
         book: &crate::rulebook::RuleBook,
         published: Option<time::OffsetDateTime>,
         stopping: &Stopping,
-    ) -> Result<(), String> {
-        let payload = serde_json::to_vec(alert).map_err(|e| e.to_string())?;
-        let (subject, headers) = match &self.holds {
+    ) -> (String, Option<async_nats::HeaderMap>) {
+        match &self.holds {
             Some(holds) => holds.place(book, alert, published, stopping).await,
             None => (
                 subject_for(&self.alerts_subject, alert, self.telegram_partitions),
                 published.map(alert::published_header),
             ),
-        };
+        }
+    }
+
+    /// Publish an article's alerts other than Telegram's, each on the
+    /// subject [`Self::place`] gives it: the instant mails in batches of
+    /// `email_batch` ([`batch`]), the others (held ones) one by one. The
+    /// errors of those that failed.
+    async fn publish_rest(
+        &self,
+        article_id: &str,
+        alerts: Vec<&alert::Alert>,
+        book: &crate::rulebook::RuleBook,
+        published: Option<time::OffsetDateTime>,
+        stopping: &Stopping,
+    ) -> Vec<String> {
+        let places = alerts
+            .iter()
+            .map(|a| self.place(a, book, published, stopping));
+        let placed = futures::future::join_all(places).await;
+        let instant_mail = alert_subject(&self.alerts_subject, Channel::Email);
+        let (mut mails, mut singles) = (Vec::new(), Vec::new());
+        for (a, (subject, headers)) in alerts.into_iter().zip(placed) {
+            if self.email_batch > 1 && a.channel == Channel::Email && subject == instant_mail {
+                mails.push(a);
+            } else {
+                singles.push(self.send(subject, a.key(), headers, serde_json::to_vec(a)));
+            }
+        }
+        let batches = mails
+            .chunks(self.email_batch)
+            .enumerate()
+            .map(|(i, chunk)| {
+                let mut headers = published.map(alert::published_header).unwrap_or_default();
+                headers.insert(batch::ALERT_BATCH, chunk.len().to_string().as_str());
+                let id = batch::batch_id(article_id, i);
+                self.send(
+                    instant_mail.clone(),
+                    id,
+                    Some(headers),
+                    batch::encode(chunk),
+                )
+            });
+        let batches: Vec<_> = batches.collect();
+        let (singles, batches) = futures::future::join(
+            futures::future::join_all(singles),
+            futures::future::join_all(batches),
+        )
+        .await;
+        (singles.into_iter().chain(batches))
+            .filter_map(Result::err)
+            .collect()
+    }
+
+    /// Publish `payload` on `subject` with dedup id `id`.
+    async fn send(
+        &self,
+        subject: String,
+        id: String,
+        headers: Option<async_nats::HeaderMap>,
+        payload: serde_json::Result<Vec<u8>>,
+    ) -> Result<(), String> {
+        let payload = payload.map_err(|e| e.to_string())?;
         self.broker
-            .publish(subject, &alert.key(), headers, payload.into())
+            .publish(subject, &id, headers, payload.into())
             .await
             .map_err(|e| e.to_string())
     }

@@ -132,6 +132,7 @@ impl App {
             max_event_bytes: self.settings.pipeline.max_event_bytes,
             alerts_subject: self.settings.nats.alerts_subject.clone(),
             telegram_partitions: self.settings.telegram.partitions,
+            email_batch: self.settings.delivery.email_batch,
             retry: self.retry,
             match_slots: Arc::new(tokio::sync::Semaphore::new(
                 self.settings.pipeline.match_threads(),
@@ -174,7 +175,9 @@ impl App {
             .with_rule_stats(self.stats.clone());
             Arc::new(match channel {
                 Channel::Telegram => handler.with_chat_prefs(self.chats.clone()),
-                Channel::Email => handler.with_unsubscribed(self.held.unsubscribed.clone()),
+                Channel::Email => handler
+                    .with_unsubscribed(self.held.unsubscribed.clone())
+                    .with_batch_sends(self.settings.delivery.email_concurrency),
             })
         };
         // Dropped (the poller aborted) if this future is, e.g. on a crash.

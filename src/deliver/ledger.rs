@@ -50,7 +50,7 @@ pub const RECORD_FOR: Duration = Duration::from_secs(15);
 pub struct Stopped;
 
 /// The sent log's retries: 100 ms doubling to 1 s, for [`RECORD_FOR`].
-fn ledger_policy() -> RetryPolicy {
+pub(super) fn ledger_policy() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 0,
         initial: Duration::from_millis(100),
@@ -181,6 +181,12 @@ impl Ledger {
         if let Err(e) = written {
             tracing::warn!(error = %e, "could not record a sent alert; a redelivery may duplicate it");
         }
+    }
+
+    /// The sent bucket, for the email batches' delivery records
+    /// ([`super::settled`]).
+    pub fn sent_bucket(&self) -> kv::Store {
+        self.sent.clone()
     }
 
     /// Why `target` is disabled, if it is.

@@ -13,16 +13,19 @@
 //! (retry later, maybe not before `retry_after`) or
 //! [`DeliveryError::Permanent`] (retrying cannot help).
 
+pub mod batch;
 pub mod console;
 pub mod email;
 pub mod flood;
 pub mod in_order;
 pub mod ledger;
+pub mod memo;
 pub mod partition;
 pub mod partitions;
 pub mod prepared;
 pub mod render;
 pub mod retry;
+pub mod settled;
 pub mod telegram;
 pub mod worker;
 

@@ -23,8 +23,11 @@
 //! ack; transient failure after the in-place attempts → nak with backoff,
 //! until `max_age`, then dead letter.
 
+use super::batch::{self, ALERT_BATCH};
 use super::ledger::Ledger;
+use super::memo::{Memo, combine};
 use super::retry::{SendOutcome, send_with_retry};
+use super::settled::Settled;
 use super::{DeliveryError, Notifier};
 use crate::alert::{self, Alert, Target};
 use crate::bot::prefs::{ChatPrefs, Delivery};
@@ -43,6 +46,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Batch mails sent at once unless [`AlertHandler::with_batch_sends`] says.
+const DEFAULT_SENDING: usize = 16;
+
 /// Delivers the alerts of one channel.
 pub struct AlertHandler {
     notifier: Arc<dyn Notifier>,
@@ -59,6 +65,8 @@ pub struct AlertHandler {
     stats: RuleStats,
     /// One FIFO lock per target: keeps per-target order.
     locks: Mutex<HashMap<Target, Arc<tokio::sync::Mutex<()>>>>,
+    /// Batch mails between the start of their send and their record.
+    sending: tokio::sync::Semaphore,
 }
 
 impl AlertHandler {
@@ -81,6 +89,7 @@ impl AlertHandler {
             unsubscribed: None,
             stats: RuleStats::disabled(),
             locks: Mutex::new(HashMap::new()),
+            sending: tokio::sync::Semaphore::new(DEFAULT_SENDING),
         }
     }
 
@@ -93,6 +102,12 @@ impl AlertHandler {
     /// Skip alerts to addresses that unsubscribed.
     pub fn with_unsubscribed(mut self, unsubscribed: Unsubscribed) -> Self {
         self.unsubscribed = Some(unsubscribed);
+        self
+    }
+
+    /// Send at most `n` mails of batches at once (`delivery.email_concurrency`).
+    pub fn with_batch_sends(mut self, n: usize) -> Self {
+        self.sending = tokio::sync::Semaphore::new(n.max(1));
         self
     }
 
@@ -120,7 +135,49 @@ impl AlertHandler {
         kind: &'static str,
         reason: &str,
     ) -> Outcome {
-        let outcome = dead_letter_alert(&self.broker, msg, kind, reason).await;
+        self.dead_letter_as(msg, channel, kind, reason, None).await
+    }
+
+    /// As [`Self::dead_letter`], for `alert` remembered in `memo`: a batch
+    /// element alone, and recorded as settled once stored.
+    async fn give_up(
+        &self,
+        msg: &jetstream::Message,
+        alert: &Alert,
+        memo: &Memo<'_>,
+        kind: &'static str,
+        reason: &str,
+    ) -> Outcome {
+        let element = match memo {
+            Memo::Batch(_, index, bytes) => Some((*index, *bytes)),
+            Memo::Sent(_) => None,
+        };
+        let channel = Some(alert.channel);
+        let outcome = self
+            .dead_letter_as(msg, channel, kind, reason, element)
+            .await;
+        if let (Outcome::Ack, Memo::Batch(record, ..)) = (outcome, memo) {
+            record.settle(&alert.subscriber).await;
+        }
+        outcome
+    }
+
+    /// Dead-letter `msg`, or only `element` of it.
+    async fn dead_letter_as(
+        &self,
+        msg: &jetstream::Message,
+        channel: Option<Channel>,
+        kind: &'static str,
+        reason: &str,
+        element: Option<(usize, &[u8])>,
+    ) -> Outcome {
+        let letter = DeadLetter {
+            kind,
+            reason,
+            category: "alerts",
+            element,
+        };
+        let outcome = crate::dlq::dead_letter(&self.broker, msg, letter).await;
         if outcome == Outcome::Ack {
             let channel = channel.map_or_else(|| "unknown".to_string(), |c| c.to_string());
             if kind == "target_disabled" {
@@ -133,6 +190,13 @@ impl AlertHandler {
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
+        if msg
+            .headers
+            .as_ref()
+            .is_some_and(|h| h.get(ALERT_BATCH).is_some())
+        {
+            return self.process_batch(msg, stopping).await;
+        }
         let alert: Alert = match serde_json::from_slice(&msg.payload) {
             Ok(a) => a,
             Err(e) => {
@@ -140,18 +204,67 @@ impl AlertHandler {
                 return self.dead_letter(msg, None, "bad_alert", &reason).await;
             }
         };
+        let key = alert.key();
+        self.deliver(msg, &alert, Memo::Sent(&key), stopping).await
+    }
+
+    /// Every alert of a batch ([`super::batch`]) at once; the batch is
+    /// acked once each is settled, else retried (the record skips the
+    /// settled ones then).
+    async fn process_batch(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
+        let elements = match batch::decode(&msg.payload) {
+            Ok(e) => e,
+            Err(reason) => return self.dead_letter(msg, None, "bad_alert", &reason).await,
+        };
+        let mut records: HashMap<&str, Settled> = HashMap::new();
+        for alert in elements.iter().filter_map(|(a, _)| a.as_ref().ok()) {
+            if !records.contains_key(alert.article_id.as_str()) {
+                let key = batch::record_key(&alert.article_id);
+                let Ok(record) = Settled::load(self.ledger.sent_bucket(), &key, stopping).await
+                else {
+                    return Outcome::Release;
+                };
+                records.insert(&alert.article_id, record);
+            }
+        }
+        let each = elements.iter().enumerate().map(|(i, (alert, bytes))| {
+            let records = &records;
+            async move {
+                let element = Some((i, &bytes[..]));
+                match alert {
+                    Ok(a) => {
+                        let memo = Memo::Batch(&records[a.article_id.as_str()], i, bytes);
+                        self.deliver(msg, a, memo, stopping).await
+                    }
+                    Err(reason) => {
+                        self.dead_letter_as(msg, None, "bad_alert", reason, element)
+                            .await
+                    }
+                }
+            }
+        });
+        combine(futures::future::join_all(each).await)
+    }
+
+    /// Deliver `alert` of `msg`, remembered in `memo`.
+    async fn deliver(
+        &self,
+        msg: &jetstream::Message,
+        alert: &Alert,
+        memo: Memo<'_>,
+        stopping: &Stopping,
+    ) -> Outcome {
         let hop = |name| tracing::debug!(target: HOP, article_id = %alert.article_id, subscriber = %alert.subscriber, channel = %alert.channel, "{name}");
         hop("alert received");
-        let key = alert.key();
         let lock = self.lock_for(&alert.target);
         let _turn = tokio::select! {
             guard = lock.lock_owned() => guard,
             () = stopping.cancelled() => return Outcome::Release,
         };
         // The stable fields of every line about this alert.
-        let (a, channel) = (&alert, Some(alert.channel));
+        let a = alert;
         let rules = alert.rules.join(",");
-        let Ok(was_sent) = self.ledger.was_sent(&key, stopping).await else {
+        let Ok(was_sent) = memo.was_sent(&self.ledger, &a.subscriber, stopping).await else {
             return Outcome::Release;
         };
         if was_sent {
@@ -170,9 +283,7 @@ impl AlertHandler {
         if let Some(why) = self.ledger.disabled(&alert.target).await {
             tracing::warn!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, "target disabled; dead-lettering");
             self.stats.suppressed(&a.rules, "target_disabled");
-            return self
-                .dead_letter(msg, channel, "target_disabled", &why)
-                .await;
+            return self.give_up(msg, a, &memo, "target_disabled", &why).await;
         }
         if let (Some(chats), Target::TelegramChat(chat)) = (&self.chats, &alert.target) {
             let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
@@ -188,10 +299,17 @@ impl AlertHandler {
                 return Outcome::Ack;
             }
         }
+        // A batch's mails, sent at once, count against `email_concurrency`
+        // from the send until the record: it bounds what a crash can
+        // leave sent and unrecorded. The semaphore is never closed.
+        let _sending = match memo {
+            Memo::Batch(..) => Some(self.sending.acquire().await),
+            Memo::Sent(_) => None,
+        };
         hop("alert sending");
         let sent = send_with_retry(
             self.notifier.as_ref(),
-            &alert,
+            alert,
             self.retry,
             stopping,
             &self.metrics,
@@ -202,7 +320,7 @@ impl AlertHandler {
                 let latency = alert::since_published(msg.headers.as_ref());
                 self.metrics.alert_sent(a.channel, latency);
                 self.stats.alerted(&a.rules);
-                self.ledger.record_sent(&key).await;
+                memo.record(&self.ledger, &a.subscriber).await;
                 hop("alert recorded");
                 tracing::info!(article_id = %a.article_id, rule = %rules, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, latency_ms = latency.map(|l| l.as_millis() as u64), "alert sent");
                 Outcome::Ack
@@ -212,13 +330,13 @@ impl AlertHandler {
                 tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, %reason, "target unreachable; disabling it");
                 self.ledger.disable(&alert.target, &reason).await;
                 self.stats.failed(&a.rules);
-                self.dead_letter(msg, channel, "target_unreachable", &reason)
+                self.give_up(msg, a, &memo, "target_unreachable", &reason)
                     .await
             }
             SendOutcome::Failed(e) => {
                 tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, "alert failed permanently; dead-lettering");
                 self.stats.failed(&a.rules);
-                self.dead_letter(msg, channel, "permanent", &e.to_string())
+                self.give_up(msg, a, &memo, "permanent", &e.to_string())
                     .await
             }
             SendOutcome::GaveUp(e) => {
@@ -226,9 +344,7 @@ impl AlertHandler {
                 if age >= self.max_age {
                     tracing::error!(article_id = %a.article_id, subscriber = %a.subscriber, channel = %a.channel, target = %a.target, error = %e, age_secs = age.as_secs(), "alert still failing at its maximum age; dead-lettering");
                     self.stats.failed(&a.rules);
-                    return self
-                        .dead_letter(msg, channel, "expired", &e.to_string())
-                        .await;
+                    return self.give_up(msg, a, &memo, "expired", &e.to_string()).await;
                 }
                 let later = Outcome::retry_later_after(&self.retry, msg, self.retry.max_attempts);
                 self.metrics.alert_retried(a.channel);

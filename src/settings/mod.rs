@@ -121,6 +121,9 @@ pub struct DeliverySettings {
     pub max_age_secs: u64,
     pub telegram_concurrency: usize,
     pub email_concurrency: usize,
+    /// An article's instant email alerts per alerts-stream message (see
+    /// [`crate::deliver::batch`]); 1 = one message per alert.
+    pub email_batch: usize,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,10 @@ use crate::dkim;
 use secrecy::ExposeSecret;
 use std::path::Path;
 
+/// Most alerts in one email batch message: ~1 KB each, well under
+/// NATS's default 1 MB payload limit.
+const MAX_EMAIL_BATCH: usize = 256;
+
 impl Settings {
     /// Every problem with values that parsed but make no sense.
     pub fn validate(&self) -> Vec<SettingsError> {
@@ -22,6 +26,12 @@ impl Settings {
             out.push(problem(
                 "pipeline",
                 "max_event_bytes and concurrency must be > 0",
+            ));
+        }
+        if !(1..=MAX_EMAIL_BATCH).contains(&self.delivery.email_batch) {
+            out.push(problem(
+                "delivery.email_batch",
+                format!("must be 1 to {MAX_EMAIL_BATCH} (alerts per message)"),
             ));
         }
         if url::Url::parse(&self.telegram.api_url).is_err() {

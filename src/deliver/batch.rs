@@ -1,0 +1,109 @@
+//! Email alerts in batches (pure): an article's instant email alerts are
+//! published as a few messages of up to `delivery.email_batch` alerts each,
+//! not one message per alert. An article often mails dozens of
+//! subscribers; one message each made every mail a JetStream publish, a
+//! delivery, an ack, a sent-log read and a sent-log write, and that burst,
+//! not the SMTP transactions, set the email latency's tail.
+//!
+//! A batch message is a JSON array of [`Alert`]s on the email subject with
+//! the header [`ALERT_BATCH`] (the number of alerts) and `Nats-Msg-Id`
+//! [`batch_id`]. What was delivered of an article's batches is one record
+//! in the sent bucket ([`crate::deliver::settled`], key [`record_key`]),
+//! read once per delivery of a batch instead of once per alert.
+//! A message without the header is a single alert, as before: replayed
+//! dead letters, alerts queued by older releases, `email_batch = 1`.
+
+use crate::alert::{Alert, key_part};
+use crate::subscriber::Channel;
+
+/// Header of a batch message: how many alerts it holds.
+pub const ALERT_BATCH: &str = "Newsalert-Alert-Batch";
+
+/// `Nats-Msg-Id` of the `index`-th email batch of `article_id`. Never an
+/// alert key: those have a non-empty subscriber between the slashes.
+pub fn batch_id(article_id: &str, index: usize) -> String {
+    format!("{}//{}/{index}", key_part(article_id), Channel::Email)
+}
+
+/// The idempotency key of the delivery record of `article_id`'s email
+/// batches (hashed into a sent-bucket key by the record).
+pub fn record_key(article_id: &str) -> String {
+    format!("{}//{}", key_part(article_id), Channel::Email)
+}
+
+/// The payload of a batch of `alerts`.
+///
+/// # Errors
+/// An alert could not be serialized (not expected: alerts are plain data).
+pub fn encode(alerts: &[&Alert]) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(alerts)
+}
+
+/// One element of a batch: the alert, or why it could not be read, with
+/// the element's JSON (what a dead letter of it holds).
+pub type Element = (Result<Alert, String>, Vec<u8>);
+
+/// The elements of a batch `payload`.
+///
+/// # Errors
+/// The payload is not a JSON array.
+pub fn decode(payload: &[u8]) -> Result<Vec<Element>, String> {
+    let values: Vec<serde_json::Value> =
+        serde_json::from_slice(payload).map_err(|e| format!("undecodable alert batch: {e}"))?;
+    Ok(values
+        .into_iter()
+        .map(|v| {
+            let bytes = v.to_string().into_bytes();
+            let alert = serde_json::from_value(v).map_err(|e| format!("undecodable alert: {e}"));
+            (alert, bytes)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{Target, test_alert};
+
+    fn mail(subscriber: &str) -> Alert {
+        let mut a = test_alert("a/1", subscriber);
+        a.channel = Channel::Email;
+        a.target = Target::Email(format!("{subscriber}@example.org"));
+        a
+    }
+
+    #[test]
+    fn batches_round_trip_and_bad_elements_stay_alone() {
+        let (a, b) = (mail("s1"), mail("s2"));
+        let payload = encode(&[&a, &b]).unwrap();
+        let back = decode(&payload).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[1].0.as_ref().unwrap(), &b);
+        let alone: Alert = serde_json::from_slice(&back[0].1).unwrap();
+        assert_eq!(alone, a, "an element's bytes are the alert alone");
+
+        let mixed = format!(
+            "[{}, {{\"title\": 1}}]",
+            String::from_utf8(back[0].1.clone()).unwrap()
+        );
+        let back = decode(mixed.as_bytes()).unwrap();
+        assert!(back[0].0.is_ok());
+        assert!(
+            back[1]
+                .0
+                .as_ref()
+                .unwrap_err()
+                .contains("undecodable alert")
+        );
+        assert!(decode(b"{}").unwrap_err().contains("alert batch"));
+    }
+
+    #[test]
+    fn batch_ids_never_collide_with_alert_keys() {
+        let a = mail("s1");
+        assert_eq!(batch_id("a/1", 0), "a%2F1//email/0");
+        assert_eq!(record_key("a/1"), "a%2F1//email");
+        assert_ne!(batch_id("a/1", 0), a.key());
+        assert!(!a.key().contains("//"));
+    }
+}
