@@ -1,12 +1,13 @@
 //! Stage 1, articles → alerts: decode each article event, clean, match and
-//! route it on the current rules, and publish one alert message per
-//! (article, subscriber, channel) to the alerts stream with `Nats-Msg-Id`
-//! = the alert key; its Telegram alerts first, acknowledged before the rest
-//! are published, so they reach JetStream and delivery ahead of an
-//! article's dozens of mails instead of inside their burst. The article is
-//! acked only after every alert publish is acknowledged, so a crash in
-//! between loses nothing (JetStream drops the re-published duplicates). Events that can never be processed are
-//! dead-lettered with the reason, then acked. A CloudEvents batch is one
+//! route it on the current rules, and publish its alerts to the alerts
+//! stream: one message per Telegram alert (`Nats-Msg-Id` = the alert key),
+//! written first, and its instant mails in batch messages of up to
+//! `delivery.email_batch` alerts ([`crate::deliver::batch`]), so an
+//! article's dozens of mails are one or two JetStream messages, not a
+//! burst that Telegram alerts would queue behind. The article is acked
+//! only after every publish is acknowledged, so a crash in between loses
+//! nothing (JetStream drops the re-published duplicates). Events that can
+//! never be processed are dead-lettered with the reason, then acked. A CloudEvents batch is one
 //! message of several events: each is alerted on its own, a bad one is
 //! dead-lettered alone, and the message is acked once all are done.
 //!
@@ -204,9 +205,8 @@ impl ArticleHandler {
         };
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
-        // Telegram alerts first, on their own: one small message each, while
-        // an article's mails are often dozens, which would otherwise reach
-        // JetStream and delivery together with them.
+        // Telegram alerts first, one message each; then the mails, in a few
+        // batch messages however many they are (see `publish_rest`).
         let (telegram, rest): (Vec<_>, Vec<_>) =
             alerts.iter().partition(|a| a.channel == Channel::Telegram);
         let publishes = (telegram.into_iter()).map(|a| async {
@@ -214,12 +214,15 @@ impl ArticleHandler {
             self.send(subject, a.key(), headers, serde_json::to_vec(a))
                 .await
         });
-        let done = futures::future::join_all(publishes).await;
-        let mut failures: Vec<String> = done.into_iter().filter_map(Result::err).collect();
-        (failures).extend(
-            self.publish_rest(article.id.as_str(), rest, &routed_by, published, stopping)
-                .await,
-        );
+        // Polled in this order: the Telegram alerts are written first.
+        let (telegram, rest) = futures::future::join(
+            futures::future::join_all(publishes),
+            self.publish_rest(article.id.as_str(), rest, &routed_by, published, stopping),
+        )
+        .await;
+        let failures: Vec<String> = (telegram.into_iter().filter_map(Result::err))
+            .chain(rest)
+            .collect();
         if let Some(e) = failures.first() {
             let outcome = Outcome::retry_later(&self.retry, msg);
             tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, ?outcome, "alert publish failed; will retry the article");

@@ -31,6 +31,15 @@ pub fn record_key(article_id: &str) -> String {
     format!("{}//{}", key_part(article_id), Channel::Email)
 }
 
+/// Whether a message with `headers` and `payload` is a batch: it has the
+/// [`ALERT_BATCH`] header, or (the header lost on the way, e.g. copied by
+/// a tool that keeps only payloads) its payload is a JSON array, which a
+/// single alert never is.
+pub fn is_batch(headers: Option<&async_nats::HeaderMap>, payload: &[u8]) -> bool {
+    headers.is_some_and(|h| h.get(ALERT_BATCH).is_some())
+        || payload.trim_ascii_start().first() == Some(&b'[')
+}
+
 /// The payload of a batch of `alerts`.
 ///
 /// # Errors
@@ -96,6 +105,16 @@ mod tests {
                 .contains("undecodable alert")
         );
         assert!(decode(b"{}").unwrap_err().contains("alert batch"));
+    }
+
+    #[test]
+    fn batches_are_told_by_header_or_shape() {
+        let mut h = async_nats::HeaderMap::new();
+        h.insert(ALERT_BATCH, "2");
+        assert!(is_batch(Some(&h), b"{}"));
+        assert!(is_batch(None, b" \n[{}]"));
+        assert!(!is_batch(None, b"{\"article_id\": \"a\"}"));
+        assert!(!is_batch(Some(&async_nats::HeaderMap::new()), b""));
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! ack; transient failure after the in-place attempts → nak with backoff,
 //! until `max_age`, then dead letter.
 
-use super::batch::{self, ALERT_BATCH};
+use super::batch;
 use super::ledger::Ledger;
 use super::memo::{Memo, combine};
 use super::retry::{SendOutcome, send_with_retry};
@@ -190,11 +190,7 @@ impl AlertHandler {
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
-        if msg
-            .headers
-            .as_ref()
-            .is_some_and(|h| h.get(ALERT_BATCH).is_some())
-        {
+        if batch::is_batch(msg.headers.as_ref(), &msg.payload) {
             return self.process_batch(msg, stopping).await;
         }
         let alert: Alert = match serde_json::from_slice(&msg.payload) {

@@ -148,16 +148,16 @@ pub async fn wait_drained(js: &jetstream::Context, timeout: Duration) {
 }
 
 /// The test's servers and a running service with generated rules.
-struct Stack {
+pub struct Stack {
     _nats: NatsServer,
-    telegram: FakeTelegram,
-    smtp: SmtpSink,
-    app: TestApp,
-    publisher: Publisher,
+    pub telegram: FakeTelegram,
+    pub smtp: SmtpSink,
+    pub app: TestApp,
+    pub publisher: Publisher,
 }
 
 impl Stack {
-    async fn start(subscribers: &[(&str, To)]) -> Stack {
+    pub async fn start(subscribers: &[(&str, To)]) -> Stack {
         let nats = NatsServer::start();
         let telegram = FakeTelegram::start().await;
         let smtp = SmtpSink::start();
@@ -177,7 +177,7 @@ impl Stack {
         }
     }
 
-    fn js(&self) -> &jetstream::Context {
+    pub fn js(&self) -> &jetstream::Context {
         self.publisher.js()
     }
 

@@ -92,3 +92,33 @@ async fn sent_log_lookups_and_records_outlast_a_short_outage() {
         stopped.elapsed()
     );
 }
+
+/// Two deliveries of one article's email batches (two instances, or a
+/// redelivery after an ack timeout) settle subscribers into the same
+/// record at once: compare-and-set merges the sets, none is lost.
+#[tokio::test]
+async fn two_writers_of_one_delivery_record_merge() {
+    use newsalert::deliver::settled::Settled;
+    let nats = NatsServer::start();
+    let (_dir, ledger) = ledger(&nats).await;
+    let running = Stopping::new();
+    let load = || Settled::load(ledger.sent_bucket(), "a-1//email", &running);
+    let (one, two) = (load().await.unwrap(), load().await.unwrap());
+    assert!(!one.contains("s1"));
+    tokio::join!(
+        one.settle("s1"),
+        two.settle("s2"),
+        one.settle("s3"),
+        two.settle("s4")
+    );
+    let after = load().await.unwrap();
+    for s in ["s1", "s2", "s3", "s4"] {
+        assert!(after.contains(s), "{s} settled");
+    }
+    assert!(!after.contains("s5"));
+    let other = Settled::load(ledger.sent_bucket(), "a-2//email", &running);
+    assert!(
+        !other.await.unwrap().contains("s1"),
+        "one record per article"
+    );
+}

@@ -16,6 +16,7 @@ mod cloudevents;
 mod delivery;
 mod deploy;
 mod digest;
+mod email_batch;
 mod explain;
 mod feeds;
 mod flood;
