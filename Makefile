@@ -13,7 +13,7 @@ tools:
 
 # The oldest nats-server we support (2.9): Debian's package where installed.
 NATS_COMPAT_BIN ?= /usr/sbin/nats-server
-COMPAT_TESTS := pipeline:: delivery::blocked delivery::migrated delivery::a_redelivered delivery::deleted delivery::poison backtest:: rule_stats::
+COMPAT_TESTS := pipeline:: delivery::blocked delivery::migrated delivery::a_redelivered delivery::deleted delivery::poison email_batch:: ledger::two_writers backtest:: rule_stats::
 
 # The whole test suite against the pinned nats-server: benchmarks once each
 # (smoke), the JetStream paths against the oldest supported server when it is

@@ -1,15 +1,16 @@
 //! Stage 1, articles → alerts: decode each article event, clean, match and
 //! route it on the current rules, and publish its alerts to the alerts
 //! stream: one message per Telegram alert (`Nats-Msg-Id` = the alert key),
-//! written first, and its instant mails in batch messages of up to
-//! `delivery.email_batch` alerts ([`crate::deliver::batch`]), so an
-//! article's dozens of mails are one or two JetStream messages, not a
-//! burst that Telegram alerts would queue behind. The article is acked
-//! only after every publish is acknowledged, so a crash in between loses
-//! nothing (JetStream drops the re-published duplicates). Events that can
-//! never be processed are dead-lettered with the reason, then acked. A CloudEvents batch is one
-//! message of several events: each is alerted on its own, a bad one is
-//! dead-lettered alone, and the message is acked once all are done.
+//! and, once those are acknowledged, its instant mails in batch messages
+//! of up to `delivery.email_batch` alerts ([`crate::deliver::batch`]): an
+//! article's dozens of mails are one or two JetStream messages, and their
+//! delivery starts after the Telegram alerts are on their way. The article
+//! is acked only after every publish is acknowledged, so a crash in between
+//! loses nothing (JetStream drops the re-published duplicates). Events that
+//! can never be processed are dead-lettered with the reason, then acked.
+//! A CloudEvents batch is one message of several events: each is alerted
+//! on its own, a bad one is dead-lettered alone, and the message is acked
+//! once all are done.
 //!
 //! Between routing and publishing, [`StoryGate`] tags the alerts with the
 //! article's story and drops Telegram repeats of a story (see
@@ -205,8 +206,8 @@ impl ArticleHandler {
         };
         // When the article entered NATS: delivery latency is measured from it.
         let published = msg.info().ok().map(|i| i.published);
-        // Telegram alerts first, one message each; then the mails, in a few
-        // batch messages however many they are (see `publish_rest`).
+        // Telegram alerts first, one message each; then the rest, the
+        // mails in a few batch messages however many they are.
         let (telegram, rest): (Vec<_>, Vec<_>) =
             alerts.iter().partition(|a| a.channel == Channel::Telegram);
         let publishes = (telegram.into_iter()).map(|a| async {
@@ -214,15 +215,13 @@ impl ArticleHandler {
             self.send(subject, a.key(), headers, serde_json::to_vec(a))
                 .await
         });
-        // Polled in this order: the Telegram alerts are written first.
-        let (telegram, rest) = futures::future::join(
-            futures::future::join_all(publishes),
-            self.publish_rest(article.id.as_str(), rest, &routed_by, published, stopping),
-        )
-        .await;
-        let failures: Vec<String> = (telegram.into_iter().filter_map(Result::err))
-            .chain(rest)
-            .collect();
+        // The mails wait for the Telegram alerts' acks: their batch's
+        // delivery (dozens of SMTP transactions at once) would otherwise
+        // compete with the Telegram alerts' for the CPU.
+        let done = futures::future::join_all(publishes).await;
+        let mut failures: Vec<String> = done.into_iter().filter_map(Result::err).collect();
+        let rest = self.publish_rest(article.id.as_str(), rest, &routed_by, published, stopping);
+        failures.extend(rest.await);
         if let Some(e) = failures.first() {
             let outcome = Outcome::retry_later(&self.retry, msg);
             tracing::warn!(article_id = %article.id, failed = failures.len(), error = %e, ?outcome, "alert publish failed; will retry the article");

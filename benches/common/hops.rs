@@ -7,10 +7,12 @@
 //! (ingest) → `article matched` → `alerts published` (every alert publish
 //! acknowledged). Hops of each alert: `article matched` → `alert received`
 //! (its publish, the alerts stream and the wait for a delivery slot;
-//! often before all of its article's alerts are published) → `alert
-//! sending` (per-target lock, sent-log lookup) → `alert sent` (notifier,
-//! flood wait included) → `alert recorded` (sent-log write; after the
-//! delivery, so not part of the latency, but it holds a delivery slot).
+//! often before all of its article's alerts are published; for a mail,
+//! also its batch's delivery-record read) → `alert sending` (per-target
+//! lock, sent-log lookup; a mail: the wait for one of
+//! `email_concurrency` send slots) → `alert sent` (notifier, flood wait
+//! included) → `alert recorded` (sent-log or delivery-record write; after
+//! the delivery, so not part of the latency, but it holds a delivery slot).
 
 use super::latency::{row, summary};
 use newsalert::observe::HOP;

@@ -3,8 +3,9 @@
 //! [`console`]), the single place where failed sends are retried
 //! ([`retry`]), messages built from several held alerts ([`prepared`]:
 //! digests, quiet-hours summaries), what delivery remembers ([`ledger`]: sent log, disabled
-//! targets, chat migrations) and the stage that ties them together
-//! ([`worker`]). Telegram alerts are partitioned by chat ([`partition`]);
+//! targets, chat migrations; [`settled`]: the delivery record of an
+//! article's email batches ([`batch`]); [`memo`]: which of the two an
+//! alert uses) and the stage that ties them together ([`worker`]). Telegram alerts are partitioned by chat ([`partition`]);
 //! each partition is served by one instance at a time ([`partitions`]),
 //! which keeps each chat's order ([`in_order`]) and its share of the bot's
 //! limits.

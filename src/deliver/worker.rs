@@ -5,7 +5,17 @@
 //! order (Telegram shows them in the order the articles arrived): a lock
 //! per [`Target`].
 //!
-//! Key-value cost per send: one sent-log read and one write; disabled
+//! A message is one alert, or an email batch of an article's mails
+//! ([`batch`]): its alerts are delivered at once, each as above, with the
+//! article's delivery record ([`Settled`]) in place of the sent log, at
+//! most `delivery.email_concurrency` between the start of a send and its
+//! record; the batch is acked when every alert is settled, handed back if
+//! one was stopped, else retried after the longest delay one asked for
+//! (the record then skips those already sent). A failing alert is
+//! dead-lettered alone, as a single alert that `dlq replay` delivers.
+//!
+//! Key-value cost per send: one sent-log read and one write (a batch: one
+//! read, and a few group-committed writes, for all its mails); disabled
 //! targets and chat migrations come from the [`Ledger`]'s in-memory view.
 //!
 //! Log lines about an alert carry the stable fields `article_id`, `rule`
