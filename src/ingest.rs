@@ -251,8 +251,9 @@ impl ArticleHandler {
 
     /// Publish an article's alerts other than Telegram's, each on the
     /// subject [`Self::place`] gives it: the instant mails in batches of
-    /// `email_batch` ([`batch`]), the others (held ones) one by one. The
-    /// errors of those that failed.
+    /// at most `email_batch` alerts and [`batch::MAX_BATCH_BYTES`]
+    /// ([`batch`]), the others (held ones) one by one. The errors of those
+    /// that failed.
     async fn publish_rest(
         &self,
         article_id: &str,
@@ -274,20 +275,17 @@ impl ArticleHandler {
                 singles.push(self.send(subject, a.key(), headers, serde_json::to_vec(a)));
             }
         }
-        let batches = mails
-            .chunks(self.email_batch)
-            .enumerate()
-            .map(|(i, chunk)| {
-                let mut headers = published.map(alert::published_header).unwrap_or_default();
-                headers.insert(batch::ALERT_BATCH, chunk.len().to_string().as_str());
-                let id = batch::batch_id(article_id, i);
-                self.send(
-                    instant_mail.clone(),
-                    id,
-                    Some(headers),
-                    batch::encode(chunk),
-                )
-            });
+        let encoded = batch::encode(&mails, self.email_batch, batch::MAX_BATCH_BYTES);
+        let encoded = match encoded {
+            Ok(e) => e,
+            Err(e) => return vec![e.to_string()],
+        };
+        let batches = encoded.into_iter().enumerate().map(|(i, (n, payload))| {
+            let mut headers = published.map(alert::published_header).unwrap_or_default();
+            headers.insert(batch::ALERT_BATCH, n.to_string().as_str());
+            let id = batch::batch_id(article_id, i);
+            self.send(instant_mail.clone(), id, Some(headers), Ok(payload))
+        });
         let batches: Vec<_> = batches.collect();
         let (singles, batches) = futures::future::join(
             futures::future::join_all(singles),

@@ -40,12 +40,44 @@ pub fn is_batch(headers: Option<&async_nats::HeaderMap>, payload: &[u8]) -> bool
         || payload.trim_ascii_start().first() == Some(&b'[')
 }
 
-/// The payload of a batch of `alerts`.
+/// Most bytes of alerts in one batch message: well under NATS's default
+/// 1 MB payload limit, whatever `email_batch` says (an alert listing
+/// hundreds of matched rules can be several KB).
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+/// `alerts`, in order, as batch payloads of at most `max_alerts` alerts
+/// and `max_bytes` each (an alert larger than that alone), each with its
+/// number of alerts. The same alerts always give the same batches, so a
+/// retried article's batches keep their ids.
 ///
 /// # Errors
 /// An alert could not be serialized (not expected: alerts are plain data).
-pub fn encode(alerts: &[&Alert]) -> serde_json::Result<Vec<u8>> {
-    serde_json::to_vec(alerts)
+pub fn encode(
+    alerts: &[&Alert],
+    max_alerts: usize,
+    max_bytes: usize,
+) -> serde_json::Result<Vec<(usize, Vec<u8>)>> {
+    let mut out: Vec<(usize, Vec<u8>)> = Vec::new();
+    for alert in alerts {
+        let one = serde_json::to_vec(alert)?;
+        match out.last_mut() {
+            Some((n, payload)) if *n < max_alerts && payload.len() + one.len() < max_bytes => {
+                payload.pop(); // the closing `]`
+                payload.push(b',');
+                payload.extend_from_slice(&one);
+                payload.push(b']');
+                *n += 1;
+            }
+            _ => {
+                let mut payload = Vec::with_capacity(one.len() + 2);
+                payload.push(b'[');
+                payload.extend_from_slice(&one);
+                payload.push(b']');
+                out.push((1, payload));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// One element of a batch: the alert, or why it could not be read, with
@@ -84,8 +116,10 @@ mod tests {
     #[test]
     fn batches_round_trip_and_bad_elements_stay_alone() {
         let (a, b) = (mail("s1"), mail("s2"));
-        let payload = encode(&[&a, &b]).unwrap();
-        let back = decode(&payload).unwrap();
+        let batches = encode(&[&a, &b], 64, MAX_BATCH_BYTES).unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].0, 2);
+        let back = decode(&batches[0].1).unwrap();
         assert_eq!(back.len(), 2);
         assert_eq!(back[1].0.as_ref().unwrap(), &b);
         let alone: Alert = serde_json::from_slice(&back[0].1).unwrap();
@@ -105,6 +139,26 @@ mod tests {
                 .contains("undecodable alert")
         );
         assert!(decode(b"{}").unwrap_err().contains("alert batch"));
+    }
+
+    #[test]
+    fn batches_are_bounded_by_count_and_bytes() {
+        let alerts: Vec<Alert> = (0..7).map(|i| mail(&format!("s{i}"))).collect();
+        let refs: Vec<&Alert> = alerts.iter().collect();
+        let counts = |max_alerts, max_bytes| -> Vec<usize> {
+            let batches = encode(&refs, max_alerts, max_bytes).unwrap();
+            for (n, payload) in &batches {
+                assert_eq!(decode(payload).unwrap().len(), *n);
+            }
+            batches.iter().map(|(n, _)| *n).collect()
+        };
+        assert_eq!(counts(3, MAX_BATCH_BYTES), [3, 3, 1]);
+        assert_eq!(counts(1, MAX_BATCH_BYTES), [1; 7]);
+        let one = serde_json::to_vec(&alerts[0]).unwrap().len();
+        assert_eq!(counts(64, 2 * one + 8), [2, 2, 2, 1], "by bytes");
+        assert_eq!(counts(64, 1), [1; 7], "an alert over the limit goes alone");
+        let again = encode(&refs, 3, MAX_BATCH_BYTES).unwrap();
+        assert_eq!(again, encode(&refs, 3, MAX_BATCH_BYTES).unwrap(), "stable");
     }
 
     #[test]
