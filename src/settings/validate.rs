@@ -313,6 +313,15 @@ mod tests {
                 &["stats.too_broad_share"],
             ),
             (
+                &[("NEWSALERT__DELIVERY__EMAIL_BATCH", "0")],
+                &["delivery.email_batch"],
+            ),
+            (
+                &[("NEWSALERT__DELIVERY__EMAIL_BATCH", "257")],
+                &["delivery.email_batch"],
+            ),
+            (&[("NEWSALERT__DELIVERY__EMAIL_BATCH", "1")], &[]),
+            (
                 &[
                     ("NEWSALERT__TELEGRAM__PARTITIONS", "0"),
                     ("NEWSALERT__TELEGRAM__LEASE_TTL_SECS", "2"),
