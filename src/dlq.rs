@@ -91,7 +91,7 @@ async fn publish(
         Some((index, element)) => {
             // Alone, the element is one event (a structured CloudEvent)
             // or one alert, not a batch.
-            let typed = header_in(&headers, "content-type");
+            let typed = nats::header_value(&headers, "content-type").is_some();
             headers = without(&headers, &["content-type", ALERT_BATCH]);
             if typed {
                 headers.insert("content-type", "application/cloudevents+json");
@@ -117,14 +117,6 @@ async fn publish(
             payload,
         )
         .await
-}
-
-/// Whether `headers` has `name` (whatever its case).
-fn header_in(headers: &HeaderMap, name: &str) -> bool {
-    headers.iter().any(|(n, _)| {
-        let n: &str = n.as_ref();
-        n.eq_ignore_ascii_case(name)
-    })
 }
 
 /// `headers` without any of `names` (whatever their case).

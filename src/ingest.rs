@@ -315,15 +315,7 @@ impl ArticleHandler {
 
 /// The value of header `name` of `msg`, names compared case-insensitively.
 pub fn header(msg: &jetstream::Message, name: &str) -> Option<String> {
-    let headers = msg.headers.as_ref()?;
-    headers
-        .iter()
-        .find(|(key, _)| {
-            let key: &str = key.as_ref();
-            key.eq_ignore_ascii_case(name)
-        })
-        .and_then(|(_, values)| values.first())
-        .map(|v| v.to_string())
+    crate::nats::header_value(msg.headers.as_ref()?, name)
 }
 
 impl Handler for ArticleHandler {

@@ -181,13 +181,7 @@ impl AlertHandler {
         reason: &str,
         element: Option<(usize, &[u8])>,
     ) -> Outcome {
-        let letter = DeadLetter {
-            kind,
-            reason,
-            category: "alerts",
-            element,
-        };
-        let outcome = crate::dlq::dead_letter(&self.broker, msg, letter).await;
+        let outcome = dead_letter_alert(&self.broker, msg, kind, reason, element).await;
         if outcome == Outcome::Ack {
             let channel = channel.map_or_else(|| "unknown".to_string(), |c| c.to_string());
             if kind == "target_disabled" {
@@ -236,13 +230,13 @@ impl AlertHandler {
         let each = elements.iter().enumerate().map(|(i, (alert, bytes))| {
             let records = &records;
             async move {
-                let element = Some((i, &bytes[..]));
                 match alert {
                     Ok(a) => {
                         let memo = Memo::Batch(&records[a.article_id.as_str()], i, bytes);
                         self.deliver(msg, a, memo, stopping).await
                     }
                     Err(reason) => {
+                        let element = Some((i, &bytes[..]));
                         self.dead_letter_as(msg, None, "bad_alert", reason, element)
                             .await
                     }
@@ -361,18 +355,20 @@ impl AlertHandler {
     }
 }
 
-/// Dead-letter an alert message (category `alerts`).
+/// Dead-letter an alert message (category `alerts`), or only `element`
+/// of a batch.
 pub async fn dead_letter_alert(
     broker: &Broker,
     msg: &jetstream::Message,
-    kind: &'static str,
+    kind: &str,
     reason: &str,
+    element: Option<(usize, &[u8])>,
 ) -> Outcome {
     let letter = DeadLetter {
         kind,
         reason,
         category: "alerts",
-        element: None,
+        element,
     };
     crate::dlq::dead_letter(broker, msg, letter).await
 }

@@ -354,6 +354,19 @@ impl Broker {
     }
 }
 
+/// The first value of header `name` in `headers`, names compared
+/// case-insensitively (NATS keeps them as the publisher wrote them).
+pub fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .iter()
+        .find(|(key, _)| {
+            let key: &str = key.as_ref();
+            key.eq_ignore_ascii_case(name)
+        })
+        .and_then(|(_, values)| values.first())
+        .map(|v| v.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

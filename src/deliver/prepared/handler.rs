@@ -39,7 +39,7 @@ impl PreparedHandler {
         kind: &'static str,
         reason: &str,
     ) -> Outcome {
-        dead_letter_alert(&self.broker, msg, kind, reason).await
+        dead_letter_alert(&self.broker, msg, kind, reason, None).await
     }
 
     async fn process(&self, msg: &jetstream::Message, stopping: &Stopping) -> Outcome {
