@@ -158,6 +158,11 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start(subscribers: &[(&str, To)]) -> Stack {
+        Stack::start_with(subscribers, "").await
+    }
+
+    /// As [`Stack::start`], with `extra` settings (TOML) added.
+    pub async fn start_with(subscribers: &[(&str, To)], extra: &str) -> Stack {
         let nats = NatsServer::start();
         let telegram = FakeTelegram::start().await;
         let smtp = SmtpSink::start();
@@ -166,6 +171,9 @@ impl Stack {
             .map(|(n, t)| (n.to_string(), t.clone()))
             .collect();
         let dir = config_dir(&nats, Some(&telegram), Some(&smtp), &rules_for(&subs));
+        let local = dir.path().join("local.toml");
+        let settings = std::fs::read_to_string(&local).unwrap() + "\n" + extra;
+        std::fs::write(local, settings).unwrap();
         let app = spawn_app(dir).await;
         let publisher = Publisher::connect(&nats).await;
         Stack {

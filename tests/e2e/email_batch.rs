@@ -2,7 +2,8 @@
 //! alerts-stream message, and a redelivery of it, even without its
 //! headers, mails nobody twice; a mail that fails for good is dead-lettered
 //! alone, as a single alert, while the others of its batch are sent, and
-//! `dlq replay` delivers it once.
+//! `dlq replay` delivers it once; a mail still failing after its in-place
+//! retries sends the batch back, and its redelivery sends only that mail.
 
 use crate::delivery::{Stack, To, dead_letters, wait_drained, wait_for_dead_letters};
 use newsalert::alert::{Alert, Target};
@@ -88,5 +89,29 @@ async fn a_rejected_mail_is_dead_lettered_alone_and_replayed_once() {
         dead_letters(s.js()).await.is_empty(),
         "replayed, so removed"
     );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_retried_batch_resends_only_the_mail_that_failed() {
+    // One send at a time: the first mail takes all four 451s (the tests'
+    // retry policy makes four attempts in place), the second is sent.
+    let extra = "[delivery]\nemail_concurrency = 1\n";
+    let s = Stack::start_with(&mailers(&["alpha", "bravo"]), extra).await;
+    s.smtp
+        .push_faults(crate::support::smtp::SmtpFault::RejectRcpt(451), 4);
+    s.publisher.article("a-1", "alpha bravo").await;
+
+    let mails = s.smtp.wait_for(2, Duration::from_secs(20)).await;
+    wait_drained(s.js(), Duration::from_secs(15)).await;
+    let mut to: Vec<String> = mails.iter().map(|m| m.to[0].clone()).collect();
+    to.sort();
+    assert_eq!(to, ["alpha@example.org", "bravo@example.org"]);
+    assert_eq!(
+        s.smtp.transactions(),
+        6,
+        "4 refused, 1 sent, then on redelivery only the refused one"
+    );
+    assert!(dead_letters(s.js()).await.is_empty());
     s.app.stop().await;
 }
