@@ -34,6 +34,7 @@ mod rule_stats;
 mod scale;
 mod security;
 mod service;
+mod smtp_client;
 mod story;
 
 use newsalert::app::App;

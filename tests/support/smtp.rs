@@ -2,7 +2,9 @@
 //! loopback port that records every mail it accepts, with scripted faults.
 //!
 //! Speaks EHLO/HELO, AUTH PLAIN/LOGIN (any credentials), MAIL, RCPT, DATA
-//! (dot-unstuffed), RSET, NOOP, VRFY, QUIT. Runs on its own runtime thread.
+//! (dot-unstuffed), RSET, NOOP, VRFY, QUIT, and takes pipelined commands
+//! (RFC 2920; offered unless [`SinkOptions`] say otherwise), counting
+//! those sent ahead of a reply. Runs on its own runtime thread.
 //! Received mails are read with `mail-parser` ([`ReceivedMail`]).
 
 mod mime;
@@ -38,6 +40,27 @@ struct State {
     connections: usize,
     /// Connections whose session has not ended yet.
     open: usize,
+    /// Commands that arrived before the sink had replied to the one
+    /// before them (pipelined, RFC 2920).
+    sent_ahead: usize,
+}
+
+/// What the sink offers in its `EHLO` reply beyond the basics.
+#[derive(Clone, Copy, Debug)]
+pub struct SinkOptions {
+    /// Offer PIPELINING (RFC 2920), as Postfix and Exim do.
+    pub pipelining: bool,
+    /// The AUTH mechanisms offered (any credentials are accepted).
+    pub auth: &'static str,
+}
+
+impl Default for SinkOptions {
+    fn default() -> Self {
+        Self {
+            pipelining: true,
+            auth: "PLAIN LOGIN",
+        }
+    }
 }
 
 pub struct SmtpSink {
@@ -47,8 +70,14 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
-    /// Starts the sink; it accepts connections when this returns.
+    /// Starts the sink, offering PIPELINING; it accepts connections when
+    /// this returns.
     pub fn start() -> Self {
+        Self::start_with(SinkOptions::default())
+    }
+
+    /// Starts the sink with `options`.
+    pub fn start_with(options: SinkOptions) -> Self {
         let runtime = BackgroundRuntime::start("smtp-sink");
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind smtp sink");
         listener.set_nonblocking(true).expect("set_nonblocking");
@@ -65,7 +94,9 @@ impl SmtpSink {
                 }
                 let session_state = accept_state.clone();
                 tokio::spawn(async move {
-                    Session::new(session_state.clone()).run(stream).await;
+                    Session::new(session_state.clone(), options)
+                        .run(stream)
+                        .await;
                     lock(&session_state).open -= 1;
                 });
             }
@@ -98,6 +129,12 @@ impl SmtpSink {
     /// Number of TCP connections accepted.
     pub fn connections(&self) -> usize {
         lock(&self.state).connections
+    }
+
+    /// Number of commands that arrived before the reply to the command
+    /// before them was sent: 0 from a client that waits for each reply.
+    pub fn sent_ahead(&self) -> usize {
+        lock(&self.state).sent_ahead
     }
 
     /// Number of connections still being served. After a client is killed
@@ -145,6 +182,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 /// One client connection and its current transaction.
 struct Session {
     state: Arc<Mutex<State>>,
+    options: SinkOptions,
     greeted: bool,
     auth_user: Option<String>,
     from: Option<String>,
@@ -153,9 +191,10 @@ struct Session {
 }
 
 impl Session {
-    fn new(state: Arc<Mutex<State>>) -> Self {
+    fn new(state: Arc<Mutex<State>>, options: SinkOptions) -> Self {
         Self {
             state,
+            options,
             greeted: false,
             auth_user: None,
             from: None,
@@ -181,6 +220,9 @@ impl Session {
             return;
         }
         while let Some(line) = read_line(&mut lines).await {
+            if !lines.buffer().is_empty() {
+                lock(&self.state).sent_ahead += 1;
+            }
             let (verb, arg) = match line.split_once(' ') {
                 Some((verb, arg)) => (verb.to_ascii_uppercase(), arg.trim().to_owned()),
                 None => (line.to_ascii_uppercase(), String::new()),
@@ -189,9 +231,15 @@ impl Session {
                 "EHLO" => {
                     self.greeted = true;
                     self.reset();
+                    let pipelining = if self.options.pipelining {
+                        "250-PIPELINING\r\n"
+                    } else {
+                        ""
+                    };
                     format!(
-                        "250-sink.test greets {arg}\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n\
-                         250-AUTH PLAIN LOGIN\r\n250 SIZE 52428800"
+                        "250-sink.test greets {arg}\r\n{pipelining}250-8BITMIME\r\n\
+                         250-SMTPUTF8\r\n250-AUTH {}\r\n250 SIZE 52428800",
+                        self.options.auth
                     )
                 }
                 "HELO" => {
@@ -303,6 +351,13 @@ impl Session {
             Some((m, rest)) => (m.to_ascii_uppercase(), Some(rest.trim().to_owned())),
             None => (arg.to_ascii_uppercase(), None),
         };
+        let offered = self.options.auth.split(' ');
+        if !offered
+            .into_iter()
+            .any(|m| m.eq_ignore_ascii_case(&mechanism))
+        {
+            return Some("504 5.5.4 Unrecognized authentication type".to_owned());
+        }
         let mut prompt = async |challenge: &str| -> Option<String> {
             write
                 .write_all(format!("334 {challenge}\r\n").as_bytes())

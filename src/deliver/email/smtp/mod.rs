@@ -1,13 +1,16 @@
-//! SMTP connections to the relay, pooled and kept warm, without the
-//! Nagle stall.
+//! SMTP to the relay: our own client ([`conn`]), speaking the wire format
+//! in [`wire`], on pooled connections kept warm.
 //!
-//! lettre's client writes a message's body and the terminating `.` in two
-//! writes. On a socket with Nagle's algorithm on (lettre's own connector
-//! never sets `TCP_NODELAY`), the 5-byte terminator waits until the relay
-//! acknowledges the body, and the relay delays that ACK (40 ms on Linux):
-//! ~40 ms lost on every mail. Here the TCP connection is opened by us with
-//! `TCP_NODELAY` set and handed to lettre's [`AsyncSmtpConnection`], which
-//! then does EHLO, STARTTLS (or runs over implicit TLS) and AUTH as usual.
+//! Why our own client rather than lettre's (lettre still composes, signs
+//! and encrypts): lettre's `AsyncSmtpConnection` waits for the reply to
+//! every command, so each mail costs four round trips, and it writes the
+//! final `.` separately, which stalls ~40 ms per mail under Nagle's
+//! algorithm. This client sets `TCP_NODELAY`, and when the relay offers
+//! PIPELINING (RFC 2920; Postfix, Exim and the big providers do) sends
+//! `MAIL FROM`, `RCPT TO` and `DATA` in one write, and the content with
+//! its final `.` in another: two round trips per mail. Against a relay
+//! 20 ms away that halves each mail's time and doubles what one
+//! connection carries.
 //!
 //! Connections are reused: after a mail its connection is parked, the next
 //! mail takes the most recently parked one. At most `max` are open at once.
@@ -15,24 +18,20 @@
 //! before use; a background task keeps one connection open from the start
 //! and `NOOP`s parked ones every [`KEEPALIVE`], closing those unused for
 //! [`IDLE_TIMEOUT`], so a mail after a quiet spell does not pay for
-//! connect, TLS and AUTH. Every step is bounded by `smtp.timeout_secs`.
+//! connect, TLS and AUTH. Every step is bounded by `smtp.timeout_secs`;
+//! a connection is closed after any error.
 
-use crate::settings::{SmtpSettings, SmtpTls};
+mod conn;
+pub mod wire;
+
+use crate::settings::SmtpSettings;
+use conn::{Connection, Relay};
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-#[allow(deprecated)] // the only way lettre upgrades a stream we opened
-use lettre::transport::smtp::client::AsyncNetworkStream;
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use secrecy::ExposeSecret;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
-use tokio_util::compat::{Compat, FuturesAsyncReadCompatExt};
+use wire::Reply;
 
 /// A parked connection idle longer than this is checked with `NOOP` first.
 pub const CHECK_AFTER: Duration = Duration::from_secs(10);
@@ -44,34 +43,53 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Why a mail could not be handed to the relay.
 #[derive(Debug, thiserror::Error)]
 pub enum SmtpError {
-    /// The relay answered with an error, or lettre's client failed.
+    /// The relay refused a step of the mail transaction (`MAIL`, `RCPT`,
+    /// `DATA` or the message itself).
+    #[error("{step}: {} error ({}): {}", severity(reply.code), reply.code, reply.text())]
+    Reply { step: &'static str, reply: Reply },
+    /// The relay refused a step of the session (greeting, `EHLO`,
+    /// `STARTTLS`, `AUTH`): a relay or configuration problem, never the
+    /// mail's, so never permanent for it.
+    #[error("{step}: refused ({}): {}", reply.code, reply.text())]
+    Session { step: &'static str, reply: Reply },
+    /// The mail needs an extension the relay does not offer.
     #[error("{0}")]
-    Smtp(#[from] lettre::transport::smtp::Error),
+    Refused(String),
+    #[error("TLS: {0}")]
+    Tls(#[from] lettre::transport::smtp::Error),
     #[error("connect: {0}")]
     Connect(std::io::Error),
+    #[error("connection: {0}")]
+    Io(std::io::Error),
+    /// The relay broke the protocol (a malformed reply, say).
+    #[error("protocol: {0}")]
+    Protocol(String),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
 }
 
-impl SmtpError {
-    /// A 5xx reply: the relay will never take this mail.
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, SmtpError::Smtp(e) if e.is_permanent())
+fn severity(code: u16) -> &'static str {
+    if code >= 500 {
+        "permanent"
+    } else {
+        "transient"
     }
 }
 
-/// Where and how to connect.
-struct Relay {
-    host: String,
-    port: u16,
-    tls: SmtpTls,
-    credentials: Option<Credentials>,
-    timeout: Duration,
-    hello: ClientId,
+impl SmtpError {
+    /// A 5xx reply to the mail, or a mail the relay cannot take: the relay
+    /// will never take this mail.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            SmtpError::Reply { reply, .. } => reply.code >= 500,
+            SmtpError::Refused(_) => true,
+            _ => false,
+        }
+    }
 }
 
 struct Parked {
-    conn: AsyncSmtpConnection,
+    conn: Connection,
     /// When it last carried a mail.
     used: Instant,
     /// When it last answered (a mail or a `NOOP`).
@@ -98,8 +116,8 @@ impl SmtpPool {
     /// A pool of at most `max` connections to the relay in `s`; starts the
     /// keep-warm task when called inside a tokio runtime.
     pub fn new(s: &SmtpSettings, max: usize) -> SmtpPool {
-        let credentials = (!s.username.is_empty())
-            .then(|| Credentials::new(s.username.clone(), s.password.expose_secret().to_string()));
+        let credentials =
+            (!s.username.is_empty()).then(|| (s.username.clone(), s.password.clone()));
         let inner = Arc::new(Inner {
             relay: Relay {
                 host: s.host.clone(),
@@ -133,20 +151,17 @@ impl SmtpPool {
             Some(conn) => conn,
             None => inner.relay.connect().await?,
         };
-        match tokio::time::timeout(timeout, conn.send(envelope, body)).await {
-            Ok(Ok(_)) => {
-                inner.park(conn, Instant::now());
-                Ok(())
-            }
-            Ok(Err(e)) => Err(e.into()),
-            Err(_) => Err(SmtpError::Timeout(timeout)),
-        }
+        tokio::time::timeout(timeout, conn.send(envelope, body))
+            .await
+            .unwrap_or(Err(SmtpError::Timeout(timeout)))?;
+        inner.park(conn, Instant::now());
+        Ok(())
     }
 }
 
 impl Inner {
     /// The most recently parked connection that still works.
-    async fn checkout(&self) -> Option<AsyncSmtpConnection> {
+    async fn checkout(&self) -> Option<Connection> {
         loop {
             let Parked {
                 mut conn, checked, ..
@@ -159,8 +174,8 @@ impl Inner {
     }
 
     /// Park `conn` (unless an error broke it), last used at `used`.
-    fn park(&self, conn: AsyncSmtpConnection, used: Instant) {
-        if !conn.has_broken() {
+    fn park(&self, conn: Connection, used: Instant) {
+        if !conn.is_broken() {
             self.lock().push(Parked {
                 conn,
                 used,
@@ -171,52 +186,6 @@ impl Inner {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Parked>> {
         self.parked.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Relay {
-    /// A new connection: TCP with `TCP_NODELAY`, greeting and EHLO, TLS as
-    /// configured, then AUTH.
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpError> {
-        tokio::time::timeout(self.timeout, self.handshake())
-            .await
-            .unwrap_or(Err(SmtpError::Timeout(self.timeout)))
-    }
-
-    async fn handshake(&self) -> Result<AsyncSmtpConnection, SmtpError> {
-        let tcp = TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(SmtpError::Connect)?;
-        tcp.set_nodelay(true).map_err(SmtpError::Connect)?;
-        let stream: Box<dyn AsyncTokioStream> = match self.tls {
-            SmtpTls::None | SmtpTls::Starttls => Box::new(tcp),
-            SmtpTls::Tls => {
-                #[allow(deprecated)]
-                let mut stream = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
-                stream.upgrade_tls(self.tls_parameters()?).await?;
-                Box::new(ImplicitTls(stream.compat()))
-            }
-        };
-        let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await?;
-        if self.tls == SmtpTls::Starttls {
-            conn.starttls(self.tls_parameters()?, &self.hello).await?;
-        }
-        if let Some(credentials) = &self.credentials {
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
-                .await?;
-        }
-        Ok(conn)
-    }
-
-    fn tls_parameters(&self) -> Result<TlsParameters, SmtpError> {
-        Ok(TlsParameters::new(self.host.clone())?)
-    }
-
-    /// Whether `conn` still answers, within the timeout.
-    async fn noop(&self, conn: &mut AsyncSmtpConnection) -> bool {
-        tokio::time::timeout(self.timeout, conn.test_connected())
-            .await
-            .unwrap_or(false)
     }
 }
 
@@ -252,45 +221,5 @@ async fn keep_warm(pool: Weak<Inner>) {
                 Err(e) => tracing::debug!(error = %e, "could not open a warm SMTP connection"),
             }
         }
-    }
-}
-
-/// A stream lettre wrapped in implicit TLS, as the plain stream its
-/// connection type takes.
-#[allow(deprecated)]
-#[derive(Debug)]
-struct ImplicitTls(Compat<AsyncNetworkStream>);
-
-impl AsyncRead for ImplicitTls {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for ImplicitTls {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
-impl AsyncTokioStream for ImplicitTls {
-    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-        self.0.get_ref().peer_addr()
     }
 }
