@@ -50,6 +50,7 @@ pub fn notifiers(
             EmailNotifier::new(
                 &settings.smtp,
                 settings.dkim_key_path().as_deref(),
+                settings.smtp_ca_path().as_deref(),
                 settings.delivery.email_concurrency,
             )?
             .with_unsubscribe_links(unsubscribe_links.clone()),

@@ -176,6 +176,10 @@ pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
     pub tls: SmtpTls,
+    /// PEM file of the CA(s) to trust for the relay's certificate instead
+    /// of the public (webpki) roots; empty = the public roots. Relative
+    /// paths are taken from the config directory.
+    pub tls_ca_file: String,
     pub username: String,
     pub password: SecretString,
     pub from: String,
@@ -301,6 +305,13 @@ impl Settings {
     /// `None` when mail is not signed.
     pub fn dkim_key_path(&self) -> Option<PathBuf> {
         let file = self.smtp.dkim_key_file.trim();
+        (!file.is_empty()).then(|| self.dir.join(file))
+    }
+
+    /// The SMTP relay's CA file, relative paths taken from the config
+    /// directory; `None`: the public roots.
+    pub fn smtp_ca_path(&self) -> Option<PathBuf> {
+        let file = self.smtp.tls_ca_file.trim();
         (!file.is_empty()).then(|| self.dir.join(file))
     }
 

@@ -97,6 +97,11 @@ impl Settings {
                 format!("{:?} is not a domain name", s.message_id_domain),
             ));
         }
+        if let Some(path) = self.smtp_ca_path()
+            && let Err(e) = crate::deliver::email::smtp::read_ca(&path)
+        {
+            out.push(problem("smtp.tls_ca_file", e));
+        }
         let Some(path) = self.dkim_key_path() else {
             return;
         };
@@ -280,6 +285,10 @@ mod tests {
             (
                 &[("NEWSALERT__SMTP__MESSAGE_ID_DOMAIN", "a b")],
                 &["smtp.message_id_domain"],
+            ),
+            (
+                &[("NEWSALERT__SMTP__TLS_CA_FILE", "missing-ca.pem")],
+                &["smtp.tls_ca_file"],
             ),
             (
                 &[("NEWSALERT__SMTP__DKIM_KEY_FILE", "missing.pem")],

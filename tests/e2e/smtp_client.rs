@@ -1,12 +1,14 @@
 //! The SMTP client against the loopback sink, a real SMTP server: mails
 //! pipelined when the relay offers PIPELINING and not otherwise, content
 //! arriving byte for byte (dots stuffed and unstuffed), AUTH PLAIN and
-//! LOGIN, and each kind of failure classified (5xx to the mail permanent;
+//! LOGIN, STARTTLS and implicit TLS with a private CA
+//! (`smtp.tls_ca_file`), and each kind of failure classified (5xx to the mail permanent;
 //! 4xx, a dropped connection and a refused session transient).
 
-use crate::support::smtp::{SinkOptions, SmtpFault, SmtpSink};
+use crate::support::nats_auth::Pki;
+use crate::support::smtp::{SinkOptions, SinkTls, SmtpFault, SmtpSink, TlsMode};
 use lettre::address::Envelope;
-use newsalert::deliver::email::smtp::{SmtpError, SmtpPool};
+use newsalert::deliver::email::smtp::{SmtpError, SmtpPool, read_ca};
 use newsalert::settings::{SmtpSettings, SmtpTls};
 use std::time::Duration;
 
@@ -19,6 +21,7 @@ fn settings(sink: &SmtpSink, username: &str) -> SmtpSettings {
         host: sink.host().into(),
         port: sink.port(),
         tls: SmtpTls::None,
+        tls_ca_file: String::new(),
         username: username.into(),
         password: "secret".to_string().into(),
         from: "alerts@example.net".into(),
@@ -40,7 +43,7 @@ fn envelope(to: &str) -> Envelope {
 
 /// Sends `n` mails one after the other on a pool of one connection.
 async fn send_mails(sink: &SmtpSink, username: &str, n: usize) {
-    let pool = SmtpPool::new(&settings(sink, username), 1);
+    let pool = SmtpPool::new(&settings(sink, username), None, 1);
     for i in 0..n {
         let to = format!("reader{i}@example.org");
         pool.send(&envelope(&to), BODY.as_bytes())
@@ -91,7 +94,7 @@ async fn auth_plain_is_preferred_and_login_used_when_it_is_all_there_is() {
         auth: "CRAM-MD5",
         ..SinkOptions::default()
     });
-    let pool = SmtpPool::new(&settings(&sink, "newsalert"), 1);
+    let pool = SmtpPool::new(&settings(&sink, "newsalert"), None, 1);
     let e = pool
         .send(&envelope("a@example.org"), BODY.as_bytes())
         .await
@@ -106,7 +109,7 @@ async fn auth_plain_is_preferred_and_login_used_when_it_is_all_there_is() {
 #[tokio::test]
 async fn failures_are_classified_and_the_next_mail_gets_through() {
     let sink = SmtpSink::start();
-    let pool = SmtpPool::new(&settings(&sink, ""), 1);
+    let pool = SmtpPool::new(&settings(&sink, ""), None, 1);
     let cases = [
         (
             SmtpFault::RejectRcpt(550),
@@ -146,4 +149,63 @@ async fn failures_are_classified_and_the_next_mail_gets_through() {
     }
     // Each failure closed its connection; the next mail opened another.
     assert!(sink.connections() > failures, "{}", sink.connections());
+}
+
+#[tokio::test]
+async fn starttls_and_implicit_tls_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::generate(dir.path(), "relay");
+    let ca = read_ca(&pki.ca).unwrap();
+    for (mode, tls) in [
+        (TlsMode::Starttls, SmtpTls::Starttls),
+        (TlsMode::Implicit, SmtpTls::Tls),
+    ] {
+        let sink = SmtpSink::start_with(SinkOptions {
+            tls: Some(SinkTls::new(mode, &pki.server_cert, &pki.server_key)),
+            ..SinkOptions::default()
+        });
+        let mut s = settings(&sink, "newsalert");
+        s.tls = tls;
+        let pool = SmtpPool::new(&s, Some(ca.clone()), 1);
+        for to in ["a@example.org", "b@example.org"] {
+            (pool.send(&envelope(to), BODY.as_bytes()).await)
+                .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+        }
+        for mail in sink.wait_for(2, Duration::from_secs(5)).await {
+            assert!(mail.tls, "{mode:?}: sent over TLS");
+            assert_eq!(mail.auth_user.as_deref(), Some("newsalert"));
+            assert_eq!(mail.data, format!("{BODY}\r\n"));
+        }
+        // The public roots do not know the test CA: a clear, transient error.
+        let untrusted = SmtpPool::new(&s, None, 1);
+        let e = (untrusted
+            .send(&envelope("c@example.org"), BODY.as_bytes())
+            .await)
+            .unwrap_err();
+        assert!(e.to_string().starts_with("TLS: "), "{mode:?}: {e}");
+        assert!(!e.is_permanent(), "{mode:?}: {e}");
+    }
+    // STARTTLS configured, but the relay does not offer it: no mail in
+    // the clear.
+    let plain = SmtpSink::start();
+    let mut s = settings(&plain, "newsalert");
+    s.tls = SmtpTls::Starttls;
+    let pool = SmtpPool::new(&s, Some(ca), 1);
+    let e = (pool.send(&envelope("a@example.org"), BODY.as_bytes()).await).unwrap_err();
+    assert!(e.to_string().contains("does not offer STARTTLS"), "{e}");
+    assert!(plain.messages().is_empty());
+}
+
+#[test]
+fn a_ca_file_without_a_certificate_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ca.pem");
+    std::fs::write(&path, "not a certificate").unwrap();
+    let e = read_ca(&path).unwrap_err();
+    assert!(
+        e.contains("ca.pem") && e.contains("no PEM certificate"),
+        "{e}"
+    );
+    let e = read_ca(&dir.path().join("missing.pem")).unwrap_err();
+    assert!(e.contains("missing.pem"), "{e}");
 }

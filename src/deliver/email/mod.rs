@@ -26,13 +26,16 @@ pub struct EmailNotifier {
 
 impl EmailNotifier {
     /// A notifier for the relay in `s`, with at most `connections` open at
-    /// once, signing with the DKIM key at `dkim_key` (if any).
+    /// once, signing with the DKIM key at `dkim_key` (if any), trusting
+    /// the CAs in `tls_ca` (if any) for the relay's certificate.
     ///
     /// # Errors
-    /// Invalid `from` mailbox, or an unusable DKIM key or domain.
+    /// Invalid `from` mailbox, an unusable DKIM key or domain, or an
+    /// unreadable CA file.
     pub fn new(
         s: &SmtpSettings,
         dkim_key: Option<&Path>,
+        tls_ca: Option<&Path>,
         connections: usize,
     ) -> Result<Self, String> {
         let from = s.from.parse().map_err(|e| format!("smtp.from: {e}"))?;
@@ -50,8 +53,12 @@ impl EmailNotifier {
                 Some(crate::dkim::signer(s.dkim_selector.trim(), &domain, key))
             }
         };
+        let ca = tls_ca
+            .map(smtp::read_ca)
+            .transpose()
+            .map_err(|e| format!("smtp.tls_ca_file: {e}"))?;
         Ok(EmailNotifier {
-            pool: SmtpPool::new(s, connections),
+            pool: SmtpPool::new(s, ca, connections),
             composer: Composer {
                 from,
                 message_id_domain,

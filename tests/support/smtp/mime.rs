@@ -18,6 +18,8 @@ pub struct ReceivedMail {
     pub data: String,
     /// User name given with AUTH on this connection, if any.
     pub auth_user: Option<String>,
+    /// Whether the mail came over TLS (implicit or after STARTTLS).
+    pub tls: bool,
     pub at: Instant,
 }
 

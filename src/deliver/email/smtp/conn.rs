@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use lettre::address::Envelope;
 #[allow(deprecated)] // the only way lettre's TLS wraps a stream we opened
 use lettre::transport::smtp::client::AsyncNetworkStream;
-use lettre::transport::smtp::client::TlsParameters;
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -36,6 +36,8 @@ pub struct Relay {
     pub tls: SmtpTls,
     /// User name and password for `AUTH`, when set.
     pub credentials: Option<(String, SecretString)>,
+    /// PEM of the CAs to trust instead of the public roots.
+    pub ca: Option<Vec<u8>>,
     pub timeout: Duration,
     pub hello: ClientId,
 }
@@ -93,7 +95,11 @@ impl Relay {
     }
 
     fn tls_parameters(&self) -> Result<TlsParameters, SmtpError> {
-        Ok(TlsParameters::new(self.host.clone())?)
+        let mut builder = TlsParameters::builder(self.host.clone());
+        if let Some(pem) = &self.ca {
+            builder = builder.add_root_certificate(Certificate::from_pem(pem)?);
+        }
+        Ok(builder.build()?)
     }
 
     /// Whether `conn` still answers, within the timeout.

@@ -27,11 +27,26 @@ pub mod wire;
 use crate::settings::SmtpSettings;
 use conn::{Connection, Relay};
 use lettre::address::Envelope;
+use lettre::transport::smtp::client::Certificate;
 use lettre::transport::smtp::extension::ClientId;
+use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wire::Reply;
+
+/// The CA certificates in the PEM file at `path`, checked.
+///
+/// # Errors
+/// An unreadable file, or one without a valid certificate.
+pub fn read_ca(path: &Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let has_certificate = pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----");
+    if !has_certificate || Certificate::from_pem(&pem).is_err() {
+        return Err(format!("{}: no PEM certificate in it", path.display()));
+    }
+    Ok(pem)
+}
 
 /// A parked connection idle longer than this is checked with `NOOP` first.
 pub const CHECK_AFTER: Duration = Duration::from_secs(10);
@@ -113,9 +128,10 @@ pub struct SmtpPool {
 }
 
 impl SmtpPool {
-    /// A pool of at most `max` connections to the relay in `s`; starts the
+    /// A pool of at most `max` connections to the relay in `s`, trusting
+    /// the CAs in the PEM `ca` (if any, else the public roots); starts the
     /// keep-warm task when called inside a tokio runtime.
-    pub fn new(s: &SmtpSettings, max: usize) -> SmtpPool {
+    pub fn new(s: &SmtpSettings, ca: Option<Vec<u8>>, max: usize) -> SmtpPool {
         let credentials =
             (!s.username.is_empty()).then(|| (s.username.clone(), s.password.clone()));
         let inner = Arc::new(Inner {
@@ -124,6 +140,7 @@ impl SmtpPool {
                 port: s.port,
                 tls: s.tls,
                 credentials,
+                ca,
                 timeout: Duration::from_secs(s.timeout_secs.max(1)),
                 hello: ClientId::default(),
             },
