@@ -20,7 +20,8 @@
 //!    pull consumer; messages published at the same rate, timed from
 //!    publish to receipt by the consumer.
 //! 3. **floor, SMTP transaction**: a minimal SMTP client (one connection,
-//!    `TCP_NODELAY`, body and final `.` in one write) sends the same mail to
+//!    `TCP_NODELAY`, `MAIL`/`RCPT`/`DATA` pipelined in one write, body and
+//!    final `.` in another) sends the same mail to
 //!    the same sink at the same rate, timed from `MAIL FROM` to the `250`
 //!    after the final `.`.
 //!
@@ -203,17 +204,13 @@ async fn smtp_floor(n: usize, rate: f64, data: &str) -> Vec<Duration> {
     for i in 0..n {
         tokio::time::sleep_until(due(start, i, rate)).await;
         let t = Instant::now();
+        // Pipelined (RFC 2920), as the service's client does.
         write
-            .write_all(b"MAIL FROM:<alerts@example.net>\r\n")
+            .write_all(b"MAIL FROM:<alerts@example.net>\r\nRCPT TO:<desk@example.org>\r\nDATA\r\n")
             .await
             .unwrap();
         reply(&mut read, "250").await;
-        write
-            .write_all(b"RCPT TO:<desk@example.org>\r\n")
-            .await
-            .unwrap();
         reply(&mut read, "250").await;
-        write.write_all(b"DATA\r\n").await.unwrap();
         reply(&mut read, "354").await;
         write.write_all(body.as_bytes()).await.unwrap();
         reply(&mut read, "250").await;

@@ -11,7 +11,9 @@
 //! `SERVICE_BENCH_ARTICLES` (at that rate, default 2400: one minute),
 //! `SERVICE_BENCH_FLOOD` (articles published at once, default 3000),
 //! `SERVICE_BENCH_RULES` (default 10000), `SERVICE_BENCH_CONFIG` (TOML
-//! appended to the service's settings, e.g. `"[delivery]\nemail_concurrency = 32"`).
+//! appended to the service's settings, e.g. `"[delivery]\nemail_concurrency = 32"`),
+//! `SERVICE_BENCH_SMTP_PIPELINING=0` (the SMTP sink does not offer
+//! PIPELINING, so the client waits for each reply: the A/B for RFC 2920).
 //!
 //! Workload: the generated rule mix of `benches/common/rules.rs` spread over
 //! 30 email subscribers (rule `i` notifies `mail{i % 30}`), plus 24 Telegram
@@ -51,7 +53,7 @@ use newsalert::settings::Settings;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::nats::{NatsServer, wait_drained};
-use support::smtp::SmtpSink;
+use support::smtp::{SinkOptions, SmtpSink};
 use support::telegram::FakeTelegram;
 
 const EMAIL_SUBSCRIBERS: usize = 30;
@@ -303,7 +305,11 @@ async fn main() {
     let rule_set = common::rules::mixed(&vocab, rules);
 
     let nats = NatsServer::start();
-    let smtp = SmtpSink::start();
+    // The sink offers PIPELINING, as Postfix and Exim do; `0` for the A/B.
+    let smtp = SmtpSink::start_with(SinkOptions {
+        pipelining: std::env::var("SERVICE_BENCH_SMTP_PIPELINING").as_deref() != Ok("0"),
+        ..SinkOptions::default()
+    });
     let telegram = FakeTelegram::start().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
