@@ -17,20 +17,7 @@ const BODY: &str =
     "Subject: talks\r\nFrom: a@example.net\r\n\r\n.one dot\r\n..two dots\r\nend.\r\n.";
 
 fn settings(sink: &SmtpSink, username: &str) -> SmtpSettings {
-    SmtpSettings {
-        host: sink.host().into(),
-        port: sink.port(),
-        tls: SmtpTls::None,
-        tls_ca_file: String::new(),
-        username: username.into(),
-        password: "secret".to_string().into(),
-        from: "alerts@example.net".into(),
-        timeout_secs: 5,
-        message_id_domain: String::new(),
-        dkim_key_file: String::new(),
-        dkim_selector: String::new(),
-        dkim_domain: String::new(),
-    }
+    sink.client_settings(username)
 }
 
 fn envelope(to: &str) -> Envelope {

@@ -55,6 +55,9 @@ pub struct SinkOptions {
     pub auth: &'static str,
     /// Implicit TLS or STARTTLS with this certificate; `None`: plain only.
     pub tls: Option<SinkTls>,
+    /// Each write of replies waits this long first: a relay that far
+    /// away (one round trip), for benchmarks.
+    pub reply_delay: Duration,
 }
 
 impl Default for SinkOptions {
@@ -63,6 +66,7 @@ impl Default for SinkOptions {
             pipelining: true,
             auth: "PLAIN LOGIN",
             tls: None,
+            reply_delay: Duration::ZERO,
         }
     }
 }
@@ -119,6 +123,25 @@ impl SmtpSink {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Client settings for this sink: plain SMTP (`tls = "none"`), the
+    /// user name given (empty: no AUTH), a 5 s timeout.
+    pub fn client_settings(&self, username: &str) -> newsalert::settings::SmtpSettings {
+        newsalert::settings::SmtpSettings {
+            host: self.host().into(),
+            port: self.port(),
+            tls: newsalert::settings::SmtpTls::None,
+            tls_ca_file: String::new(),
+            username: username.into(),
+            password: "secret".to_string().into(),
+            from: "alerts@example.net".into(),
+            timeout_secs: 5,
+            message_id_domain: String::new(),
+            dkim_key_file: String::new(),
+            dkim_selector: String::new(),
+            dkim_domain: String::new(),
+        }
     }
 
     /// Mails accepted so far, in order.

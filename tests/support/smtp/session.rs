@@ -124,7 +124,9 @@ impl Session {
                     self.reset();
                     "250 sink.test".to_owned()
                 }
-                "AUTH" if !send(&mut write, &mut pending, b"").await => return Ended::Closed,
+                "AUTH" if !send(&mut write, &mut pending, self.options.reply_delay, b"").await => {
+                    return Ended::Closed;
+                }
                 "AUTH" => match self.auth(&arg, &mut lines, &mut write).await {
                     Some(reply) => reply,
                     None => return Ended::Closed,
@@ -157,7 +159,7 @@ impl Session {
                 "DATA" if self.to.is_empty() => "554 5.5.1 No valid recipients".to_owned(),
                 "DATA" => {
                     let go_ahead = b"354 End data with <CR><LF>.<CR><LF>\r\n";
-                    if !send(&mut write, &mut pending, go_ahead).await {
+                    if !send(&mut write, &mut pending, self.options.reply_delay, go_ahead).await {
                         return Ended::Closed;
                     }
                     let Some(data) = read_data(&mut lines).await else {
@@ -178,6 +180,7 @@ impl Session {
                     if !send(
                         &mut write,
                         &mut pending,
+                        self.options.reply_delay,
                         b"220 2.0.0 Ready to start TLS\r\n",
                     )
                     .await
@@ -188,13 +191,21 @@ impl Session {
                 }
                 "STARTTLS" => "454 4.7.0 TLS not available".to_owned(),
                 "QUIT" => {
-                    send(&mut write, &mut pending, b"221 2.0.0 Bye\r\n").await;
+                    send(
+                        &mut write,
+                        &mut pending,
+                        self.options.reply_delay,
+                        b"221 2.0.0 Bye\r\n",
+                    )
+                    .await;
                     return Ended::Closed;
                 }
                 _ => "500 5.5.2 Command not recognized".to_owned(),
             };
             pending.extend_from_slice(format!("{reply}\r\n").as_bytes());
-            if lines.buffer().is_empty() && !send(&mut write, &mut pending, b"").await {
+            if lines.buffer().is_empty()
+                && !send(&mut write, &mut pending, self.options.reply_delay, b"").await
+            {
                 return Ended::Closed;
             }
         }
@@ -284,8 +295,16 @@ impl Session {
 
 /// Writes the `pending` replies and then `more`; false when the client
 /// is gone.
-async fn send<W: AsyncWrite + Unpin>(write: &mut W, pending: &mut Vec<u8>, more: &[u8]) -> bool {
+async fn send<W: AsyncWrite + Unpin>(
+    write: &mut W,
+    pending: &mut Vec<u8>,
+    delay: std::time::Duration,
+    more: &[u8],
+) -> bool {
     pending.extend_from_slice(more);
+    if !delay.is_zero() && !pending.is_empty() {
+        tokio::time::sleep(delay).await;
+    }
     let sent = pending.is_empty() || write.write_all(pending).await.is_ok();
     pending.clear();
     sent
