@@ -1,11 +1,14 @@
 //! Instant email as mail servers and clients see it, read by `mail-parser`
 //! from what the SMTP server received: `Message-ID` (the same for a
 //! resent alert), `Date`, `Auto-Submitted`, the `X-Newsalert-*` headers,
-//! and DKIM signatures (RSA and Ed25519) that `mail-auth` verifies.
+//! and DKIM signatures (RSA and Ed25519) that `mail-auth` verifies; and
+//! mail over STARTTLS to a relay whose certificate a private CA signed
+//! (`smtp.tls_ca_file`).
 
 use crate::support::dkim;
 use crate::support::nats::NatsServer;
-use crate::support::smtp::{SmtpFault, SmtpSink};
+use crate::support::nats_auth::Pki;
+use crate::support::smtp::{SinkOptions, SinkTls, SmtpFault, SmtpSink, TlsMode};
 use crate::{RULES, config_dir, publish, repo_path, spawn_app};
 use base64::Engine;
 use std::time::Duration;
@@ -100,4 +103,36 @@ async fn dkim_signed_mail_verifies() {
     let txt = format!("v=DKIM1; k=ed25519; p={}", b64.encode(public.to_bytes()));
     let domain = dkim::verify(&data, "news", "example.net", &txt).await;
     assert_eq!(domain.as_deref(), Ok("example.net"), "{data}");
+}
+
+#[tokio::test]
+async fn mail_goes_over_starttls_to_a_relay_with_a_private_ca() {
+    let nats = NatsServer::start();
+    let files = tempfile::tempdir().unwrap();
+    let pki = Pki::generate(files.path(), "relay");
+    let smtp = SmtpSink::start_with(SinkOptions {
+        tls: Some(SinkTls::new(
+            TlsMode::Starttls,
+            &pki.server_cert,
+            &pki.server_key,
+        )),
+        ..SinkOptions::default()
+    });
+    let dir = config_dir(&nats, None, Some(&smtp), RULES);
+    let local = dir.path().join("local.toml");
+    let settings = std::fs::read_to_string(&local).unwrap().replace(
+        "tls = \"none\"",
+        &format!("tls = \"starttls\"\ntls_ca_file = {:?}", pki.ca.display().to_string()),
+    );
+    std::fs::write(&local, settings).unwrap();
+    let app = spawn_app(dir).await;
+    publish(&nats, "news.articles.test", "caucasus-1", ARTICLE).await;
+    let mail = smtp.wait_for(1, Duration::from_secs(15)).await.remove(0);
+    assert!(mail.tls, "the mail went over TLS");
+    assert_eq!(mail.to, ["desk@example.org"]);
+    assert_eq!(
+        mail.header("X-Newsalert-Subscriber").as_deref(),
+        Some("desk")
+    );
+    app.stop().await;
 }

@@ -1,9 +1,11 @@
 //! Email notifier: one multipart (plain text + HTML) mail per alert or
 //! digest ([`Notifier::send_prepared`]), with
-//! stable headers and optional DKIM signature ([`message`]), sent through
-//! pooled, warm SMTP connections without the Nagle stall ([`smtp`]). SMTP
-//! replies are classified: 4xx, timeouts and connection failures are
-//! transient, 5xx permanent. Logs name only the recipient's domain.
+//! stable headers and optional DKIM signature ([`message`]), sent by our
+//! SMTP client, pipelined when the relay allows, on pooled, warm
+//! connections without the Nagle stall ([`smtp`]). Failures are
+//! classified: a 5xx to the mail is permanent; 4xx, timeouts, connection
+//! and TLS failures and a refused session (greeting, EHLO, STARTTLS, AUTH)
+//! are transient. Logs name only the recipient's domain.
 
 pub mod message;
 pub mod smtp;
