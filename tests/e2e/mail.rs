@@ -122,7 +122,10 @@ async fn mail_goes_over_starttls_to_a_relay_with_a_private_ca() {
     let local = dir.path().join("local.toml");
     let settings = std::fs::read_to_string(&local).unwrap().replace(
         "tls = \"none\"",
-        &format!("tls = \"starttls\"\ntls_ca_file = {:?}", pki.ca.display().to_string()),
+        &format!(
+            "tls = \"starttls\"\ntls_ca_file = {:?}",
+            pki.ca.display().to_string()
+        ),
     );
     std::fs::write(&local, settings).unwrap();
     let app = spawn_app(dir).await;
