@@ -27,13 +27,8 @@
 
 mod common;
 
-// The same allocator and settings as the `newsalert` binary (src/main.rs).
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-#[allow(non_upper_case_globals)]
-#[unsafe(export_name = "_rjem_malloc_conf")]
-pub static malloc_conf: &[u8] = newsalert::MALLOC_CONF;
+// The binary's allocator, so this measures what runs.
+newsalert::use_binary_allocator!();
 
 use std::hint::black_box;
 use std::time::Duration;

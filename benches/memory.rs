@@ -34,14 +34,8 @@ use std::time::Instant;
 use newsalert::regions::Gazetteer;
 use newsalert::rulebook::RuleBook;
 
-// The same allocator and settings as the `newsalert` binary (src/main.rs),
-// so resident memory is what the service would hold.
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-#[allow(non_upper_case_globals)]
-#[unsafe(export_name = "_rjem_malloc_conf")]
-pub static malloc_conf: &[u8] = newsalert::MALLOC_CONF;
+// The binary's allocator, so this measures what runs.
+newsalert::use_binary_allocator!();
 
 /// Resident memory is read once the allocator has returned freed pages
 /// (its decay time, `MALLOC_CONF`, plus a margin): the steady state.

@@ -45,14 +45,8 @@ mod support;
 
 mod common;
 
-// The same allocator and settings as the `newsalert` binary (src/main.rs),
-// so the service here runs as it does there.
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-#[allow(non_upper_case_globals)]
-#[unsafe(export_name = "_rjem_malloc_conf")]
-pub static malloc_conf: &[u8] = newsalert::MALLOC_CONF;
+// The binary's allocator, so this measures what runs.
+newsalert::use_binary_allocator!();
 
 use common::latency::{Summary, due, env_or, jetstream_floor, row, summary};
 use newsalert::app::App;

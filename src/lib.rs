@@ -38,6 +38,24 @@
 /// ~150 MiB resident; with this, ~57 MiB (`cargo bench --bench memory`).
 pub const MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
 
+#[doc(hidden)]
+pub use tikv_jemallocator;
+
+/// Makes the calling crate run on the binary's allocator: jemalloc with
+/// [`MALLOC_CONF`]. Called once by `src/main.rs` and by each benchmark, so
+/// a benchmark measures the service as the binary runs it.
+#[macro_export]
+macro_rules! use_binary_allocator {
+    () => {
+        #[global_allocator]
+        static GLOBAL: $crate::tikv_jemallocator::Jemalloc = $crate::tikv_jemallocator::Jemalloc;
+
+        #[allow(non_upper_case_globals)]
+        #[unsafe(export_name = "_rjem_malloc_conf")]
+        pub static malloc_conf: &[u8] = $crate::MALLOC_CONF;
+    };
+}
+
 pub mod alert;
 pub mod app;
 pub mod article;

@@ -2,14 +2,9 @@
 //! library (see `newsalert::cli`).
 
 use clap::Parser;
-
-#[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-#[allow(non_upper_case_globals)]
-#[unsafe(export_name = "_rjem_malloc_conf")]
-pub static malloc_conf: &[u8] = newsalert::MALLOC_CONF;
 use std::process::ExitCode;
+
+newsalert::use_binary_allocator!();
 
 #[tokio::main]
 async fn main() -> ExitCode {
