@@ -9,16 +9,12 @@ use crate::support::nats_auth::Pki;
 use crate::support::smtp::{SinkOptions, SinkTls, SmtpFault, SmtpSink, TlsMode};
 use lettre::address::Envelope;
 use newsalert::deliver::email::smtp::{SmtpError, SmtpPool, read_ca};
-use newsalert::settings::{SmtpSettings, SmtpTls};
+use newsalert::settings::SmtpTls;
 use std::time::Duration;
 
 /// Lines that start with dots, as quoted-printable bodies can have.
 const BODY: &str =
     "Subject: talks\r\nFrom: a@example.net\r\n\r\n.one dot\r\n..two dots\r\nend.\r\n.";
-
-fn settings(sink: &SmtpSink, username: &str) -> SmtpSettings {
-    sink.client_settings(username)
-}
 
 fn envelope(to: &str) -> Envelope {
     Envelope::new(
@@ -30,7 +26,7 @@ fn envelope(to: &str) -> Envelope {
 
 /// Sends `n` mails one after the other on a pool of one connection.
 async fn send_mails(sink: &SmtpSink, username: &str, n: usize) {
-    let pool = SmtpPool::new(&settings(sink, username), None, 1);
+    let pool = SmtpPool::new(&sink.client_settings(username), None, 1);
     for i in 0..n {
         let to = format!("reader{i}@example.org");
         pool.send(&envelope(&to), BODY.as_bytes())
@@ -81,7 +77,7 @@ async fn auth_plain_is_preferred_and_login_used_when_it_is_all_there_is() {
         auth: "CRAM-MD5",
         ..SinkOptions::default()
     });
-    let pool = SmtpPool::new(&settings(&sink, "newsalert"), None, 1);
+    let pool = SmtpPool::new(&sink.client_settings("newsalert"), None, 1);
     let e = pool
         .send(&envelope("a@example.org"), BODY.as_bytes())
         .await
@@ -96,7 +92,7 @@ async fn auth_plain_is_preferred_and_login_used_when_it_is_all_there_is() {
 #[tokio::test]
 async fn failures_are_classified_and_the_next_mail_gets_through() {
     let sink = SmtpSink::start();
-    let pool = SmtpPool::new(&settings(&sink, ""), None, 1);
+    let pool = SmtpPool::new(&sink.client_settings(""), None, 1);
     let cases = [
         (
             SmtpFault::RejectRcpt(550),
@@ -151,7 +147,7 @@ async fn starttls_and_implicit_tls_with_a_private_ca() {
             tls: Some(SinkTls::new(mode, &pki.server_cert, &pki.server_key)),
             ..SinkOptions::default()
         });
-        let mut s = settings(&sink, "newsalert");
+        let mut s = sink.client_settings("newsalert");
         s.tls = tls;
         let pool = SmtpPool::new(&s, Some(ca.clone()), 1);
         for to in ["a@example.org", "b@example.org"] {
@@ -175,7 +171,7 @@ async fn starttls_and_implicit_tls_with_a_private_ca() {
     // STARTTLS configured, but the relay does not offer it: no mail in
     // the clear.
     let plain = SmtpSink::start();
-    let mut s = settings(&plain, "newsalert");
+    let mut s = plain.client_settings("newsalert");
     s.tls = SmtpTls::Starttls;
     let pool = SmtpPool::new(&s, Some(ca), 1);
     let e = (pool.send(&envelope("a@example.org"), BODY.as_bytes()).await).unwrap_err();

@@ -124,13 +124,16 @@ impl Session {
                     self.reset();
                     "250 sink.test".to_owned()
                 }
-                "AUTH" if !send(&mut write, &mut pending, self.options.reply_delay, b"").await => {
-                    return Ended::Closed;
+                "AUTH" => {
+                    // The prompts go out directly: what is pending first.
+                    if !send(&mut write, &mut pending, self.options.reply_delay, b"").await {
+                        return Ended::Closed;
+                    }
+                    match self.auth(&arg, &mut lines, &mut write).await {
+                        Some(reply) => reply,
+                        None => return Ended::Closed,
+                    }
                 }
-                "AUTH" => match self.auth(&arg, &mut lines, &mut write).await {
-                    Some(reply) => reply,
-                    None => return Ended::Closed,
-                },
                 "MAIL" if !self.greeted => "503 5.5.1 EHLO/HELO first".to_owned(),
                 "MAIL" => match address(&arg, "FROM:") {
                     Some(from) => {

@@ -36,8 +36,8 @@ pub struct Relay {
     pub tls: SmtpTls,
     /// User name and password for `AUTH`, when set.
     pub credentials: Option<(String, SecretString)>,
-    /// PEM of the CAs to trust instead of the public roots.
-    pub ca: Option<Vec<u8>>,
+    /// The CAs to trust instead of the public roots.
+    pub ca: Option<Certificate>,
     pub timeout: Duration,
     pub hello: ClientId,
 }
@@ -70,7 +70,7 @@ impl Relay {
             ext: Extensions::default(),
             broken: false,
         };
-        conn.reply_to("greeting", 220).await?;
+        conn.reply("greeting", 220).await?;
         conn.ehlo(&self.hello).await?;
         if self.tls == SmtpTls::Starttls {
             if !conn.ext.starttls {
@@ -96,8 +96,8 @@ impl Relay {
 
     fn tls_parameters(&self) -> Result<TlsParameters, SmtpError> {
         let mut builder = TlsParameters::builder(self.host.clone());
-        if let Some(pem) = &self.ca {
-            builder = builder.add_root_certificate(Certificate::from_pem(pem)?);
+        if let Some(ca) = &self.ca {
+            builder = builder.add_root_certificate(ca.clone());
         }
         Ok(builder.build()?)
     }
@@ -138,20 +138,21 @@ impl Connection {
 
     async fn transaction(&mut self, envelope: &Envelope, body: &[u8]) -> Result<(), SmtpError> {
         let commands = wire::transaction(envelope, body, &self.ext).map_err(SmtpError::Refused)?;
-        let expected = |i: usize| if i + 1 == commands.len() { 354 } else { 250 };
+        let refused = |step| move |reply| SmtpError::Reply { step, reply };
         if self.ext.pipelining {
-            self.write(commands.concat().as_bytes()).await?;
-            for (i, command) in commands.iter().enumerate() {
-                self.reply_to(verb(command), expected(i)).await?;
+            let group: String = commands.iter().map(|c| c.line.as_str()).collect();
+            self.write(group.as_bytes()).await?;
+            for c in &commands {
+                self.expect(c.want).await?.map_err(refused(c.step))?;
             }
         } else {
-            for (i, command) in commands.iter().enumerate() {
-                self.command(verb(command), command, expected(i)).await?;
+            for c in &commands {
+                self.write(c.line.as_bytes()).await?;
+                self.expect(c.want).await?.map_err(refused(c.step))?;
             }
         }
         self.write(&wire::data(body)).await?;
-        self.reply_to("message", 250).await?;
-        Ok(())
+        self.expect(250).await?.map_err(refused("message"))
     }
 
     /// Whether the relay still answers `NOOP`.
@@ -198,8 +199,8 @@ impl Connection {
         }
     }
 
-    /// Sends `line` and reads its reply, which must have code `want`
-    /// (any 2yz when `want` is 250).
+    /// Sends `line` of session step `step` and reads its reply, which
+    /// must have code `want` (any 2yz when `want` is 250).
     async fn command(
         &mut self,
         step: &'static str,
@@ -207,17 +208,20 @@ impl Connection {
         want: u16,
     ) -> Result<(), SmtpError> {
         self.write(line.as_bytes()).await?;
-        self.reply_to(step, want).await
+        self.reply(step, want).await
     }
 
-    async fn reply_to(&mut self, step: &'static str, want: u16) -> Result<(), SmtpError> {
+    /// The reply to session step `step`, which must have code `want`.
+    async fn reply(&mut self, step: &'static str, want: u16) -> Result<(), SmtpError> {
+        (self.expect(want).await?).map_err(|reply| SmtpError::Session { step, reply })
+    }
+
+    /// The next reply: `Ok(Err(reply))` when its code is not `want` (any
+    /// 2yz when `want` is 250).
+    async fn expect(&mut self, want: u16) -> Result<Result<(), Reply>, SmtpError> {
         let reply = self.read_reply().await?;
         let accepted = reply.code == want || (want == 250 && reply.is_ok());
-        match step {
-            _ if accepted => Ok(()),
-            "MAIL" | "RCPT" | "DATA" | "message" => Err(SmtpError::Reply { step, reply }),
-            _ => Err(SmtpError::Session { step, reply }),
-        }
+        Ok(if accepted { Ok(()) } else { Err(reply) })
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), SmtpError> {
@@ -265,12 +269,4 @@ impl Connection {
             }
         }
     }
-}
-
-/// The command's verb, for error messages (`MAIL`, `RCPT`, `DATA`).
-fn verb(command: &str) -> &'static str {
-    ["MAIL", "RCPT", "DATA"]
-        .into_iter()
-        .find(|v| command.starts_with(v))
-        .unwrap_or("command")
 }

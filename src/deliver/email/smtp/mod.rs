@@ -36,17 +36,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use wire::Reply;
 
-/// The CA certificates in the PEM file at `path`, checked.
+/// The CA certificates in the PEM file at `path`.
 ///
 /// # Errors
 /// An unreadable file, or one without a valid certificate.
-pub fn read_ca(path: &Path) -> Result<Vec<u8>, String> {
+pub fn read_ca(path: &Path) -> Result<Certificate, String> {
     let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let has_certificate = pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----");
-    if !has_certificate || Certificate::from_pem(&pem).is_err() {
-        return Err(format!("{}: no PEM certificate in it", path.display()));
+    let no_certificate = || format!("{}: no PEM certificate in it", path.display());
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err(no_certificate());
     }
-    Ok(pem)
+    Certificate::from_pem(&pem).map_err(|_| no_certificate())
 }
 
 /// A parked connection idle longer than this is checked with `NOOP` first.
@@ -130,9 +130,9 @@ pub struct SmtpPool {
 
 impl SmtpPool {
     /// A pool of at most `max` connections to the relay in `s`, trusting
-    /// the CAs in the PEM `ca` (if any, else the public roots); starts the
+    /// the CAs `ca` (if any, else the public roots); starts the
     /// keep-warm task when called inside a tokio runtime.
-    pub fn new(s: &SmtpSettings, ca: Option<Vec<u8>>, max: usize) -> SmtpPool {
+    pub fn new(s: &SmtpSettings, ca: Option<Certificate>, max: usize) -> SmtpPool {
         let credentials =
             (!s.username.is_empty()).then(|| (s.username.clone(), s.password.clone()));
         let inner = Arc::new(Inner {

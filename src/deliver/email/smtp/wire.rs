@@ -110,9 +110,26 @@ impl Extensions {
     }
 }
 
+/// One command of a mail transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// `MAIL`, `RCPT` or `DATA`, for errors.
+    pub step: &'static str,
+    /// The command line with its CRLF.
+    pub line: String,
+    /// The reply code that accepts it (250: any 2yz).
+    pub want: u16,
+}
+
+impl Command {
+    fn new(step: &'static str, line: String, want: u16) -> Command {
+        Command { step, line, want }
+    }
+}
+
 /// The commands of one mail transaction, `MAIL FROM`, one `RCPT TO` per
-/// recipient and `DATA`, each with its CRLF; pipelined they go out in one
-/// write (RFC 2920 lets `DATA` end a group).
+/// recipient and `DATA`; pipelined they go out in one write (RFC 2920 lets
+/// `DATA` end a group).
 ///
 /// # Errors
 /// A message or envelope that needs an extension the relay lacks.
@@ -120,7 +137,7 @@ pub fn transaction(
     envelope: &Envelope,
     body: &[u8],
     ext: &Extensions,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<Command>, String> {
     let mut params = String::new();
     let non_ascii = |a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii();
     if envelope.from().is_some_and(non_ascii) || envelope.to().iter().any(non_ascii) {
@@ -136,9 +153,12 @@ pub fn transaction(
         params.push_str(" BODY=8BITMIME");
     }
     let from = envelope.from().map(ToString::to_string).unwrap_or_default();
-    let mut commands = vec![format!("MAIL FROM:<{from}>{params}\r\n")];
-    commands.extend(envelope.to().iter().map(|to| format!("RCPT TO:<{to}>\r\n")));
-    commands.push("DATA\r\n".into());
+    let mail = format!("MAIL FROM:<{from}>{params}\r\n");
+    let mut commands = vec![Command::new("MAIL", mail, 250)];
+    commands.extend(
+        (envelope.to().iter()).map(|to| Command::new("RCPT", format!("RCPT TO:<{to}>\r\n"), 250)),
+    );
+    commands.push(Command::new("DATA", "DATA\r\n".into(), 354));
     Ok(commands)
 }
 
@@ -219,13 +239,18 @@ mod tests {
         )
         .unwrap();
         let plain = Extensions::default();
+        let commands = transaction(&envelope, b"ascii", &plain).unwrap();
+        let lines: Vec<_> = commands
+            .iter()
+            .map(|c| (c.step, c.line.as_str(), c.want))
+            .collect();
         assert_eq!(
-            transaction(&envelope, b"ascii", &plain).unwrap(),
+            lines,
             [
-                "MAIL FROM:<alerts@example.net>\r\n",
-                "RCPT TO:<a@example.org>\r\n",
-                "RCPT TO:<b@example.org>\r\n",
-                "DATA\r\n"
+                ("MAIL", "MAIL FROM:<alerts@example.net>\r\n", 250),
+                ("RCPT", "RCPT TO:<a@example.org>\r\n", 250),
+                ("RCPT", "RCPT TO:<b@example.org>\r\n", 250),
+                ("DATA", "DATA\r\n", 354)
             ]
         );
         let e = transaction(&envelope, "é".as_bytes(), &plain).unwrap_err();
@@ -236,7 +261,7 @@ mod tests {
         };
         let commands = transaction(&envelope, "é".as_bytes(), &eight).unwrap();
         assert_eq!(
-            commands[0],
+            commands[0].line,
             "MAIL FROM:<alerts@example.net> BODY=8BITMIME\r\n"
         );
     }
